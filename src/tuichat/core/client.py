@@ -1,0 +1,282 @@
+"""The connection to an OpenAI-compatible server, through the official `AsyncOpenAI` client.
+
+Streaming goes through the SDK's raw streaming response: the SDK builds the request, applies
+retries, timeouts and status errors, and we read the body's bytes ourselves. That gives the
+inspector every `data:` payload exactly as it arrived, lets our tolerant accumulator handle
+provider quirks the SDK's models reject, and skips a pydantic model per chunk (most of the
+cost of a bare SDK consumer).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import openai
+
+from tuichat.core.accumulator import StreamState
+from tuichat.core.events import Event, RawChunk, RequestSent, StreamError
+from tuichat.core.redact import redact_headers
+from tuichat.core.sse import SSEDecoder
+
+try:  # openai 3.x runs on httpx2; earlier releases on httpx
+    import httpx2 as _httpx
+except ImportError:  # pragma: no cover - depends on the installed SDK
+    import httpx as _httpx  # type: ignore[no-redef]
+
+# Network errors raised while we read the body ourselves (the SDK wraps only its own reads).
+_TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (_httpx.TransportError, _httpx.StreamError)
+_TIMEOUT_ERRORS: tuple[type[BaseException], ...] = (_httpx.TimeoutException,)
+
+NO_KEY = "no-key"  # AsyncOpenAI insists on a key; local servers ignore this one
+
+
+@dataclass(slots=True)
+class Provider:
+    """Where and how to ask: one OpenAI-compatible endpoint and the model to use there."""
+
+    base_url: str
+    model: str
+    api_key: str = ""
+    name: str = "custom"
+    stream: bool = True
+    timeout: float = 60.0
+    max_retries: int = 2
+    include_usage: bool = True  # ask for `stream_options.include_usage`
+    api_key_env: str = "OPENAI_API_KEY"  # named in error messages about the key
+    extra_headers: dict[str, str] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)  # temperature, max_tokens, ...
+
+
+def _body_message(error: openai.APIStatusError) -> str:
+    body = error.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
+            return str(inner["message"])
+        if isinstance(body.get("message"), str):
+            return str(body["message"])
+    if isinstance(body, str) and body:
+        return body[:300]
+    return ""
+
+
+def describe_status_error(error: openai.APIStatusError, provider: Provider) -> str:
+    """Say what an HTTP error status means and what to do about it.
+
+    Args:
+        error: the SDK's exception for a 4xx/5xx answer.
+        provider: the endpoint that answered.
+
+    Returns:
+        A message for the conversation.
+    """
+    status = error.status_code
+    detail = _body_message(error)
+    said = f" The server said: {detail}" if detail else ""
+    if status == 401:
+        return (
+            f"HTTP 401: {provider.base_url} rejected the API key.{said} "
+            f"Check the key in ${provider.api_key_env} (or choose another with --api-key-env)."
+        )
+    if status == 403:
+        return f"HTTP 403: this key may not use model '{provider.model}'.{said} Check its permissions."
+    if status == 404:
+        return (
+            f"HTTP 404: model '{provider.model}' or the endpoint was not found at "
+            f"{provider.base_url}.{said} Check --model and --base-url (it usually ends in /v1)."
+        )
+    if status == 429:
+        retry = error.response.headers.get("retry-after")
+        wait = f"retry in {retry} s" if retry else "wait a moment and retry"
+        return f"HTTP 429: rate limited or out of quota.{said} {wait.capitalize()}, or check your plan."
+    if status >= 500:
+        return f"HTTP {status}: the server failed.{said} This is on the server's side: try again."
+    return f"HTTP {status}.{said} Check the request options (--model, --base-url)."
+
+
+def _transport_message(error: BaseException, provider: Provider, mid_stream: bool) -> StreamError:
+    cause = error.__cause__ or error
+    detail = str(cause) or type(cause).__name__
+    if isinstance(error, openai.APITimeoutError) or isinstance(cause, _TIMEOUT_ERRORS):
+        return StreamError(
+            "timeout",
+            f"No answer from {provider.base_url} within {provider.timeout:g} s ({detail}). "
+            "The server may be busy: try again.",
+        )
+    if mid_stream:
+        return StreamError(
+            "connection",
+            f"The connection dropped in the middle of the answer ({detail}). "
+            "The partial answer is kept; send again to retry.",
+        )
+    return StreamError(
+        "connection",
+        f"Could not connect to {provider.base_url} ({detail}). "
+        "Is the server running? Check --base-url.",
+    )
+
+
+class ChatClient:
+    """Sends a conversation to one provider and turns the answer into core events."""
+
+    def __init__(self, provider: Provider) -> None:
+        self.provider = provider
+        self._openai = openai.AsyncOpenAI(
+            base_url=provider.base_url,
+            api_key=provider.api_key or NO_KEY,
+            timeout=provider.timeout,
+            max_retries=provider.max_retries,
+            default_headers=provider.extra_headers or None,
+        )
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections."""
+        await self._openai.close()
+
+    def request_body(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None
+    ) -> dict[str, Any]:
+        """The JSON body of a chat completion request."""
+        provider = self.provider
+        body: dict[str, Any] = {"model": provider.model, "messages": messages, **provider.params}
+        if tools:
+            body["tools"] = tools
+        body["stream"] = provider.stream
+        if provider.stream and provider.include_usage:
+            body["stream_options"] = {"include_usage": True}
+        return body
+
+    def describe_request(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The request as the inspector shows it, with the key and auth headers redacted."""
+        headers = {"Authorization": f"Bearer {self.provider.api_key or NO_KEY}"}
+        headers.update(self.provider.extra_headers)
+        return {
+            "method": "POST",
+            "url": self.provider.base_url.rstrip("/") + "/chat/completions",
+            "headers": redact_headers(headers),
+            "body": body,
+        }
+
+    async def complete(
+        self,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]] | None,
+        state: StreamState,
+    ) -> AsyncIterator[list[Event]]:
+        """Ask for one answer.
+
+        Yields batches of events, one batch per network read, so that a consumer handles a
+        burst of chunks at once. Errors never escape: they end the answer with a StreamError
+        and the partial message stays in `state`. Cancellation propagates (the HTTP response
+        is closed on the way out).
+
+        Args:
+            messages: the conversation in OpenAI's wire format.
+            tools: tool schemas to offer, if any.
+            state: the accumulator that keeps the answer.
+        """
+        body = self.request_body(messages, tools)
+        started = time.perf_counter()
+        yield [RequestSent(self.describe_request(body))]
+        kwargs = {key: value for key, value in body.items() if key not in ("model", "messages")}
+        extra = {k: kwargs.pop(k) for k in list(kwargs) if k not in _SDK_PARAMS}
+        received = False
+        try:
+            if self.provider.stream:
+                completions = self._openai.chat.completions.with_streaming_response
+                async with completions.create(
+                    model=self.provider.model, messages=messages, extra_body=extra or None, **kwargs
+                ) as response:
+                    decoder = _SSEBatcher(state, started)
+                    async for data in response.http_response.aiter_bytes():
+                        received = True
+                        batch = decoder.feed(data)
+                        if batch:
+                            yield batch
+                        if decoder.done:
+                            break  # do not wait for the server to close the body
+                    yield decoder.finish()
+            else:
+                raw = await self._openai.chat.completions.with_raw_response.create(
+                    model=self.provider.model, messages=messages, extra_body=extra or None, **kwargs
+                )
+                text = raw.http_response.text
+                batch: list[Event] = [RawChunk(text, time.perf_counter() - started, True)]
+                try:
+                    batch += state.feed(json.loads(text))
+                except json.JSONDecodeError as error:
+                    batch += state.feed_invalid(text, error.msg)
+                yield batch + state.finish(done=True)
+        except openai.APIStatusError as error:
+            failure = StreamError("http", describe_status_error(error, self.provider), error.status_code)
+            yield state.fail(failure)
+        except (openai.APIConnectionError, *_TRANSPORT_ERRORS) as error:
+            yield state.fail(_transport_message(error, self.provider, received))
+
+    async def list_models(self) -> list[str]:
+        """The model ids the server lists at `/models`, sorted."""
+        page = await self._openai.models.list()
+        return sorted(model.id for model in page.data)
+
+
+# Parameters `chat.completions.create` takes by name; anything else goes in `extra_body`.
+_SDK_PARAMS = frozenset(
+    {
+        "stream",
+        "stream_options",
+        "tools",
+        "temperature",
+        "top_p",
+        "max_tokens",
+        "max_completion_tokens",
+        "presence_penalty",
+        "frequency_penalty",
+        "seed",
+        "stop",
+        "tool_choice",
+        "parallel_tool_calls",
+        "reasoning_effort",
+        "response_format",
+        "user",
+        "n",
+        "logprobs",
+        "top_logprobs",
+    }
+)
+
+
+class _SSEBatcher:
+    """SSE decoding, JSON parsing and accumulation of one streamed body, a read at a time."""
+
+    def __init__(self, state: StreamState, started: float) -> None:
+        self._decoder = SSEDecoder()
+        self._state = state
+        self._started = started
+        self.done = False
+
+    def feed(self, data: bytes) -> list[Event]:
+        now = time.perf_counter() - self._started
+        state = self._state
+        batch: list[Event] = []
+        for sse in self._decoder.feed(data):
+            if self.done:
+                break
+            batch.append(RawChunk(sse.data, now))
+            if sse.data.startswith("[DONE]"):
+                self.done = True
+                continue
+            try:
+                chunk = json.loads(sse.data)
+            except json.JSONDecodeError as error:
+                batch += state.feed_invalid(sse.data, error.msg)
+                continue
+            batch += state.feed(chunk, sse.event)
+        return batch
+
+    def finish(self) -> list[Event]:
+        self._decoder.close()
+        return self._state.finish(done=self.done)

@@ -1,0 +1,223 @@
+"""A conversation and its tool loop: ask, run the tools the model asks for, ask again.
+
+The history is a list of OpenAI-format messages. Assistant messages also carry what the model
+does not need back but the user does (`reasoning`, `finish_reason`, `usage`, `timing`,
+`cancelled`, `error`); `wire_message()` strips those before a request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from tuichat.core.accumulator import StreamState
+from tuichat.core.client import ChatClient
+from tuichat.core.events import (
+    Event,
+    Notice,
+    RoundStarted,
+    TextDelta,
+    ReasoningDelta,
+    ToolCallStarted,
+    ToolResult,
+    ToolRunning,
+    TurnFinished,
+)
+from tuichat.tools.executor import ToolOutcome, run_tool_call
+from tuichat.tools.registry import ToolRegistry
+
+DEFAULT_MAX_TOOL_ROUNDS = 8
+_WIRE_KEYS = ("role", "content", "tool_calls", "tool_call_id", "name")
+
+
+def wire_message(message: dict[str, Any]) -> dict[str, Any]:
+    """The message as the API expects it: only the standard keys."""
+    out = {key: message[key] for key in _WIRE_KEYS if key in message}
+    if out.get("role") == "assistant" and out.get("content") is None and not out.get("tool_calls"):
+        out["content"] = ""  # some servers reject an assistant message with neither
+    return out
+
+
+class Conversation:
+    """Holds the messages of one conversation and runs its turns."""
+
+    def __init__(
+        self,
+        client: ChatClient,
+        tools: ToolRegistry | None = None,
+        *,
+        system_prompt: str | None = None,
+        max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
+        tool_timeout: float = 30.0,
+        messages: list[dict[str, Any]] | None = None,
+    ) -> None:
+        self.client = client
+        self.tools = tools
+        self.max_tool_rounds = max_tool_rounds
+        self.tool_timeout = tool_timeout
+        self.messages: list[dict[str, Any]] = list(messages or [])
+        if system_prompt and not self.messages:
+            self.messages.append({"role": "system", "content": system_prompt})
+
+    def wire_messages(self) -> list[dict[str, Any]]:
+        """The history in the API's format, without answers that failed before any text."""
+        return [
+            wire_message(message)
+            for message in self.messages
+            if not (
+                message.get("role") == "assistant"
+                and not message.get("content")
+                and not message.get("tool_calls")
+                and (message.get("error") or message.get("cancelled"))
+            )
+        ]
+
+    async def send(self, text: str) -> AsyncIterator[list[Event]]:
+        """Add a user message and run the turn it starts.
+
+        Yields batches of events (see `ChatClient.complete`) until a TurnFinished. Errors
+        end the turn with `failed=True`; cancelling the consumer keeps the partial answer,
+        marked `cancelled`, in the history.
+
+        Args:
+            text: what the user typed.
+        """
+        self.messages.append({"role": "user", "content": text})
+        async for batch in self.run_turn():
+            yield batch
+
+    async def run_turn(self) -> AsyncIterator[list[Event]]:
+        """Ask the model about the history as it stands, for as many tool rounds as needed."""
+        turn_start = len(self.messages)
+        schemas = self.tools.schemas() if self.tools is not None else None
+        round_number = 0
+        while True:
+            round_number += 1
+            yield [RoundStarted(round_number)]
+            state = StreamState()
+            timing = _Timing()
+            try:
+                async for batch in self.client.complete(self.wire_messages(), schemas or None, state):
+                    timing.saw(batch)
+                    yield batch
+            except asyncio.CancelledError:
+                self._keep_partial(state, timing, cancelled=True)
+                raise
+            if state.error is not None:
+                self._keep_partial(state, timing, cancelled=False)
+                yield [TurnFinished(failed=True, messages=self.messages[turn_start:])]
+                return
+            message = state.final_message()
+            message["timing"] = timing.summary()
+            self.messages.append(message)
+            calls = message.get("tool_calls") or []
+            if not calls:
+                yield [TurnFinished(messages=self.messages[turn_start:])]
+                return
+            if round_number > self.max_tool_rounds:
+                note = (
+                    f"Not run: the limit of {self.max_tool_rounds} tool rounds per turn was "
+                    "reached. Ask again to continue."
+                )
+                for call in calls:
+                    self.messages.append(_tool_message(call["id"], note))
+                yield [
+                    Notice(
+                        f"Stopped after {self.max_tool_rounds} rounds of tool calls "
+                        "(the limit per turn); the last calls were not run."
+                    ),
+                    TurnFinished(messages=self.messages[turn_start:]),
+                ]
+                return
+            async for batch in self._run_tools(calls):
+                yield batch
+
+    async def _run_tools(self, calls: list[dict[str, Any]]) -> AsyncIterator[list[Event]]:
+        """Run the calls concurrently, yielding each result as it comes."""
+        # With no registry every call is an unknown tool: a tool error the model sees, not a crash.
+        registry = self.tools if self.tools is not None else ToolRegistry()
+        yield [
+            ToolRunning(position, call["id"], call["function"]["name"])
+            for position, call in enumerate(calls)
+        ]
+        tasks: dict[asyncio.Task[ToolOutcome], int] = {
+            asyncio.create_task(
+                run_tool_call(
+                    registry,
+                    call["function"]["name"],
+                    call["function"]["arguments"],
+                    timeout=self.tool_timeout,
+                )
+            ): position
+            for position, call in enumerate(calls)
+        }
+        outcomes: dict[int, ToolOutcome] = {}
+        pending = set(tasks)
+        try:
+            while pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                batch: list[Event] = []
+                for task in done:
+                    position = tasks[task]
+                    outcome = task.result()
+                    outcomes[position] = outcome
+                    call = calls[position]
+                    batch.append(
+                        ToolResult(
+                            position,
+                            call["id"],
+                            call["function"]["name"],
+                            outcome.content,
+                            outcome.is_error,
+                            outcome.duration,
+                        )
+                    )
+                yield batch
+        except asyncio.CancelledError:
+            for task in pending:
+                task.cancel()
+            for position, call in enumerate(calls):
+                content = outcomes[position].content if position in outcomes else "Cancelled by the user."
+                self.messages.append(_tool_message(call["id"], content))
+            raise
+        # One tool message per call, in the order of the calls, as the API requires.
+        for position, call in enumerate(calls):
+            self.messages.append(_tool_message(call["id"], outcomes[position].content))
+
+    def _keep_partial(self, state: StreamState, timing: _Timing, *, cancelled: bool) -> None:
+        """Keep what arrived of a failed or cancelled answer (without its unfinished calls)."""
+        message = state.final_message()
+        message.pop("tool_calls", None)
+        message["timing"] = timing.summary()
+        if cancelled:
+            message["cancelled"] = True
+        elif state.error is not None:
+            message["error"] = {"kind": state.error.kind, "message": state.error.message}
+        self.messages.append(message)
+
+
+def _tool_message(call_id: str, content: str) -> dict[str, Any]:
+    return {"role": "tool", "tool_call_id": call_id, "content": content}
+
+
+class _Timing:
+    """Time to first token and duration of one answer."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.first_token: float | None = None
+
+    def saw(self, batch: list[Event]) -> None:
+        if self.first_token is None:
+            for event in batch:
+                if isinstance(event, TextDelta | ReasoningDelta | ToolCallStarted):
+                    self.first_token = time.perf_counter() - self.started
+                    break
+
+    def summary(self) -> dict[str, float | None]:
+        return {
+            "time_to_first_token": self.first_token,
+            "duration": time.perf_counter() - self.started,
+        }
