@@ -1,0 +1,124 @@
+"""The command line: options -> a provider -> the full-screen app."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from tuichat.core.client import ChatClient, Provider
+from tuichat.core.conversation import DEFAULT_MAX_TOOL_ROUNDS, Conversation
+from tuichat.tools.registry import default_registry
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_MODEL = "gpt-4o-mini"
+DEMO_MODEL = "tuichat-demo"
+
+DEMO_WELCOME = (
+    "You are talking to tuichat's built-in demo model: it runs offline, inside tuichat, "
+    "behind a real OpenAI-compatible HTTP server on 127.0.0.1.\n"
+    "Try: hello · 안녕하세요 · show me some markdown · write something long · "
+    "what time is it in Seoul and New York? · 서울과 뉴욕의 현재 시간은?\n"
+    "For a real model: set OPENAI_API_KEY (and --model), or point --base-url at any "
+    "OpenAI-compatible server (Ollama: --base-url http://localhost:11434/v1 --model llama3.2)."
+)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="tuichat", description="A full-screen terminal chat client for OpenAI-compatible APIs."
+    )
+    parser.add_argument("--base-url", help="API base URL (default: $OPENAI_BASE_URL, else OpenAI)")
+    parser.add_argument("--model", help=f"model name (default: {DEFAULT_MODEL})")
+    parser.add_argument(
+        "--api-key-env",
+        default="OPENAI_API_KEY",
+        metavar="NAME",
+        help="environment variable holding the API key (default: OPENAI_API_KEY)",
+    )
+    parser.add_argument("--no-stream", action="store_true", help="ask for whole answers (stream=false)")
+    parser.add_argument(
+        "--demo", action="store_true", help="use the built-in offline demo model (the default without a key)"
+    )
+    parser.add_argument("--system", help="system prompt")
+    parser.add_argument(
+        "--max-tool-rounds",
+        type=int,
+        default=DEFAULT_MAX_TOOL_ROUNDS,
+        help=f"tool rounds per turn before tuichat stops asking (default: {DEFAULT_MAX_TOOL_ROUNDS})",
+    )
+    parser.add_argument("--timeout", type=float, default=60.0, help="request timeout in seconds")
+    return parser.parse_args(argv)
+
+
+def choose_provider(args: argparse.Namespace, environ: dict[str, str]) -> tuple[Provider, bool]:
+    """Pick the provider from options and environment.
+
+    Returns:
+        The provider and whether it is the built-in demo (whose base URL is filled in once
+        its server has started).
+    """
+    api_key = environ.get(args.api_key_env, "")
+    base_url = args.base_url or environ.get("OPENAI_BASE_URL", "")
+    demo = args.demo or (not api_key and not base_url)
+    if demo:
+        provider = Provider(base_url="", model=args.model or DEMO_MODEL, name="demo", max_retries=0)
+    else:
+        provider = Provider(
+            base_url=base_url or DEFAULT_BASE_URL,
+            model=args.model or DEFAULT_MODEL,
+            api_key=api_key,
+            name=_provider_name(base_url or DEFAULT_BASE_URL),
+            api_key_env=args.api_key_env,
+        )
+    provider.stream = not args.no_stream
+    provider.timeout = args.timeout
+    return provider, demo
+
+
+def _provider_name(base_url: str) -> str:
+    host = base_url.split("://", 1)[-1].split("/", 1)[0]
+    return "openai" if host == "api.openai.com" else host
+
+
+def subtitle(provider: Provider, demo: bool) -> str:
+    """What the header says about where answers come from."""
+    mode = "" if provider.stream else " · no-stream"
+    if demo:
+        return f"demo model (offline){mode} · set OPENAI_API_KEY or --base-url for a real model"
+    return f"{provider.name} · {provider.model}{mode}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run tuichat."""
+    args = parse_args(argv)
+    provider, demo = choose_provider(args, dict(os.environ))
+    server = None
+    if demo:
+        from tuichat.demo.server import ChatServer
+
+        server = ChatServer(tokens_per_second=60.0)
+        server.start()
+        provider.base_url = server.base_url
+    try:
+        from tuichat.ui.app import TuichatApp
+
+        conversation = Conversation(
+            ChatClient(provider),
+            default_registry(),
+            system_prompt=args.system,
+            max_tool_rounds=args.max_tool_rounds,
+        )
+        app = TuichatApp(
+            conversation, subtitle=subtitle(provider, demo), welcome=DEMO_WELCOME if demo else None
+        )
+        app.run()
+    finally:
+        if server is not None:
+            server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

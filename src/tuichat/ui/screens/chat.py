@@ -1,0 +1,241 @@
+"""The chat screen: the conversation, the prompt and the raw-chunk inspector."""
+
+from __future__ import annotations
+
+import time
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Header
+from textual.worker import Worker, WorkerState
+
+from tuichat.core.conversation import Conversation
+from tuichat.ui import messages as ui
+from tuichat.ui.widgets.chat_message import (
+    AssistantMessage,
+    ErrorMessage,
+    NoticeMessage,
+    UserMessage,
+)
+from tuichat.ui.widgets.inspector import Inspector
+from tuichat.ui.widgets.prompt import PromptInput
+
+
+class MessageList(VerticalScroll):
+    """The scrollable conversation. Anchored: it follows new text while at the bottom."""
+
+    can_focus = False
+
+
+class ChatScreen(Screen[None]):
+    """One conversation with the model."""
+
+    CSS_PATH = "chat.tcss"
+
+    BINDINGS = [
+        Binding("f2", "toggle_inspector", "Inspector"),
+        Binding("escape", "cancel", "Cancel answer", priority=True),
+        Binding("pageup", "page_up", "Page up", show=False, priority=True),
+        Binding("pagedown", "page_down", "Page down", show=False, priority=True),
+        Binding("ctrl+home", "scroll_top", "Top", show=False, priority=True),
+        Binding("ctrl+end", "scroll_bottom", "Jump to latest", priority=True),
+    ]
+
+    def __init__(self, conversation: Conversation, *, welcome: str | None = None) -> None:
+        super().__init__()
+        self.conversation = conversation
+        self.welcome = welcome
+        self.answer: AssistantMessage | None = None  # the answer receiving text now
+        self._answer_started = 0.0
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="main"):
+            yield MessageList(id="messages")
+            yield Inspector(id="inspector")
+        yield PromptInput(id="prompt")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#inspector").display = False
+        if self.welcome:
+            self.messages.mount(NoticeMessage(self.welcome))
+        self.messages.anchor()
+        self.query_one(PromptInput).focus()
+
+    @property
+    def messages(self) -> MessageList:
+        """The conversation's scroll view."""
+        return self.query_one(MessageList)
+
+    @property
+    def inspector(self) -> Inspector:
+        """The raw-chunk panel."""
+        return self.query_one(Inspector)
+
+    @property
+    def busy(self) -> bool:
+        """Whether an answer is being received."""
+        return any(
+            worker.group == "completion" and worker.is_running for worker in self.workers
+        )
+
+    def _add(self, widget: Widget) -> None:
+        self.messages.mount(widget)
+
+    # -- sending -------------------------------------------------------------------------
+
+    @on(PromptInput.Submitted)
+    def send(self, event: PromptInput.Submitted) -> None:
+        """Send the prompt, unless an answer is still arriving."""
+        if self.busy:
+            self.notify("An answer is still arriving: Esc cancels it.", severity="warning")
+            return
+        event.prompt.clear()
+        self._add(UserMessage(event.text))
+        self.messages.anchor()
+        self.inspector.new_turn()
+        self.run_turn(event.text)
+
+    @work(exclusive=True, group="completion", exit_on_error=False)
+    async def run_turn(self, text: str) -> None:
+        """Consume the conversation's events, posting UI messages a batch at a time."""
+        post = self.post_message
+        async for batch in self.conversation.send(text):
+            for message in ui.to_messages(batch):
+                post(message)
+
+    # -- the worker's messages -----------------------------------------------------------
+
+    @on(ui.RequestSent)
+    def _request_sent(self, event: ui.RequestSent) -> None:
+        self.inspector.show_request(event.request)
+
+    @on(ui.AnswerStarted)
+    def _answer_started(self, event: ui.AnswerStarted) -> None:
+        self.answer = AssistantMessage()
+        self._answer_started = time.monotonic()
+        self._add(self.answer)
+
+    @on(ui.ChunksReceived)
+    def _chunks(self, event: ui.ChunksReceived) -> None:
+        self.inspector.add_chunks(event.chunks)
+
+    @on(ui.TokensReceived)
+    def _tokens(self, event: ui.TokensReceived) -> None:
+        if self.answer is not None:
+            self.answer.append_text(event.text)
+
+    @on(ui.ReasoningReceived)
+    def _reasoning(self, event: ui.ReasoningReceived) -> None:
+        if self.answer is not None:
+            self.answer.append_reasoning(event.text)
+
+    @on(ui.ToolCallStarted)
+    def _tool_started(self, event: ui.ToolCallStarted) -> None:
+        if self.answer is not None:
+            self.answer.add_tool_call(event.index, event.call_id, event.name)
+
+    @on(ui.ToolArgumentsReceived)
+    def _tool_arguments(self, event: ui.ToolArgumentsReceived) -> None:
+        view = self.answer.tool_call(event.index) if self.answer else None
+        if view is not None:
+            view.append_arguments(event.text)
+
+    @on(ui.ToolCallReady)
+    def _tool_ready(self, event: ui.ToolCallReady) -> None:
+        if self.answer is None:
+            return
+        view = self.answer.tool_call(event.index)
+        if view is None:  # a call whose name never arrived: show it now
+            view = self.answer.add_tool_call(event.index, "", event.name or "(no name)")
+            view.call_after_refresh(view.set_ready, event.name, event.arguments_text, event.error)
+        else:
+            view.set_ready(event.name, event.arguments_text, event.error)
+
+    @on(ui.ToolRunning)
+    def _tool_running(self, event: ui.ToolRunning) -> None:
+        view = self.answer.tool_call(event.index) if self.answer else None
+        if view is not None:
+            view.set_running()
+
+    @on(ui.ToolResultReceived)
+    def _tool_result(self, event: ui.ToolResultReceived) -> None:
+        view = self.answer.tool_call(event.index) if self.answer else None
+        if view is not None:
+            view.set_result(event.content, event.is_error, event.duration)
+
+    @on(ui.AnswerFinished)
+    def _answer_finished(self, event: ui.AnswerFinished) -> None:
+        if self.answer is not None and not self.answer.ended:
+            elapsed = time.monotonic() - self._answer_started
+            self.answer.finish(event.finish_reason, event.usage, elapsed)
+
+    @on(ui.StreamFailed)
+    def _stream_failed(self, event: ui.StreamFailed) -> None:
+        if event.kind == "malformed":
+            self.notify(event.text, title="Malformed chunk", severity="warning")
+            return
+        if self.answer is not None:
+            self.answer.mark(f"failed ({event.kind}): the text above is what arrived")
+        self._add(ErrorMessage(event.text))
+
+    @on(ui.NoticeShown)
+    def _notice(self, event: ui.NoticeShown) -> None:
+        self._add(NoticeMessage(event.text))
+
+    @on(ui.TurnEnded)
+    def _turn_ended(self, event: ui.TurnEnded) -> None:
+        self.answer = None
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        # A bug of ours in the worker must not take the app down: say what broke.
+        if event.worker.group == "completion" and event.state == WorkerState.ERROR:
+            if self.answer is not None:
+                self.answer.mark("failed: tuichat hit an internal error")
+            self._add(ErrorMessage(f"Internal error: {event.worker.error!r}"))
+            self.answer = None
+
+    # -- actions -------------------------------------------------------------------------
+
+    def action_cancel(self) -> None:
+        """Stop the answer that is arriving; its text so far stays, marked cancelled."""
+        if not self.busy:
+            return
+        self.workers.cancel_group(self, "completion")
+        if self.answer is not None:
+            self.answer.mark("cancelled by you (Esc): the text above is what arrived")
+        for view in self.answer.tool_calls.values() if self.answer else ():
+            if view.state in ("streaming", "ready", "running"):
+                view.set_result("Cancelled by the user.", True, 0.0)
+        self.answer = None
+        self._add(NoticeMessage("Cancelled."))
+
+    def action_toggle_inspector(self) -> None:
+        """Show or hide the raw-chunk inspector."""
+        inspector = self.inspector
+        inspector.display = not inspector.display
+
+    def action_page_up(self) -> None:
+        self.messages.scroll_page_up(animate=False)
+
+    def action_page_down(self) -> None:
+        self.messages.scroll_page_down(animate=False)
+
+    def action_scroll_top(self) -> None:
+        self.messages.scroll_home(animate=False)
+
+    def action_scroll_bottom(self) -> None:
+        self.messages.anchor()
+
+    @on(PromptInput.ScrollRequested)
+    def _scroll_requested(self, event: PromptInput.ScrollRequested) -> None:
+        if event.where == "home":
+            self.action_scroll_top()
+        else:
+            self.action_scroll_bottom()

@@ -1,0 +1,193 @@
+"""The widgets of the conversation: prompts, answers, tool calls, errors and notices."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import Collapsible, Static
+
+from tuichat.core.text import strip_control
+from tuichat.ui.widgets.markdown_view import StreamingMarkdown
+
+
+def literal(text: str) -> Content:
+    """Model or tool text as content that is never interpreted as markup."""
+    return Content(strip_control(text))
+
+
+def pretty_json(text: str) -> str:
+    """Indent JSON text when it parses; otherwise return it unchanged."""
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except (ValueError, TypeError):
+        return text
+
+
+class UserMessage(Static):
+    """What the user sent."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(literal(text), classes="message")
+
+
+class ErrorMessage(Static):
+    """An error in the conversation: what happened and what to do."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(literal(text), classes="message")
+
+
+class NoticeMessage(Static):
+    """A notice from tuichat itself (the demo model, the tool-round limit, ...)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(literal(text), classes="message")
+
+
+class ToolCallView(Vertical):
+    """One tool call: its name at once, arguments live, then running, then the result."""
+
+    DEFAULT_CSS = """
+    ToolCallView { height: auto; }
+    ToolCallView > .tool-title { height: auto; }
+    ToolCallView > .tool-arguments { height: auto; color: $text-muted; }
+    ToolCallView Collapsible { height: auto; }
+    """
+
+    def __init__(self, call_id: str, name: str) -> None:
+        super().__init__(classes="tool-call")
+        self.call_id = call_id
+        self.tool_name = name
+        self.state = "streaming"
+        self._arguments: list[str] = []
+        self._started: float | None = None
+        self.result: str | None = None
+        # Made here, not in compose: arguments may arrive before the view is mounted.
+        self.title_view = Static(self._title(), classes="tool-title")
+        self.arguments_view = Static("", classes="tool-arguments")
+
+    def compose(self) -> ComposeResult:
+        yield self.title_view
+        yield self.arguments_view
+
+    def _title(self, detail: str = "") -> Content:
+        icon = {"streaming": "…", "ready": "•", "running": "⟳", "done": "✓", "failed": "✗"}
+        text = f"{icon.get(self.state, '•')} {self.tool_name}  {self.state}"
+        return Content(strip_control(text + (f"  {detail}" if detail else "")))
+
+    @property
+    def arguments_text(self) -> str:
+        """The argument text received so far."""
+        return "".join(self._arguments)
+
+    def append_arguments(self, text: str) -> None:
+        """Show another fragment of the arguments as it streams."""
+        self._arguments.append(text)
+        self.arguments_view.update(literal(self.arguments_text))
+
+    def set_ready(self, name: str, arguments_text: str, error: str | None) -> None:
+        """The call is complete: show its arguments pretty-printed (or why they are bad)."""
+        self.tool_name = name or self.tool_name
+        self._arguments = [arguments_text]
+        self.state = "ready"
+        shown = pretty_json(arguments_text) if arguments_text.strip() else "{}"
+        if error:
+            shown += f"\n({error})"
+        self.arguments_view.update(literal(shown))
+        self.title_view.update(self._title())
+
+    def set_running(self) -> None:
+        """The tool loop started the call."""
+        self.state = "running"
+        self._started = time.monotonic()
+        self.title_view.update(self._title())
+
+    def set_result(self, content: str, is_error: bool, duration: float) -> None:
+        """Show the result, collapsible."""
+        self.state = "failed" if is_error else "done"
+        self.result = content
+        self.title_view.update(self._title(f"{duration * 1000:.0f} ms"))
+        shown = pretty_json(content)
+        collapsed = shown.count("\n") > 12
+        self.mount(
+            Collapsible(
+                Static(literal(shown), classes="tool-result"),
+                title="error" if is_error else "result",
+                collapsed=collapsed,
+            )
+        )
+
+
+class AssistantMessage(Vertical):
+    """One answer of the model: reasoning (collapsed), Markdown text, tool calls, a status."""
+
+    DEFAULT_CSS = """
+    AssistantMessage { height: auto; }
+    AssistantMessage > .status { height: auto; color: $text-muted; }
+    AssistantMessage Collapsible { height: auto; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(classes="message")
+        self.body = StreamingMarkdown(classes="answer-text")
+        self.reasoning: StreamingMarkdown | None = None
+        self.tool_calls: dict[int, ToolCallView] = {}
+        self.status = Static("", classes="status")
+        self.ended = False
+
+    def compose(self) -> ComposeResult:
+        yield self.body
+        yield self.status
+
+    def append_text(self, text: str) -> None:
+        """More answer text arrived."""
+        self.body.append(text)
+
+    def append_reasoning(self, text: str) -> None:
+        """More reasoning arrived: shown collapsed above the answer."""
+        if self.reasoning is None:
+            self.reasoning = StreamingMarkdown(classes="reasoning-text")
+            self.mount(
+                Collapsible(self.reasoning, title="reasoning", collapsed=True, classes="reasoning"),
+                before=self.body,
+            )
+        self.reasoning.append(text)
+
+    def add_tool_call(self, index: int, call_id: str, name: str) -> ToolCallView:
+        """A tool call's name arrived: show it at once."""
+        view = ToolCallView(call_id, name)
+        self.tool_calls[index] = view
+        self.mount(view, before=self.status)
+        return view
+
+    def tool_call(self, index: int) -> ToolCallView | None:
+        """The view of the call at this position, if shown."""
+        return self.tool_calls.get(index)
+
+    def finish(self, finish_reason: str | None, usage: dict[str, Any] | None, elapsed: float) -> None:
+        """The answer ended: render the last block, show how it ended."""
+        self.ended = True
+        self.body.finish()
+        if self.reasoning is not None:
+            self.reasoning.finish()
+        parts = [finish_reason or "no finish reason", f"{elapsed:.1f} s"]
+        if usage:
+            prompt = usage.get("prompt_tokens")
+            completion = usage.get("completion_tokens")
+            if prompt is not None or completion is not None:
+                parts.append(f"{prompt or 0} → {completion or 0} tokens")
+        self.status.update(Content(" · ".join(parts)))
+
+    def mark(self, text: str) -> None:
+        """Mark the answer as cancelled or failed, keeping its text."""
+        self.ended = True
+        self.body.finish()
+        if self.reasoning is not None:
+            self.reasoning.finish()
+        self.add_class("-interrupted")
+        self.status.update(Content(text))

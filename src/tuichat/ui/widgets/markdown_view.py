@@ -1,0 +1,784 @@
+"""A streaming Markdown view whose per-frame cost does not grow with the answer.
+
+Textual's stock ``Markdown`` widget mounts one widget per block and lets the
+compositor lay out the whole document again every frame, so streaming a long
+answer gets slower and slower. :class:`StreamingMarkdown` is a single Line API
+widget instead:
+
+* The source is split into *finished* blocks and an unfinished *tail*. A
+  finished block is parsed and rendered exactly once (per width and code theme)
+  into cached :class:`~textual.strip.Strip` lines, which are appended to one flat
+  list that only ever grows at its end.
+* Only the tail is parsed and rendered again, at most once per frame: ``append``
+  just buffers the text and schedules a flush after the next screen refresh.
+* ``render_line`` is a list lookup, so painting costs what is visible, and a
+  flush refreshes only the lines that changed (or requests a layout when the
+  line count changed, because the widget is ``height: auto``).
+
+Block boundaries come from ``markdown-it-py`` configured like Rich's own
+Markdown parser, and each block is rendered with :class:`rich.markdown.Markdown`,
+so the result matches what Rich prints for the whole document (blocks are
+separated by one blank line, none after a horizontal rule, as Rich does).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import time
+from dataclasses import dataclass
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from rich.console import ConsoleOptions, RenderableType
+from rich.markdown import Markdown
+from rich.segment import Segment
+from rich.syntax import Syntax
+from textual import events
+from textual.geometry import Region, Size
+from textual.selection import Selection
+from textual.strip import Strip
+from textual.theme import Theme
+from textual.widget import Widget
+
+__all__ = ["StreamingMarkdown", "strip_control"]
+
+# C0 controls except TAB and LF, DEL, and C1 controls. ESC (\x1b) is among them, so no
+# escape sequence written by the model can reach the terminal. CR is dropped too:
+# "\r\n" becomes "\n", and a lone CR would otherwise be a line break for markdown-it
+# but not for us. Removing single characters (rather than whole escape sequences)
+# gives the same result however the text was split into chunks.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+# Code themes (Pygments style names) for dark and light app themes.
+DARK_CODE_THEME = "monokai"
+LIGHT_CODE_THEME = "default"
+
+# A growing (unclosed) fenced code block is rendered in frozen chunks of this many
+# complete lines, so a frame re-highlights at most this many lines (Pygments through
+# rich.syntax costs ~0.3 ms per line).
+_FENCE_CHUNK_LINES = 16
+
+# A flush that took `t` seconds is followed by at least `t * _COOLDOWN_FACTOR` seconds
+# without one, so even a huge tail (a 200-item list) uses at most a third of the CPU.
+_COOLDOWN_FACTOR = 2.0
+
+# Kinds of top-level block that nothing after them can extend once another block
+# has started: their end is marked by their own lines.
+_SELF_CLOSED_KINDS = frozenset({"heading", "hr", "fence"})
+# Kinds of top-level block that end at a blank line and cannot be continued after it.
+_BLANK_CLOSED_KINDS = frozenset({"paragraph", "table", "blockquote", "html_block"})
+# Blocks that Rich renders when they close, after their children have set its
+# "new line" flag: Rich always puts a blank line before them (even first in the
+# document or after a rule), and renders them on their own with a leading blank line.
+_CONTAINER_KINDS = frozenset({"bullet_list", "ordered_list", "blockquote", "table"})
+
+
+def strip_control(text: str) -> str:
+    """Remove terminal control characters from model text.
+
+    Keeps ``\\n`` and ``\\t``; removes every other C0 control (ESC, BEL, CR, ...),
+    DEL and the C1 controls (``\\x80``-``\\x9f``, which some terminals treat as CSI).
+
+    Args:
+        text: Untrusted text.
+
+    Returns:
+        The text without control characters.
+    """
+    return _CONTROL_RE.sub("", text)
+
+
+_block_parser: MarkdownIt | None = None
+
+
+def _get_block_parser() -> MarkdownIt:
+    """The parser used to find block boundaries (shared, created on first use).
+
+    Same block rules as Rich's Markdown parser (commonmark + tables), with the inline
+    pass disabled: only the block structure is needed here, and Rich parses each block
+    again for rendering.
+    """
+    global _block_parser
+    if _block_parser is None:
+        _block_parser = (
+            MarkdownIt("commonmark").enable(["strikethrough", "table"]).disable("inline")
+        )
+    return _block_parser
+
+
+_rich_parser: MarkdownIt | None = None
+_markdown_templates: dict[str, Markdown] = {}
+
+
+def _make_markdown(source: str, code_theme: str) -> Markdown:
+    """Build a ``rich.markdown.Markdown`` without building a parser for it.
+
+    Rich creates a new ``MarkdownIt`` for every ``Markdown`` (about 0.5 ms, as much as
+    rendering a short paragraph), and the tail is rendered every frame. So a template
+    built by Rich is copied and given the source parsed by one shared parser, set up
+    exactly as Rich sets up its own. If Rich's internals change, Rich builds it.
+
+    Args:
+        source: Markdown source.
+        code_theme: Pygments theme for code blocks.
+
+    Returns:
+        A renderable.
+    """
+    global _rich_parser
+    template = _markdown_templates.get(code_theme)
+    if template is None:
+        template = Markdown("", code_theme=code_theme, hyperlinks=False)
+        _markdown_templates[code_theme] = template
+    if not hasattr(template, "parsed") or not hasattr(template, "markup"):
+        return Markdown(source, code_theme=code_theme, hyperlinks=False)
+    if _rich_parser is None:
+        # The same configuration as rich.markdown.Markdown.__init__.
+        _rich_parser = MarkdownIt().enable("strikethrough").enable("table")
+    markdown = copy.copy(template)
+    markdown.markup = source
+    markdown.parsed = _rich_parser.parse(source)
+    return markdown
+
+
+@dataclass(slots=True)
+class _TopBlock:
+    """A top-level block found by the block parser (line numbers relative to the tail)."""
+
+    kind: str
+    """Token type without ``_open`` (``paragraph``, ``bullet_list``, ``fence``, ...)."""
+    start: int
+    """First line."""
+    end: int
+    """Line after the last line."""
+    token: Token
+    """The opening token (for fences: ``info``, ``markup`` and ``content``)."""
+
+
+@dataclass(slots=True)
+class _Block:
+    """A finished block: its source and its rendered lines at the current width."""
+
+    source: str
+    kind: str
+    strips: list[Strip]
+    line_offset: int
+    """Index in the flat line list where this block (with its separator) starts."""
+
+
+def _top_level_blocks(tokens: list[Token]) -> list[_TopBlock]:
+    """Extract the top-level blocks from a markdown-it token stream.
+
+    Args:
+        tokens: Tokens from ``MarkdownIt.parse``.
+
+    Returns:
+        The blocks in source order.
+    """
+    blocks: list[_TopBlock] = []
+    for token in tokens:
+        if token.level == 0 and token.nesting >= 0 and token.map is not None:
+            kind = token.type.removesuffix("_open")
+            blocks.append(_TopBlock(kind, token.map[0], token.map[1], token))
+    return blocks
+
+
+def _count_finished(blocks: list[_TopBlock], lines: list[str]) -> int:
+    """Count the leading blocks of the tail that no further text can change.
+
+    A block is finished when the next block starts on a complete line (CommonMark
+    decides block structure line by line, so a complete line that starts a new block
+    closes the previous one for good). Some blocks are finished earlier, while the
+    next block's first line is still partial: headings, rules and closed fences end
+    with their own line, and paragraphs, tables and quotes cannot be continued after a
+    blank line. Lists and indented code can (``1. a`` / blank / ``10. b`` is one list,
+    while the partial ``10`` alone would be a paragraph), so they wait for a complete
+    line.
+
+    Args:
+        blocks: The top-level blocks of the tail.
+        lines: The tail split on ``\\n``; the last item is the partial line.
+
+    Returns:
+        How many leading blocks are finished (never the last one).
+    """
+    complete_lines = len(lines) - 1
+    finished = 0
+    for index in range(len(blocks) - 1):
+        block, following = blocks[index], blocks[index + 1]
+        if (
+            following.start < complete_lines
+            or block.kind in _SELF_CLOSED_KINDS
+            or (block.kind in _BLANK_CLOSED_KINDS and not lines[following.start - 1].strip())
+        ):
+            finished = index + 1
+        else:
+            break
+    return finished
+
+
+def _needs_separator(previous: str | None, kind: str) -> bool:
+    """Whether Rich puts a blank line between two top-level blocks.
+
+    Rich separates blocks with a blank line except after a horizontal rule (which
+    renders its own blank line), but container blocks always get one. Unlike Rich,
+    nothing goes before the first block, so a message never starts with a blank line.
+
+    Args:
+        previous: Kind of the previous block that rendered lines, or None if first.
+        kind: Kind of the block.
+
+    Returns:
+        True if a blank line goes before the block.
+    """
+    return previous is not None and (previous != "hr" or kind in _CONTAINER_KINDS)
+
+
+def _is_open_fence(block: _TopBlock, lines: list[str]) -> bool:
+    """Whether a fenced code block has no closing fence yet.
+
+    Args:
+        block: A block of kind ``fence``.
+        lines: The lines the block's line numbers refer to.
+
+    Returns:
+        True if the fence is still open (it runs to the end of the text).
+    """
+    if block.end - block.start < 2:
+        return True
+    last = lines[block.end - 1]
+    stripped = last.lstrip(" ")
+    if len(last) - len(stripped) > 3:
+        return True
+    marker = block.token.markup
+    body = stripped.rstrip(" \t")
+    return not (len(body) >= len(marker) and body == marker[0] * len(body))
+
+
+class StreamingMarkdown(Widget, can_focus=False):
+    """Markdown that can be appended to cheaply, e.g. an answer streamed by a model.
+
+    The text is literal model output: Rich console markup is shown as typed and
+    terminal control characters are removed.
+
+    Call :meth:`append` from the app's event loop (not from a thread).
+    """
+
+    DEFAULT_CSS = """
+    StreamingMarkdown {
+        width: 1fr;
+        height: auto;
+        color: $foreground;
+    }
+    """
+
+    def __init__(
+        self,
+        markdown: str = "",
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        """Create a streaming Markdown view.
+
+        Args:
+            markdown: Initial Markdown source.
+            name: The name of the widget.
+            id: The ID of the widget in the DOM.
+            classes: The CSS classes of the widget.
+            disabled: Whether the widget is disabled.
+        """
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self._pending: list[str] = []
+        """Appended text not yet looked at (raw; sanitized when consumed)."""
+        self._done_parts: list[str] = []
+        """Source of the finished blocks (with the blank lines between them)."""
+        self._done_length = 0
+        """Total length of ``_done_parts``."""
+        self._tail = ""
+        """Source not yet in finished blocks."""
+        self._blocks: list[_Block] = []
+        self._lines: list[Strip] = []
+        """Lines of all finished blocks and their separators; only grows at its end."""
+        self._last_kind: str | None = None
+        """Kind of the last finished block that rendered any line."""
+        self._tail_strips: list[Strip] = []
+        self._tail_key: tuple[object, ...] | None = None
+        self._fence_key: tuple[object, ...] | None = None
+        self._fence_chunks: list[list[Strip]] = []
+        self._width = 0
+        """Width of the cached lines; 0 until the first layout."""
+        self._options: ConsoleOptions | None = None
+        self._blank = Strip.blank(0)
+        self._code_theme = DARK_CODE_THEME
+        self._finished = False
+        self._finish_mark: tuple[int, int, str] | None = None
+        """(blocks, done parts, tail) before finish(), to resume if text is appended."""
+        self._flush_scheduled = False
+        self._hold_until = 0.0
+        self._render_count = 0
+        """Number of Rich renders done (for tests: finished blocks are rendered once)."""
+        if markdown:
+            self._pending.append(markdown)
+
+    # Public API
+
+    @property
+    def text(self) -> str:
+        """The full Markdown source (without control characters)."""
+        return "".join(self._done_parts) + self._tail + strip_control("".join(self._pending))
+
+    @property
+    def line_count(self) -> int:
+        """Number of rendered lines currently shown."""
+        return len(self._lines) + len(self._tail_strips)
+
+    @property
+    def is_finished(self) -> bool:
+        """Whether :meth:`finish` was called (and no text appended since)."""
+        return self._finished
+
+    def append(self, text: str) -> None:
+        """Append Markdown source; it is shown at the next frame.
+
+        This only buffers the text: parsing and rendering happen once per frame,
+        however many times this is called.
+
+        Args:
+            text: A fragment of Markdown (any split, even inside a line or a fence).
+        """
+        if not text:
+            return
+        if self._finished:
+            self._resume()
+        self._pending.append(text)
+        self._schedule_flush()
+
+    def set_text(self, text: str) -> None:
+        """Replace the whole source.
+
+        Args:
+            text: The new Markdown source.
+        """
+        self.clear()
+        self.append(text)
+
+    def clear(self) -> None:
+        """Remove all text."""
+        self._pending.clear()
+        self._done_parts.clear()
+        self._done_length = 0
+        self._tail = ""
+        self._blocks.clear()
+        self._lines = []
+        self._last_kind = None
+        self._tail_strips = []
+        self._tail_key = None
+        self._fence_key = None
+        self._fence_chunks = []
+        self._finished = False
+        self._finish_mark = None
+        self.refresh(layout=True)
+
+    def finish(self) -> None:
+        """Mark the answer as complete: render the tail as finished blocks now.
+
+        After this every line is cached. Appending again resumes streaming.
+        """
+        if self._finished:
+            return
+        self._finished = True
+        if self._width > 0:
+            self._flush()
+        # Otherwise the first layout renders everything as finished (see _rebuild).
+
+    # Textual hooks
+
+    def _on_mount(self, event: events.Mount) -> None:
+        """Follow theme changes, and show text given before mounting."""
+        self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
+        if self._pending:
+            self._schedule_flush()
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        """Fill the available width (Markdown wraps to whatever it is given).
+
+        Args:
+            container: Size of the container.
+            viewport: Size of the viewport.
+
+        Returns:
+            The content width.
+        """
+        return container.width
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """The number of rendered lines at the given width.
+
+        Layout calls this with the content width, so this is where a new width is
+        picked up: everything is rendered again for it.
+
+        Args:
+            container: Size of the container.
+            viewport: Size of the viewport.
+            width: Content width.
+
+        Returns:
+            The content height.
+        """
+        if width <= 0:
+            return 0
+        if width != self._width:
+            self._rebuild(width)
+        return self.line_count
+
+    def render_line(self, y: int) -> Strip:
+        """Render one line of content from the caches (no parsing or rendering).
+
+        Args:
+            y: Line number, relative to the content area.
+
+        Returns:
+            The line.
+        """
+        width = self.size.width
+        if width != self._width and width > 0:
+            # A size that layout did not give to get_content_height (e.g. a fixed
+            # height): render for it now and lay out again if the height changed.
+            count = self.line_count
+            self._rebuild(width)
+            if self.line_count != count:
+                self.refresh(layout=True)
+        finished = self._lines
+        if y < len(finished):
+            strip = finished[y]
+        else:
+            index = y - len(finished)
+            tail = self._tail_strips
+            strip = tail[index] if 0 <= index < len(tail) else Strip.blank(width)
+        # Both calls are cached on the strip, so they are lookups after the first paint.
+        strip = strip.apply_style(self.visual_style.rich_style)
+        selection = self.text_selection
+        if selection is not None and (span := selection.get_span(y)) is not None:
+            strip = self._highlight(strip, *span)
+        # Offsets let Textual map the mouse to (x, y) in this widget for selecting text.
+        return strip.apply_offsets(0, y)
+
+    def _highlight(self, strip: Strip, start: int, end: int) -> Strip:
+        """Show part of a line as selected.
+
+        Args:
+            strip: The line.
+            start: First selected cell.
+            end: Cell after the selection, or -1 for the end of the line.
+
+        Returns:
+            The line with the selection style over the span.
+        """
+        length = strip.cell_length
+        end = length if end == -1 else min(end, length)
+        if start >= end:
+            return strip
+        style = self.screen.get_component_rich_style("screen--selection")
+        before, selected, after = strip.divide([start, end, length])
+        selected = Strip(Segment.apply_style(selected, post_style=style), selected.cell_length)
+        return Strip.join([before, selected, after])
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The text under a selection: the rendered lines (as shown, not the source).
+
+        Args:
+            selection: The selection.
+
+        Returns:
+            The selected text and the separator to use after it.
+        """
+        lines = [strip.text.rstrip() for strip in (*self._lines, *self._tail_strips)]
+        return selection.extract("\n".join(lines)), "\n"
+
+    # Scheduling
+
+    def _schedule_flush(self) -> None:
+        """Arrange for one flush after the next screen refresh (idempotent)."""
+        if self._flush_scheduled or not self.is_mounted:
+            return
+        self._flush_scheduled = True
+        # call_after_refresh runs the callback after the screen's next paint (or at
+        # once if nothing is waiting to be painted), so flushes follow the frame rate.
+        if not self.call_after_refresh(self._scheduled_flush):
+            self._flush_scheduled = False
+
+    def _scheduled_flush(self) -> None:
+        """Flush pending text, or wait out the cooldown after an expensive flush."""
+        if not self.is_attached:
+            self._flush_scheduled = False
+            return
+        delay = self._hold_until - time.monotonic()
+        if delay > 0:
+            self.set_timer(delay, self._scheduled_flush)
+            return
+        self._flush_scheduled = False
+        self._flush()
+
+    def _on_theme_changed(self, theme: Theme) -> None:
+        """Render again with the code theme that suits the new app theme."""
+        if self._width > 0 and self._pick_code_theme() != self._code_theme:
+            self._rebuild(self._width)
+            self.refresh(layout=True)
+
+    # Rendering
+
+    def _pick_code_theme(self) -> str:
+        """The Pygments theme for code blocks, from the app theme."""
+        return DARK_CODE_THEME if self.app.current_theme.dark else LIGHT_CODE_THEME
+
+    def _render_markdown(self, source: str, first_kind: str) -> list[Strip]:
+        """Render Markdown source into lines at the current width.
+
+        Args:
+            source: Markdown source of one or more top-level blocks.
+            first_kind: Kind of the first block.
+
+        Returns:
+            One strip per line, each exactly the current width, without the blank
+            line Rich renders before a container block (the caller adds separators).
+        """
+        self._render_count += 1
+        strips = self._render_lines(_make_markdown(source, self._code_theme))
+        if first_kind in _CONTAINER_KINDS and strips and not strips[0].text.strip():
+            del strips[0]
+        return strips
+
+    def _render_lines(self, renderable: RenderableType) -> list[Strip]:
+        """Render any Rich renderable into strips at the current width."""
+        assert self._options is not None
+        width = self._width
+        lines = self.app.console.render_lines(renderable, self._options, pad=True)
+        return [Strip(line, width) for line in lines]
+
+    def _rebuild(self, width: int) -> None:
+        """Render everything again for a new width or code theme.
+
+        Args:
+            width: The content width.
+        """
+        self._width = width
+        self._code_theme = self._pick_code_theme()
+        self._options = self.app.console.options.update(width=width, height=None)
+        self._blank = Strip.blank(width)
+        self._lines = []
+        self._last_kind = None
+        for block in self._blocks:
+            block.strips = self._render_markdown(block.source, block.kind)
+            self._add_lines(block)
+        self._tail_strips = []
+        self._tail_key = None
+        self._fence_key = None
+        self._fence_chunks = []
+        self._consume_pending()
+        self._advance()
+
+    def _flush(self) -> None:
+        """Bring the rendered lines up to date with the text and refresh what changed."""
+        if self._width <= 0:
+            # Not laid out yet, or hidden: the first layout renders everything.
+            return
+        if not self._pending and not (self._finished and self._tail):
+            return
+        started = time.monotonic()
+        old_count = self.line_count
+        old_finished = len(self._lines)
+        old_tail = self._tail_strips
+        self._consume_pending()
+        self._advance()
+        self._refresh_changed(old_count, old_finished, old_tail)
+        self._hold_until = time.monotonic() + (time.monotonic() - started) * _COOLDOWN_FACTOR
+
+    def _consume_pending(self) -> None:
+        """Move buffered text to the tail, removing control characters."""
+        if self._pending:
+            self._tail += strip_control("".join(self._pending))
+            self._pending.clear()
+
+    def _advance(self) -> None:
+        """Parse the tail, move finished blocks to the cache, and render the rest."""
+        tail = self._tail
+        lines = tail.split("\n")
+        blocks = _top_level_blocks(_get_block_parser().parse(tail))
+        if self._finished:
+            if self._finish_mark is None:
+                self._finish_mark = (len(self._blocks), len(self._done_parts), tail)
+            count = len(blocks)
+        else:
+            count = _count_finished(blocks, lines)
+        if count:
+            for block in blocks[:count]:
+                self._add_block("\n".join(lines[block.start : block.end]), block.kind)
+            # Cut the tail where the first unfinished block starts (or at its end).
+            cut_line = blocks[count].start if count < len(blocks) else len(lines)
+            offset = min(len(tail), sum(len(line) + 1 for line in lines[:cut_line]))
+            self._done_parts.append(tail[:offset])
+            self._done_length += offset
+            self._tail = tail[offset:]
+            lines = lines[cut_line:]
+            blocks = [
+                _TopBlock(b.kind, b.start - cut_line, b.end - cut_line, b.token)
+                for b in blocks[count:]
+            ]
+        self._render_tail(blocks, lines)
+
+    def _add_block(self, source: str, kind: str) -> None:
+        """Render a finished block once and append its lines.
+
+        Args:
+            source: The block's Markdown source.
+            kind: The block kind.
+        """
+        block = _Block(source, kind, self._render_markdown(source, kind), len(self._lines))
+        self._blocks.append(block)
+        self._add_lines(block)
+
+    def _add_lines(self, block: _Block) -> None:
+        """Append a finished block's lines, after a separator like Rich's."""
+        block.line_offset = len(self._lines)
+        if not block.strips:
+            return
+        if _needs_separator(self._last_kind, block.kind):
+            self._lines.append(self._blank)
+        self._lines.extend(block.strips)
+        self._last_kind = block.kind
+
+    def _render_tail(self, blocks: list[_TopBlock], lines: list[str]) -> None:
+        """Render the unfinished blocks (skipped if nothing visible changed).
+
+        Args:
+            blocks: Unfinished blocks, line numbers relative to ``lines``.
+            lines: The tail split on ``\\n``.
+        """
+        if not blocks:
+            self._tail_strips = []
+            self._tail_key = None
+            return
+        last = blocks[-1]
+        fence_lines = 0
+        if last.kind == "fence" and _is_open_fence(last, lines):
+            fence_lines = last.token.content.count("\n")
+        if fence_lines > _FENCE_CHUNK_LINES:
+            head_source = "\n".join(lines[blocks[0].start : last.start])
+            key: tuple[object, ...] = ("fence", head_source, last.token.content)
+        else:
+            head_source = "\n".join(lines[blocks[0].start : last.end])
+            # Trailing whitespace never changes how Markdown renders.
+            key = ("markdown", head_source.rstrip())
+        key += (len(self._blocks), self._last_kind)
+        if key == self._tail_key:
+            return
+        self._tail_key = key
+        first_kind = blocks[0].kind
+        strips = self._render_markdown(head_source, first_kind) if head_source.strip() else []
+        if fence_lines > _FENCE_CHUNK_LINES:
+            if not strips:
+                first_kind = "fence"
+            elif _needs_separator(blocks[-2].kind, "fence"):
+                strips.append(self._blank)
+            strips.extend(self._render_open_fence(last))
+        if strips and _needs_separator(self._last_kind, first_kind):
+            strips.insert(0, self._blank)
+        self._tail_strips = strips
+
+    def _render_open_fence(self, block: _TopBlock) -> list[Strip]:
+        """Render a long, still open fenced code block without re-highlighting it all.
+
+        Complete lines are highlighted in frozen chunks that are cached; only the
+        lines after the last chunk are highlighted again each frame. The layout is
+        Rich's (a padded ``Syntax`` in the theme's background); highlighting may be
+        off at chunk boundaries (e.g. inside a multi-line string) until the fence is
+        closed, when the whole block is rendered by Rich at once.
+
+        Args:
+            block: The open fence (last block of the tail).
+
+        Returns:
+            The block's lines.
+        """
+        token = block.token
+        lexer = (token.info or "").partition(" ")[0] or "text"
+        key = (self._done_length, block.start, token.info)
+        if key != self._fence_key:
+            self._fence_key = key
+            self._fence_chunks = []
+        code_lines = token.content.split("\n")
+        complete = len(code_lines) - 1
+        chunks = self._fence_chunks
+        while (len(chunks) + 1) * _FENCE_CHUNK_LINES <= complete:
+            start = len(chunks) * _FENCE_CHUNK_LINES
+            code = "\n".join(code_lines[start : start + _FENCE_CHUNK_LINES])
+            chunks.append(self._render_code(code, lexer))
+        background = Syntax.get_theme(self._code_theme).get_background_style()
+        pad = Strip.blank(self._width, background)
+        strips = [pad]
+        for chunk in chunks:
+            strips.extend(chunk)
+        active = "\n".join(code_lines[len(chunks) * _FENCE_CHUNK_LINES :]).rstrip()
+        if active:
+            strips.extend(self._render_code(active, lexer))
+        strips.append(pad)
+        return strips
+
+    def _render_code(self, code: str, lexer: str) -> list[Strip]:
+        """Highlight code like Rich's Markdown code block, without vertical padding."""
+        self._render_count += 1
+        syntax = Syntax(code, lexer, theme=self._code_theme, word_wrap=True, padding=(0, 1))
+        return self._render_lines(syntax)
+
+    def _refresh_changed(self, old_count: int, old_finished: int, old_tail: list[Strip]) -> None:
+        """Ask Textual to repaint what a flush changed.
+
+        Args:
+            old_count: Line count before the flush.
+            old_finished: Number of finished lines before the flush.
+            old_tail: Tail lines before the flush.
+        """
+        count = self.line_count
+        if count != old_count:
+            # The height changed: the parent must lay out again (this also repaints).
+            self.refresh(layout=True)
+            return
+        # Same height: repaint from the first line that differs. Lines before
+        # old_finished cannot have changed (finished lines never change).
+        finished = self._lines
+        tail = self._tail_strips
+        split = len(finished)
+        for index, old in enumerate(old_tail):
+            y = old_finished + index
+            new = finished[y] if y < split else tail[y - split]
+            if new is not old and new != old:
+                self.refresh(Region(0, y, self._width, count - y))
+                return
+
+    def _resume(self) -> None:
+        """Undo finish() because more text arrived: its blocks go back to the tail.
+
+        What is shown does not change: the lines of those blocks become the tail's
+        lines until the next flush renders the tail again.
+        """
+        self._finished = False
+        mark, self._finish_mark = self._finish_mark, None
+        if mark is None:
+            return
+        block_count, part_count, tail = mark
+        if block_count < len(self._blocks):
+            cut = self._blocks[block_count].line_offset
+            self._tail_strips = self._lines[cut:] + self._tail_strips
+            del self._lines[cut:]
+            del self._blocks[block_count:]
+        del self._done_parts[part_count:]
+        self._done_length = sum(map(len, self._done_parts))
+        self._tail = tail
+        self._tail_key = None
+        self._last_kind = next(
+            (block.kind for block in reversed(self._blocks) if block.strips), None
+        )

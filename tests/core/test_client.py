@@ -1,0 +1,118 @@
+"""The client over a real loopback HTTP server, through the real `openai` SDK."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tuichat.core.accumulator import StreamState
+from tuichat.core.client import ChatClient, Provider
+from tuichat.core.events import Event, RawChunk, RequestSent, StreamError, TextDelta
+from tuichat.demo.server import ChatServer, DropAfter, HTTPError, RawSSE
+
+from .streams import CASES, STREAMS, assert_reaches_expected
+
+
+async def collect(
+    server: ChatServer, *, stream: bool = True, api_key: str = "sk-test-secret-key-123"
+) -> tuple[StreamState, list[Event]]:
+    provider = Provider(
+        base_url=server.base_url, model="m", api_key=api_key, stream=stream, max_retries=0, timeout=10
+    )
+    client = ChatClient(provider)
+    state = StreamState()
+    events: list[Event] = []
+    try:
+        async for batch in client.complete([{"role": "user", "content": "hi"}], None, state):
+            events += batch
+    finally:
+        await client.aclose()
+    return state, events
+
+
+@pytest.mark.parametrize("case", CASES)
+async def test_every_capture_reaches_expected_through_the_sdk(server: ChatServer, case: str) -> None:
+    body = (STREAMS / f"{case}.sse").read_bytes()
+    server.enqueue(RawSSE(body, slice_sizes=(1, 7)))
+    state, events = await collect(server)
+    assert_reaches_expected(state, case)
+    raw = [e.data for e in events if isinstance(e, RawChunk)]
+    assert raw, "the inspector needs the raw chunks"
+
+
+async def test_raw_chunks_are_the_payloads_exactly_as_sent(server: ChatServer) -> None:
+    body = (STREAMS / "azure_prompt_filter_first_chunk.sse").read_bytes()
+    server.enqueue(RawSSE(body))
+    _, events = await collect(server)
+    sent = [
+        line[len("data: ") :]
+        for line in body.decode().replace("\r\n", "\n").split("\n")
+        if line.startswith("data: ")
+    ]
+    assert [e.data for e in events if isinstance(e, RawChunk)] == sent
+
+
+async def test_request_is_shown_with_the_key_redacted(server: ChatServer) -> None:
+    _, events = await collect(server)
+    request = next(e for e in events if isinstance(e, RequestSent)).request
+    shown = json.dumps(request)
+    assert "sk-test-secret-key-123" not in shown
+    assert request["headers"]["Authorization"] == "Bearer [redacted]"
+    assert request["body"]["stream_options"] == {"include_usage": True}
+    # ...while the server did get the real key.
+    assert server.request_headers[-1]["authorization"] == "Bearer sk-test-secret-key-123"
+
+
+async def test_non_streaming_gives_the_same_events_from_one_completion(server: ChatServer) -> None:
+    state, events = await collect(server, stream=False)
+    whole = [e for e in events if isinstance(e, RawChunk)]
+    assert len(whole) == 1 and whole[0].whole_response
+    assert json.loads(whole[0].data)["object"] == "chat.completion"
+    text = "".join(e.text for e in events if isinstance(e, TextDelta))
+    assert text and text == state.content
+    assert state.error is None and state.finish_reason == "stop"
+    assert server.requests[-1]["stream"] is False
+
+
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [
+        (401, ["401", "API key", "OPENAI_API_KEY"]),
+        (404, ["404", "model 'm'", "--model"]),
+        (429, ["429", "rate limited"]),
+        (500, ["500", "server"]),
+    ],
+)
+async def test_http_errors_say_what_happened_and_what_to_do(
+    server: ChatServer, status: int, words: list[str]
+) -> None:
+    server.enqueue(HTTPError(status, "the server's own words"))
+    state, events = await collect(server)
+    error = next(e for e in events if isinstance(e, StreamError))
+    assert error.kind == "http" and error.status_code == status
+    for word in words + ["the server's own words"]:
+        assert word.lower() in error.message.lower()
+    assert state.error == error
+
+
+async def test_dropped_connection_keeps_the_partial_answer(server: ChatServer) -> None:
+    server.enqueue(DropAfter(text="one two three four five six seven eight", after=4))
+    state, events = await collect(server)
+    assert state.content, "the text that arrived before the drop is kept"
+    error = next(e for e in events if isinstance(e, StreamError))
+    assert error.kind == "connection"
+    assert "dropped" in error.message
+
+
+async def test_no_server_is_a_connection_error() -> None:
+    provider = Provider(base_url="http://127.0.0.1:9/v1", model="m", max_retries=0, timeout=5)
+    client = ChatClient(provider)
+    state = StreamState()
+    events: list[Event] = []
+    async for batch in client.complete([{"role": "user", "content": "hi"}], None, state):
+        events += batch
+    await client.aclose()
+    error = next(e for e in events if isinstance(e, StreamError))
+    assert error.kind == "connection"
+    assert "Could not connect" in error.message and "--base-url" in error.message
