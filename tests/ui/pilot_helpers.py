@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 
 from textual.pilot import Pilot
+from textual.geometry import Region
 from textual.widget import Widget
 
 from tuichat.ui.screens.chat import ChatScreen
@@ -60,8 +61,13 @@ def rendered_lines(widget: Widget) -> list[str]:
 
 
 def shown_text(widget: Widget) -> str:
-    """What a Static shows, as plain text."""
-    return str(widget.render())
+    """What a widget paints inside its borders and padding, as plain text lines."""
+    width, height = widget.outer_size
+    gutter = widget.gutter
+    strips = widget.render_lines(Region(0, 0, width, height))
+    inner = strips[gutter.top : height - gutter.bottom]
+    lines = [strip.text[gutter.left : width - gutter.right].rstrip() for strip in inner]
+    return "\n".join(lines).strip()
 
 
 async def next_frame() -> None:

@@ -79,7 +79,7 @@ def describe_status_error(error: openai.APIStatusError, provider: Provider) -> s
     said = f" The server said: {detail}" if detail else ""
     if status == 401:
         return (
-            f"HTTP 401: {provider.base_url} rejected the API key.{said} "
+            f"HTTP 401: the server rejected the API key.{said} "
             f"Check the key in ${provider.api_key_env} (or choose another with --api-key-env)."
         )
     if status == 403:

@@ -1,12 +1,17 @@
 """Textual messages the completion worker posts: one vocabulary from core events to widgets.
 
 The worker receives core events in batches (one per network read) and turns each batch into
-a few messages: consecutive text deltas become one `TokensReceived` and consecutive raw
-chunks one `ChunksReceived`, so a burst of chunks costs one message, not hundreds.
+a few messages: consecutive text deltas become one `TokensReceived`, so a burst of chunks
+costs one message, not hundreds. Raw chunks are not messages at all: they go straight into
+the inspector's `ChunkLog`, which the inspector reads a few times a second while shown.
+None of these bubble: the chat screen is their only reader.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,42 +21,28 @@ from tuichat.core import events as core
 
 
 @dataclass
-class RequestSent(Message):
-    """A request went out (redacted), starting a new answer in the inspector."""
-
-    request: dict[str, Any]
-
-
-@dataclass
-class AnswerStarted(Message):
+class AnswerStarted(Message, bubble=False):
     """A new round of the turn begins: the model is asked (again)."""
 
     round: int
 
 
 @dataclass
-class ChunksReceived(Message):
-    """Raw chunks (or a whole non-streamed response) as they arrived."""
-
-    chunks: list[core.RawChunk]
-
-
-@dataclass
-class TokensReceived(Message):
+class TokensReceived(Message, bubble=False):
     """Answer text arrived (coalesced)."""
 
     text: str
 
 
 @dataclass
-class ReasoningReceived(Message):
+class ReasoningReceived(Message, bubble=False):
     """Reasoning text arrived (coalesced)."""
 
     text: str
 
 
 @dataclass
-class ToolCallStarted(Message):
+class ToolCallStarted(Message, bubble=False):
     """A tool call's name arrived."""
 
     index: int
@@ -60,7 +51,7 @@ class ToolCallStarted(Message):
 
 
 @dataclass
-class ToolArgumentsReceived(Message):
+class ToolArgumentsReceived(Message, bubble=False):
     """A fragment of a tool call's arguments arrived."""
 
     index: int
@@ -68,7 +59,7 @@ class ToolArgumentsReceived(Message):
 
 
 @dataclass
-class ToolCallReady(Message):
+class ToolCallReady(Message, bubble=False):
     """A tool call is complete."""
 
     index: int
@@ -78,14 +69,14 @@ class ToolCallReady(Message):
 
 
 @dataclass
-class ToolRunning(Message):
+class ToolRunning(Message, bubble=False):
     """A tool call started running."""
 
     index: int
 
 
 @dataclass
-class ToolResultReceived(Message):
+class ToolResultReceived(Message, bubble=False):
     """A tool call returned."""
 
     index: int
@@ -95,7 +86,7 @@ class ToolResultReceived(Message):
 
 
 @dataclass
-class AnswerFinished(Message):
+class AnswerFinished(Message, bubble=False):
     """One answer (round) ended."""
 
     finish_reason: str | None
@@ -103,7 +94,7 @@ class AnswerFinished(Message):
 
 
 @dataclass
-class StreamFailed(Message):
+class StreamFailed(Message, bubble=False):
     """The answer failed: an HTTP error, a dropped connection, a truncated stream..."""
 
     kind: str
@@ -111,44 +102,43 @@ class StreamFailed(Message):
 
 
 @dataclass
-class NoticeShown(Message):
+class NoticeShown(Message, bubble=False):
     """Something to tell the user that is not the model's text."""
 
     text: str
 
 
 @dataclass
-class TurnEnded(Message):
+class TurnEnded(Message, bubble=False):
     """The whole turn is over."""
 
     failed: bool
 
 
-def to_messages(batch: list[core.Event]) -> list[Message]:
-    """Turn a batch of core events into UI messages, coalescing text and raw chunks.
+def to_messages(
+    batch: list[core.Event], raw_chunks: list[core.RawChunk | core.RequestSent]
+) -> list[Message]:
+    """Turn a batch of core events into UI messages, coalescing text.
 
     Args:
         batch: core events in arrival order.
+        raw_chunks: where requests and raw chunks go (the inspector's feed).
 
     Returns:
         Messages in the same order.
     """
     out: list[Message] = []
     text: list[str] = []
-    chunks: list[core.RawChunk] = []
     usage: dict[str, Any] | None = None
 
     def flush() -> None:
-        if chunks:
-            out.append(ChunksReceived(chunks.copy()))
-            chunks.clear()
         if text:
             out.append(TokensReceived("".join(text)))
             text.clear()
 
     for event in batch:
-        if isinstance(event, core.RawChunk):
-            chunks.append(event)
+        if isinstance(event, core.RawChunk | core.RequestSent):
+            raw_chunks.append(event)
             continue
         if isinstance(event, core.TextDelta):
             text.append(event.text)
@@ -159,8 +149,6 @@ def to_messages(batch: list[core.Event]) -> list[Message]:
                 out[-1] = ReasoningReceived(out[-1].text + event.text)
             else:
                 out.append(ReasoningReceived(event.text))
-        elif isinstance(event, core.RequestSent):
-            out.append(RequestSent(event.request))
         elif isinstance(event, core.RoundStarted):
             out.append(AnswerStarted(event.round))
         elif isinstance(event, core.ToolCallStarted):
@@ -185,3 +173,42 @@ def to_messages(batch: list[core.Event]) -> list[Message]:
             out.append(TurnEnded(event.failed))
     flush()
     return out
+
+
+class TextCoalescer:
+    """Gathers answer text and posts it as one `TokensReceived` per interval at most.
+
+    Text that arrives sooner than `interval` after the last post waits, with a timer on the
+    event loop so that it is shown even when no more chunks come.
+    """
+
+    def __init__(self, post: Callable[[Message], object], interval: float) -> None:
+        self._post = post
+        self._interval = interval
+        self._pending: list[str] = []
+        self._last_post = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+
+    def add(self, text: str) -> None:
+        """Queue text to show."""
+        self._pending.append(text)
+
+    def tick(self) -> None:
+        """After a batch: post now if the interval has passed, otherwise when it has."""
+        if not self._pending:
+            return
+        wait = self._last_post + self._interval - time.monotonic()
+        if wait <= 0:
+            self.flush()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(wait, self.flush)
+
+    def flush(self) -> None:
+        """Post what is queued now."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._pending:
+            self._post(TokensReceived("".join(self._pending)))
+            self._pending.clear()
+            self._last_post = time.monotonic()

@@ -25,6 +25,9 @@ from tuichat.ui.widgets.inspector import Inspector
 from tuichat.ui.widgets.prompt import PromptInput
 
 
+TEXT_FRAME = 1 / 30  # seconds: the shortest interval between two TokensReceived
+
+
 class MessageList(VerticalScroll):
     """The scrollable conversation. Anchored: it follows new text while at the bottom."""
 
@@ -51,6 +54,7 @@ class ChatScreen(Screen[None]):
         self.welcome = welcome
         self.answer: AssistantMessage | None = None  # the answer receiving text now
         self._answer_started = 0.0
+        self.clock = time.monotonic  # replaceable, so snapshots do not show varying times
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -103,27 +107,33 @@ class ChatScreen(Screen[None]):
 
     @work(exclusive=True, group="completion", exit_on_error=False)
     async def run_turn(self, text: str) -> None:
-        """Consume the conversation's events, posting UI messages a batch at a time."""
+        """Consume the conversation's events, posting UI messages a batch at a time.
+
+        Text is coalesced into at most one `TokensReceived` per frame interval: at 200
+        chunks a second a message per chunk costs more than drawing the text.
+        """
         post = self.post_message
-        async for batch in self.conversation.send(text):
-            for message in ui.to_messages(batch):
-                post(message)
+        feed = self.inspector.feed
+        text_out = ui.TextCoalescer(post, TEXT_FRAME)
+        try:
+            async for batch in self.conversation.send(text):
+                for message in ui.to_messages(batch, feed):
+                    if isinstance(message, ui.TokensReceived):
+                        text_out.add(message.text)
+                    else:
+                        text_out.flush()
+                        post(message)
+                text_out.tick()
+        finally:
+            text_out.flush()
 
     # -- the worker's messages -----------------------------------------------------------
-
-    @on(ui.RequestSent)
-    def _request_sent(self, event: ui.RequestSent) -> None:
-        self.inspector.show_request(event.request)
 
     @on(ui.AnswerStarted)
     def _answer_started(self, event: ui.AnswerStarted) -> None:
         self.answer = AssistantMessage()
-        self._answer_started = time.monotonic()
+        self._answer_started = self.clock()
         self._add(self.answer)
-
-    @on(ui.ChunksReceived)
-    def _chunks(self, event: ui.ChunksReceived) -> None:
-        self.inspector.add_chunks(event.chunks)
 
     @on(ui.TokensReceived)
     def _tokens(self, event: ui.TokensReceived) -> None:
@@ -172,7 +182,7 @@ class ChatScreen(Screen[None]):
     @on(ui.AnswerFinished)
     def _answer_finished(self, event: ui.AnswerFinished) -> None:
         if self.answer is not None and not self.answer.ended:
-            elapsed = time.monotonic() - self._answer_started
+            elapsed = self.clock() - self._answer_started
             self.answer.finish(event.finish_reason, event.usage, elapsed)
 
     @on(ui.StreamFailed)
@@ -180,8 +190,13 @@ class ChatScreen(Screen[None]):
         if event.kind == "malformed":
             self.notify(event.text, title="Malformed chunk", severity="warning")
             return
-        if self.answer is not None:
-            self.answer.mark(f"failed ({event.kind}): the text above is what arrived")
+        answer = self.answer
+        if answer is not None:
+            if answer.is_empty:
+                answer.remove()  # nothing arrived: the error says it all
+                self.answer = None
+            else:
+                answer.mark(f"failed ({event.kind}): the text above is what arrived")
         self._add(ErrorMessage(event.text))
 
     @on(ui.NoticeShown)

@@ -6,6 +6,7 @@ import json
 import time
 from typing import Any
 
+from rich.syntax import Syntax
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
@@ -26,6 +27,14 @@ def pretty_json(text: str) -> str:
         return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
     except (ValueError, TypeError):
         return text
+
+
+def json_view(text: str) -> Syntax | Content:
+    """Tool arguments or results: highlighted, indented JSON when they parse, else literal."""
+    pretty = pretty_json(text)
+    if pretty is text:
+        return literal(text)
+    return Syntax(strip_control(pretty), "json", word_wrap=True, background_color="default", theme="ansi_dark")
 
 
 class UserMessage(Static):
@@ -95,10 +104,10 @@ class ToolCallView(Vertical):
         self.tool_name = name or self.tool_name
         self._arguments = [arguments_text]
         self.state = "ready"
-        shown = pretty_json(arguments_text) if arguments_text.strip() else "{}"
         if error:
-            shown += f"\n({error})"
-        self.arguments_view.update(literal(shown))
+            self.arguments_view.update(literal(f"{arguments_text}\n({error})"))
+        else:
+            self.arguments_view.update(json_view(arguments_text or "{}"))
         self.title_view.update(self._title())
 
     def set_running(self) -> None:
@@ -111,12 +120,11 @@ class ToolCallView(Vertical):
         """Show the result, collapsible."""
         self.state = "failed" if is_error else "done"
         self.result = content
-        self.title_view.update(self._title(f"{duration * 1000:.0f} ms"))
-        shown = pretty_json(content)
-        collapsed = shown.count("\n") > 12
+        self.title_view.update(self._title(f"{duration:.1f} s"))
+        collapsed = pretty_json(content).count("\n") > 12
         self.mount(
             Collapsible(
-                Static(literal(shown), classes="tool-result"),
+                Static(json_view(content), classes="tool-result"),
                 title="error" if is_error else "result",
                 collapsed=collapsed,
             )
@@ -143,6 +151,11 @@ class AssistantMessage(Vertical):
     def compose(self) -> ComposeResult:
         yield self.body
         yield self.status
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing arrived: no text, no reasoning, no tool call."""
+        return not self.body.text and self.reasoning is None and not self.tool_calls
 
     def append_text(self, text: str) -> None:
         """More answer text arrived."""

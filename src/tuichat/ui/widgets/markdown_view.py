@@ -7,8 +7,8 @@ widget instead:
 
 * The source is split into *finished* blocks and an unfinished *tail*. A
   finished block is parsed and rendered exactly once (per width and code theme)
-  into cached :class:`~textual.strip.Strip` lines, which are appended to one flat
-  list that only ever grows at its end.
+  into cached lines (lists of Rich segments), which are appended to one flat list
+  that only ever grows at its end.
 * Only the tail is parsed and rendered again, at most once per frame: ``append``
   just buffers the text and schedules a flush after the next screen refresh.
 * ``render_line`` is a list lookup, so painting costs what is visible, and a
@@ -33,8 +33,10 @@ from markdown_it.token import Token
 from rich.console import ConsoleOptions, RenderableType
 from rich.markdown import Markdown
 from rich.segment import Segment
+from rich.style import Style
 from rich.syntax import Syntax
 from textual import events
+from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.selection import Selection
 from textual.strip import Strip
@@ -50,6 +52,12 @@ __all__ = ["StreamingMarkdown", "strip_control"]
 # gives the same result however the text was split into chunks.
 _CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
+# A rendered line: Rich segments exactly as wide as the widget's content. Plain lists
+# rather than Strips: a Strip carries seven caches, and a long answer keeps thousands
+# of lines alive, which the garbage collector has to scan again and again. Strips are
+# made in render_line for the visible lines only, and kept in a small LRU cache.
+_Line = list[Segment]
+
 # Code themes (Pygments style names) for dark and light app themes.
 DARK_CODE_THEME = "monokai"
 LIGHT_CODE_THEME = "default"
@@ -62,6 +70,17 @@ _FENCE_CHUNK_LINES = 16
 # A flush that took `t` seconds is followed by at least `t * _COOLDOWN_FACTOR` seconds
 # without one, so even a huge tail (a 200-item list) uses at most a third of the CPU.
 _COOLDOWN_FACTOR = 2.0
+
+# While text streams, the height grows in steps of this many lines. Each change of height
+# is a layout, and in an anchored list a scroll that repaints the whole screen (measured:
+# ~6 ms at 120x40, most of the app's CPU at 200 chunks/s); new lines within a step are a
+# repaint of just those lines. finish() gives the exact height back.
+HEIGHT_STEP = 6
+
+# At most this many flushes (and so frames caused by text) per second while streaming.
+# Every frame costs Textual's compositor a few ms whatever changed (it re-reads every
+# widget under the changed region); 20 updates a second still read as smooth streaming.
+_MIN_FLUSH_INTERVAL = 1 / 20
 
 # Kinds of top-level block that nothing after them can extend once another block
 # has started: their end is marked by their own lines.
@@ -162,7 +181,7 @@ class _Block:
 
     source: str
     kind: str
-    strips: list[Strip]
+    lines: list[_Line]
     line_offset: int
     """Index in the flat line list where this block (with its separator) starts."""
 
@@ -301,24 +320,28 @@ class StreamingMarkdown(Widget, can_focus=False):
         self._tail = ""
         """Source not yet in finished blocks."""
         self._blocks: list[_Block] = []
-        self._lines: list[Strip] = []
+        self._lines: list[_Line] = []
         """Lines of all finished blocks and their separators; only grows at its end."""
         self._last_kind: str | None = None
         """Kind of the last finished block that rendered any line."""
-        self._tail_strips: list[Strip] = []
+        self._tail_lines: list[_Line] = []
         self._tail_key: tuple[object, ...] | None = None
         self._fence_key: tuple[object, ...] | None = None
-        self._fence_chunks: list[list[Strip]] = []
+        self._fence_chunks: list[list[_Line]] = []
         self._width = 0
         """Width of the cached lines; 0 until the first layout."""
         self._options: ConsoleOptions | None = None
-        self._blank = Strip.blank(0)
+        self._blank: _Line = []
+        self._strip_cache: LRUCache[int, tuple[Style, Strip]] = LRUCache(256)
+        """Styled strips of recently painted lines, by line number."""
         self._code_theme = DARK_CODE_THEME
         self._finished = False
         self._finish_mark: tuple[int, int, str] | None = None
         """(blocks, done parts, tail) before finish(), to resume if text is appended."""
         self._flush_scheduled = False
         self._hold_until = 0.0
+        self._last_flush = 0.0
+        self._laid_out_height = 0  # the height last asked for with refresh(layout=True)
         self._render_count = 0
         """Number of Rich renders done (for tests: finished blocks are rendered once)."""
         if markdown:
@@ -334,7 +357,7 @@ class StreamingMarkdown(Widget, can_focus=False):
     @property
     def line_count(self) -> int:
         """Number of rendered lines currently shown."""
-        return len(self._lines) + len(self._tail_strips)
+        return len(self._lines) + len(self._tail_lines)
 
     @property
     def is_finished(self) -> bool:
@@ -375,10 +398,11 @@ class StreamingMarkdown(Widget, can_focus=False):
         self._blocks.clear()
         self._lines = []
         self._last_kind = None
-        self._tail_strips = []
+        self._tail_lines = []
         self._tail_key = None
         self._fence_key = None
         self._fence_chunks = []
+        self._strip_cache.clear()
         self._finished = False
         self._finish_mark = None
         self.refresh(layout=True)
@@ -393,6 +417,10 @@ class StreamingMarkdown(Widget, can_focus=False):
         self._finished = True
         if self._width > 0:
             self._flush()
+            if self.reserved_height != self._laid_out_height:
+                # Give back the lines reserved for streaming.
+                self._laid_out_height = self.reserved_height
+                self.refresh(layout=True)
         # Otherwise the first layout renders everything as finished (see _rebuild).
 
     # Textual hooks
@@ -433,7 +461,16 @@ class StreamingMarkdown(Widget, can_focus=False):
             return 0
         if width != self._width:
             self._rebuild(width)
-        return self.line_count
+        self._laid_out_height = self.reserved_height
+        return self._laid_out_height
+
+    @property
+    def reserved_height(self) -> int:
+        """The height to lay out: the line count, rounded up to a step while streaming."""
+        count = self.line_count
+        if self._finished or count == 0:
+            return count
+        return -(-count // HEIGHT_STEP) * HEIGHT_STEP
 
     def render_line(self, y: int) -> Strip:
         """Render one line of content from the caches (no parsing or rendering).
@@ -452,20 +489,29 @@ class StreamingMarkdown(Widget, can_focus=False):
             self._rebuild(width)
             if self.line_count != count:
                 self.refresh(layout=True)
+        style = self.visual_style.rich_style
+        selection = self.text_selection
+        if selection is None:
+            cached = self._strip_cache.get(y)
+            if cached is not None and cached[0] == style:
+                return cached[1]
         finished = self._lines
         if y < len(finished):
-            strip = finished[y]
+            line = finished[y]
         else:
             index = y - len(finished)
-            tail = self._tail_strips
-            strip = tail[index] if 0 <= index < len(tail) else Strip.blank(width)
-        # Both calls are cached on the strip, so they are lookups after the first paint.
-        strip = strip.apply_style(self.visual_style.rich_style)
-        selection = self.text_selection
+            tail = self._tail_lines
+            if not 0 <= index < len(tail):
+                return Strip.blank(width, style)
+            line = tail[index]
+        strip = Strip(Segment.apply_style(line, style), self._width)
         if selection is not None and (span := selection.get_span(y)) is not None:
             strip = self._highlight(strip, *span)
         # Offsets let Textual map the mouse to (x, y) in this widget for selecting text.
-        return strip.apply_offsets(0, y)
+        strip = strip.apply_offsets(0, y)
+        if selection is None:
+            self._strip_cache[y] = (style, strip)
+        return strip
 
     def _highlight(self, strip: Strip, start: int, end: int) -> Strip:
         """Show part of a line as selected.
@@ -496,8 +542,9 @@ class StreamingMarkdown(Widget, can_focus=False):
         Returns:
             The selected text and the separator to use after it.
         """
-        lines = [strip.text.rstrip() for strip in (*self._lines, *self._tail_strips)]
-        return selection.extract("\n".join(lines)), "\n"
+        lines = (*self._lines, *self._tail_lines)
+        text = "\n".join("".join(segment.text for segment in line).rstrip() for line in lines)
+        return selection.extract(text), "\n"
 
     # Scheduling
 
@@ -516,7 +563,10 @@ class StreamingMarkdown(Widget, can_focus=False):
         if not self.is_attached:
             self._flush_scheduled = False
             return
-        delay = self._hold_until - time.monotonic()
+        now = time.monotonic()
+        delay = max(self._hold_until, self._last_flush + _MIN_FLUSH_INTERVAL) - now
+        if self._finished:
+            delay = 0.0  # the final render is not held back
         if delay > 0:
             self.set_timer(delay, self._scheduled_flush)
             return
@@ -535,7 +585,7 @@ class StreamingMarkdown(Widget, can_focus=False):
         """The Pygments theme for code blocks, from the app theme."""
         return DARK_CODE_THEME if self.app.current_theme.dark else LIGHT_CODE_THEME
 
-    def _render_markdown(self, source: str, first_kind: str) -> list[Strip]:
+    def _render_markdown(self, source: str, first_kind: str) -> list[_Line]:
         """Render Markdown source into lines at the current width.
 
         Args:
@@ -543,21 +593,23 @@ class StreamingMarkdown(Widget, can_focus=False):
             first_kind: Kind of the first block.
 
         Returns:
-            One strip per line, each exactly the current width, without the blank
-            line Rich renders before a container block (the caller adds separators).
+            The lines, each exactly the current width, without the blank line Rich
+            renders before a container block (the caller adds separators).
         """
         self._render_count += 1
-        strips = self._render_lines(_make_markdown(source, self._code_theme))
-        if first_kind in _CONTAINER_KINDS and strips and not strips[0].text.strip():
-            del strips[0]
-        return strips
+        lines = self._render_lines(_make_markdown(source, self._code_theme))
+        if (
+            first_kind in _CONTAINER_KINDS
+            and lines
+            and not "".join(segment.text for segment in lines[0]).strip()
+        ):
+            del lines[0]
+        return lines
 
-    def _render_lines(self, renderable: RenderableType) -> list[Strip]:
-        """Render any Rich renderable into strips at the current width."""
+    def _render_lines(self, renderable: RenderableType) -> list[_Line]:
+        """Render any Rich renderable into lines of the current width."""
         assert self._options is not None
-        width = self._width
-        lines = self.app.console.render_lines(renderable, self._options, pad=True)
-        return [Strip(line, width) for line in lines]
+        return self.app.console.render_lines(renderable, self._options, pad=True)
 
     def _rebuild(self, width: int) -> None:
         """Render everything again for a new width or code theme.
@@ -568,13 +620,14 @@ class StreamingMarkdown(Widget, can_focus=False):
         self._width = width
         self._code_theme = self._pick_code_theme()
         self._options = self.app.console.options.update(width=width, height=None)
-        self._blank = Strip.blank(width)
+        self._blank = [Segment(" " * width)]
+        self._strip_cache.clear()
         self._lines = []
         self._last_kind = None
         for block in self._blocks:
-            block.strips = self._render_markdown(block.source, block.kind)
+            block.lines = self._render_markdown(block.source, block.kind)
             self._add_lines(block)
-        self._tail_strips = []
+        self._tail_lines = []
         self._tail_key = None
         self._fence_key = None
         self._fence_chunks = []
@@ -591,11 +644,12 @@ class StreamingMarkdown(Widget, can_focus=False):
         started = time.monotonic()
         old_count = self.line_count
         old_finished = len(self._lines)
-        old_tail = self._tail_strips
+        old_tail = self._tail_lines
         self._consume_pending()
         self._advance()
         self._refresh_changed(old_count, old_finished, old_tail)
-        self._hold_until = time.monotonic() + (time.monotonic() - started) * _COOLDOWN_FACTOR
+        self._last_flush = now = time.monotonic()
+        self._hold_until = now + (now - started) * _COOLDOWN_FACTOR
 
     def _consume_pending(self) -> None:
         """Move buffered text to the tail, removing control characters."""
@@ -644,11 +698,11 @@ class StreamingMarkdown(Widget, can_focus=False):
     def _add_lines(self, block: _Block) -> None:
         """Append a finished block's lines, after a separator like Rich's."""
         block.line_offset = len(self._lines)
-        if not block.strips:
+        if not block.lines:
             return
         if _needs_separator(self._last_kind, block.kind):
             self._lines.append(self._blank)
-        self._lines.extend(block.strips)
+        self._lines.extend(block.lines)
         self._last_kind = block.kind
 
     def _render_tail(self, blocks: list[_TopBlock], lines: list[str]) -> None:
@@ -659,7 +713,7 @@ class StreamingMarkdown(Widget, can_focus=False):
             lines: The tail split on ``\\n``.
         """
         if not blocks:
-            self._tail_strips = []
+            self._tail_lines = []
             self._tail_key = None
             return
         last = blocks[-1]
@@ -678,18 +732,18 @@ class StreamingMarkdown(Widget, can_focus=False):
             return
         self._tail_key = key
         first_kind = blocks[0].kind
-        strips = self._render_markdown(head_source, first_kind) if head_source.strip() else []
+        rendered = self._render_markdown(head_source, first_kind) if head_source.strip() else []
         if fence_lines > _FENCE_CHUNK_LINES:
-            if not strips:
+            if not rendered:
                 first_kind = "fence"
             elif _needs_separator(blocks[-2].kind, "fence"):
-                strips.append(self._blank)
-            strips.extend(self._render_open_fence(last))
-        if strips and _needs_separator(self._last_kind, first_kind):
-            strips.insert(0, self._blank)
-        self._tail_strips = strips
+                rendered.append(self._blank)
+            rendered.extend(self._render_open_fence(last))
+        if rendered and _needs_separator(self._last_kind, first_kind):
+            rendered.insert(0, self._blank)
+        self._tail_lines = rendered
 
-    def _render_open_fence(self, block: _TopBlock) -> list[Strip]:
+    def _render_open_fence(self, block: _TopBlock) -> list[_Line]:
         """Render a long, still open fenced code block without re-highlighting it all.
 
         Complete lines are highlighted in frozen chunks that are cached; only the
@@ -718,23 +772,23 @@ class StreamingMarkdown(Widget, can_focus=False):
             code = "\n".join(code_lines[start : start + _FENCE_CHUNK_LINES])
             chunks.append(self._render_code(code, lexer))
         background = Syntax.get_theme(self._code_theme).get_background_style()
-        pad = Strip.blank(self._width, background)
-        strips = [pad]
+        pad = [Segment(" " * self._width, background)]
+        lines = [pad]
         for chunk in chunks:
-            strips.extend(chunk)
+            lines.extend(chunk)
         active = "\n".join(code_lines[len(chunks) * _FENCE_CHUNK_LINES :]).rstrip()
         if active:
-            strips.extend(self._render_code(active, lexer))
-        strips.append(pad)
-        return strips
+            lines.extend(self._render_code(active, lexer))
+        lines.append(pad)
+        return lines
 
-    def _render_code(self, code: str, lexer: str) -> list[Strip]:
+    def _render_code(self, code: str, lexer: str) -> list[_Line]:
         """Highlight code like Rich's Markdown code block, without vertical padding."""
         self._render_count += 1
         syntax = Syntax(code, lexer, theme=self._code_theme, word_wrap=True, padding=(0, 1))
         return self._render_lines(syntax)
 
-    def _refresh_changed(self, old_count: int, old_finished: int, old_tail: list[Strip]) -> None:
+    def _refresh_changed(self, old_count: int, old_finished: int, old_tail: list[_Line]) -> None:
         """Ask Textual to repaint what a flush changed.
 
         Args:
@@ -743,14 +797,24 @@ class StreamingMarkdown(Widget, can_focus=False):
             old_tail: Tail lines before the flush.
         """
         count = self.line_count
-        if count != old_count:
+        # Lines from the old tail on may have changed: forget their strips.
+        discard = self._strip_cache.discard
+        for y in range(old_finished, max(count, old_count)):
+            discard(y)
+        if self.reserved_height != self._laid_out_height:
             # The height changed: the parent must lay out again (this also repaints).
+            self._laid_out_height = self.reserved_height
             self.refresh(layout=True)
+            return
+        if count != old_count:
+            # New lines within the reserved height: repaint from where they changed.
+            first = min(old_finished, count, old_count)
+            self.refresh(Region(0, first, self._width, self._laid_out_height - first))
             return
         # Same height: repaint from the first line that differs. Lines before
         # old_finished cannot have changed (finished lines never change).
         finished = self._lines
-        tail = self._tail_strips
+        tail = self._tail_lines
         split = len(finished)
         for index, old in enumerate(old_tail):
             y = old_finished + index
@@ -772,7 +836,7 @@ class StreamingMarkdown(Widget, can_focus=False):
         block_count, part_count, tail = mark
         if block_count < len(self._blocks):
             cut = self._blocks[block_count].line_offset
-            self._tail_strips = self._lines[cut:] + self._tail_strips
+            self._tail_lines = self._lines[cut:] + self._tail_lines
             del self._lines[cut:]
             del self._blocks[block_count:]
         del self._done_parts[part_count:]
@@ -780,5 +844,5 @@ class StreamingMarkdown(Widget, can_focus=False):
         self._tail = tail
         self._tail_key = None
         self._last_kind = next(
-            (block.kind for block in reversed(self._blocks) if block.strips), None
+            (block.kind for block in reversed(self._blocks) if block.lines), None
         )

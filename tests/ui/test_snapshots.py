@@ -1,0 +1,62 @@
+"""How the chat screen looks. Each docstring says what you should see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.pilot import Pilot
+
+from tuichat.demo.server import ChatServer, HTTPError, Scripted, ToolCall
+from tuichat.ui.screens.chat import ChatScreen
+
+from .conftest import AppFactory
+
+SIZE = (100, 40)
+
+
+async def converse(pilot: Pilot[None], *prompts: str) -> None:
+    screen = pilot.app.screen
+    assert isinstance(screen, ChatScreen)
+    screen.clock = lambda: 0.0  # elapsed times would differ from run to run
+    for prompt in prompts:
+        await pilot.press(*prompt, "enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def test_welcome_screen(make_app: AppFactory, snap_compare: Any) -> None:
+    """You should see the header naming the demo model, the welcome notice, an empty prompt
+    with its placeholder, and the footer with F2 Inspector."""
+    app = make_app(welcome="Welcome to the demo model.\nTry: hello")
+    assert snap_compare(app, terminal_size=SIZE)
+
+
+def test_markdown_answer(make_app: AppFactory, snap_compare: Any) -> None:
+    """You should see the prompt, then an answer with a heading, bullet lists, a table with
+    borders and a highlighted Python code block, and a status line `stop · 0.0 s · ...`."""
+    app = make_app()
+    assert snap_compare(app, terminal_size=(100, 80), run_before=lambda p: converse(p, "show me some markdown"))
+
+
+def test_tool_calls(make_app: AppFactory, server: ChatServer, snap_compare: Any) -> None:
+    """You should see one answer with two `calculate` calls, each done with its
+    pretty-printed arguments and an expanded result, then the answer `6 × 7 = 42 ...`."""
+    server.enqueue(
+        Scripted(
+            tool_calls=[
+                ToolCall("calculate", {"expression": "6*7"}, id="call_a"),
+                ToolCall("calculate", {"expression": "2**10"}, id="call_b"),
+            ]
+        ),
+        Scripted(text="6 × 7 = **42** and 2¹⁰ = **1024**."),
+    )
+    app = make_app()
+    assert snap_compare(app, terminal_size=SIZE, run_before=lambda p: converse(p, "compute"))
+
+
+def test_error_message(make_app: AppFactory, server: ChatServer, snap_compare: Any) -> None:
+    """You should see the prompt, an empty answer marked failed, and a red error message
+    saying HTTP 401, that the key was rejected and to check $OPENAI_API_KEY."""
+    server.enqueue(HTTPError.invalid_api_key())
+    app = make_app()
+    assert snap_compare(app, terminal_size=SIZE, run_before=lambda p: converse(p, "hello"))
