@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from tuichat.core.client import ChatClient, Provider
 from tuichat.core.conversation import DEFAULT_MAX_TOOL_ROUNDS, Conversation
@@ -14,6 +15,7 @@ from tuichat.tools.registry import default_registry
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_MODEL = "gpt-4o-mini"
 DEMO_MODEL = "tuichat-demo"
+DEMO_TOKENS_PER_SECOND = 60.0
 
 DEMO_WELCOME = (
     "You are talking to tuichat's built-in demo model: it runs offline, inside tuichat, "
@@ -25,10 +27,17 @@ DEMO_WELCOME = (
 )
 
 
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="tuichat", description="A full-screen terminal chat client for OpenAI-compatible APIs."
-    )
+# `tuichat NAME ...` runs the module's `run(argv) -> int` instead of the full-screen app.
+SUBCOMMANDS: dict[str, str] = {
+    "ask": "tuichat.commands.ask",
+    "list": "tuichat.commands.history",
+    "export": "tuichat.commands.history",
+    "config": "tuichat.commands.config",
+}
+
+
+def add_provider_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that choose where answers come from (the app and `ask` share them)."""
     parser.add_argument("--base-url", help="API base URL (default: $OPENAI_BASE_URL, else OpenAI)")
     parser.add_argument("--model", help=f"model name (default: {DEFAULT_MODEL})")
     parser.add_argument(
@@ -49,6 +58,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help=f"tool rounds per turn before tuichat stops asking (default: {DEFAULT_MAX_TOOL_ROUNDS})",
     )
     parser.add_argument("--timeout", type=float, default=60.0, help="request timeout in seconds")
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="tuichat",
+        description="A full-screen terminal chat client for OpenAI-compatible APIs.",
+        epilog="Commands: " + ", ".join(sorted(SUBCOMMANDS)) + " (tuichat COMMAND --help).",
+    )
+    add_provider_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -77,6 +95,26 @@ def choose_provider(args: argparse.Namespace, environ: dict[str, str]) -> tuple[
     return provider, demo
 
 
+@contextmanager
+def provider_session(
+    args: argparse.Namespace, environ: dict[str, str]
+) -> Iterator[tuple[Provider, bool]]:
+    """The provider the options choose, with the demo server running when it is the demo.
+
+    Yields:
+        The provider and whether it is the built-in demo.
+    """
+    provider, demo = choose_provider(args, environ)
+    if not demo:
+        yield provider, demo
+        return
+    from tuichat.demo.server import ChatServer
+
+    with ChatServer(tokens_per_second=DEMO_TOKENS_PER_SECOND) as server:
+        provider.base_url = server.base_url
+        yield provider, demo
+
+
 def _provider_name(base_url: str) -> str:
     host = base_url.split("://", 1)[-1].split("/", 1)[0]
     return "openai" if host == "api.openai.com" else host
@@ -91,17 +129,15 @@ def subtitle(provider: Provider, demo: bool) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run tuichat."""
-    args = parse_args(argv)
-    provider, demo = choose_provider(args, dict(os.environ))
-    server = None
-    if demo:
-        from tuichat.demo.server import ChatServer
+    """Run tuichat: a subcommand, or the full-screen app."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments and arguments[0] in SUBCOMMANDS:
+        import importlib
 
-        server = ChatServer(tokens_per_second=60.0)
-        server.start()
-        provider.base_url = server.base_url
-    try:
+        module = importlib.import_module(SUBCOMMANDS[arguments[0]])
+        return int(module.run(arguments))
+    args = parse_args(arguments)
+    with provider_session(args, dict(os.environ)) as (provider, demo):
         from tuichat.ui.app import TuichatApp
 
         conversation = Conversation(
@@ -114,9 +150,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             conversation, subtitle=subtitle(provider, demo), welcome=DEMO_WELCOME if demo else None
         )
         app.run()
-    finally:
-        if server is not None:
-            server.stop()
     return 0
 
 

@@ -209,8 +209,21 @@ class ChatScreen(Screen[None]):
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
-        # A bug of ours in the worker must not take the app down: say what broke.
-        if event.worker.group == "completion" and event.state == WorkerState.ERROR:
+        if event.worker.group != "completion":
+            return
+        # Handled here rather than in action_cancel: this message comes after every message
+        # the worker posted before it stopped, so the answer has all its text when marked.
+        if event.state == WorkerState.CANCELLED:
+            answer = self.answer
+            if answer is not None:
+                answer.mark("cancelled by you (Esc): the text above is what arrived")
+                for view in answer.tool_calls.values():
+                    if view.state in ("streaming", "ready", "running"):
+                        view.set_result("Cancelled by the user.", True, 0.0)
+            self.answer = None
+            self._add(NoticeMessage("Cancelled."))
+        elif event.state == WorkerState.ERROR:
+            # A bug of ours in the worker must not take the app down: say what broke.
             if self.answer is not None:
                 self.answer.mark("failed: tuichat hit an internal error")
             self._add(ErrorMessage(f"Internal error: {event.worker.error!r}"))
@@ -220,16 +233,9 @@ class ChatScreen(Screen[None]):
 
     def action_cancel(self) -> None:
         """Stop the answer that is arriving; its text so far stays, marked cancelled."""
-        if not self.busy:
-            return
-        self.workers.cancel_group(self, "completion")
-        if self.answer is not None:
-            self.answer.mark("cancelled by you (Esc): the text above is what arrived")
-        for view in self.answer.tool_calls.values() if self.answer else ():
-            if view.state in ("streaming", "ready", "running"):
-                view.set_result("Cancelled by the user.", True, 0.0)
-        self.answer = None
-        self._add(NoticeMessage("Cancelled."))
+        if self.busy:
+            # Cancelling the worker closes the HTTP response on its way out.
+            self.workers.cancel_group(self, "completion")
 
     def action_toggle_inspector(self) -> None:
         """Show or hide the raw-chunk inspector."""
