@@ -72,11 +72,16 @@ async def bare_consumer(base_url: str) -> None:
 STREAMING: dict[str, float] = {}  # wall and CPU from Enter to the last token on screen
 
 
+INSPECTOR = {"shown": False}  # --inspector: the raw-chunk panel open while streaming
+
+
 async def app_consumer(base_url: str) -> None:
     provider = Provider(base_url=base_url, model="tuichat-demo", max_retries=0)
     conversation = Conversation(ChatClient(provider), default_registry())
     app = TuichatApp(conversation, subtitle="bench")
     async with app.run_test(headless=True, size=SIZE) as pilot:
+        if INSPECTOR["shown"]:
+            await pilot.press("f2")
         await pilot.press(*"go")
         wall, cpu = time.perf_counter(), time.process_time()
         await pilot.press("enter")
@@ -89,7 +94,8 @@ async def app_consumer(base_url: str) -> None:
 
 
 def run(sizes: list[int], paced: int, repeat: int) -> None:
-    print(f"stream render benchmark ({os.cpu_count()} cores, headless app at {SIZE[0]}x{SIZE[1]})")
+    panel = ", inspector open" if INSPECTOR["shown"] else ""
+    print(f"stream render benchmark ({os.cpu_count()} cores, headless app at {SIZE[0]}x{SIZE[1]}{panel})")
     print("bare: an AsyncOpenAI consumer that does nothing per chunk (client creation included)")
     print("app:  the headless app, from Enter until the last token is painted (start-up apart)")
     print(f"{'chunks':>8} {'pace':>6} {'bare wall':>10} {'bare cpu':>9} {'app wall':>9} {'app cpu':>8} "
@@ -127,7 +133,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 20000])
     parser.add_argument("--paced", type=int, default=2000, help="chunks at 200/s (0 to skip)")
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--inspector", action="store_true", help="with the inspector (F2) open")
     args = parser.parse_args()
+    INSPECTOR["shown"] = args.inspector
     run(args.sizes, args.paced, args.repeat)
 
 

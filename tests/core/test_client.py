@@ -116,3 +116,18 @@ async def test_no_server_is_a_connection_error() -> None:
     error = next(e for e in events if isinstance(e, StreamError))
     assert error.kind == "connection"
     assert "Could not connect" in error.message and "--base-url" in error.message
+
+
+async def test_a_silent_server_is_a_timeout(server: ChatServer) -> None:
+    from tuichat.demo.server import Stall
+
+    server.enqueue(Stall(seconds=3, headers_first=True))
+    provider = Provider(base_url=server.base_url, model="m", max_retries=0, timeout=0.5)
+    client = ChatClient(provider)
+    state = StreamState()
+    events: list[Event] = []
+    async for batch in client.complete([{"role": "user", "content": "hi"}], None, state):
+        events += batch
+    await client.aclose()
+    error = next(e for e in events if isinstance(e, StreamError))
+    assert error.kind == "timeout" and "within 0.5 s" in error.message

@@ -102,8 +102,10 @@ async def test_inspector_toggles_and_lists_every_chunk(make_app: AppFactory, ser
         chunk_lines = [line for line in inspector.lines if line.startswith("+")]
         assert chunk_lines and chunk_lines[-1].endswith("[DONE]")
         assert inspector.chunk_count == len(chunk_lines)
-        first = json.loads(chunk_lines[0].split(" ", 1)[1])
+        first = json.loads(chunk_lines[0].split(" │ ", 1)[1])
         assert first["object"] == "chat.completion.chunk"
+        summaries = "".join(line.split(" │ ")[0] for line in chunk_lines)
+        assert "finish stop" in summaries and '"Hello' in summaries
         log_text = "\n".join(inspector.query_one("Log").lines)
         assert "[DONE]" in log_text and '"object":"chat.completion.chunk"' in log_text.replace(" ", "")
         header = shown_text(inspector.query_one("#inspector-header"))
@@ -255,3 +257,20 @@ async def test_scrolling_up_stops_following_and_end_jumps_back(
         await pilot.press("pageup", "ctrl+end")
         await pilot.pause()
         assert messages.scroll_y == messages.max_scroll_y
+
+
+async def test_reasoning_is_shown_collapsed_above_the_answer(
+    make_app: AppFactory, server: ChatServer
+) -> None:
+    server.enqueue(Scripted(reasoning="First I consider the question.", text="The answer."))
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(pilot, "think")
+        screen = await finish_turn(pilot)
+        answer = screen.query_one(AssistantMessage)
+        assert answer.reasoning is not None
+        assert answer.reasoning.text == "First I consider the question."
+        collapsible = screen.query_one(".reasoning")
+        assert collapsible.collapsed
+        assert answer.body.text == "The answer."
+        assert collapsible.region.y < answer.body.region.y

@@ -100,8 +100,9 @@ def describe_status_error(error: openai.APIStatusError, provider: Provider) -> s
 
 def _transport_message(error: BaseException, provider: Provider, mid_stream: bool) -> StreamError:
     cause = error.__cause__ or error
-    detail = str(cause) or type(cause).__name__
-    if isinstance(error, openai.APITimeoutError) or isinstance(cause, _TIMEOUT_ERRORS):
+    detail = str(cause) or str(error) or type(error).__name__
+    timeouts = (openai.APITimeoutError, *_TIMEOUT_ERRORS)
+    if isinstance(error, timeouts) or isinstance(cause, timeouts):
         return StreamError(
             "timeout",
             f"No answer from {provider.base_url} within {provider.timeout:g} s ({detail}). "

@@ -28,3 +28,48 @@ def strip_control(text: str) -> str:
     if not _CONTROL.search(text):
         return text  # the common case costs one scan
     return _CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", text))
+
+
+def chunk_summary(data: str, width: int = 24) -> str:
+    """A short reading of one raw chunk for the inspector: what it adds to the answer.
+
+    Args:
+        data: the `data:` payload as it arrived.
+        width: the longest summary to return.
+
+    Returns:
+        E.g. `"Hello"`, `reasoning "Let me"`, `tool 0 "{\\"tim"`, `finish stop`, `usage`,
+        `error`, or an empty string when the chunk adds nothing visible.
+    """
+    import json
+
+    try:
+        chunk = json.loads(data)
+    except ValueError:
+        return "" if data.startswith("[DONE]") else "not JSON"
+    if not isinstance(chunk, dict):
+        return "not an object"
+    if chunk.get("error"):
+        return "error"
+    parts: list[str] = []
+    for choice in chunk.get("choices") or ():
+        if not isinstance(choice, dict):
+            continue
+        delta = choice.get("delta") or choice.get("message") or {}
+        if isinstance(delta, dict):
+            if isinstance(delta.get("content"), str) and delta["content"]:
+                parts.append(json.dumps(delta["content"], ensure_ascii=False))
+            reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+            if isinstance(reasoning, str) and reasoning:
+                parts.append("reasoning " + json.dumps(reasoning, ensure_ascii=False))
+            for call in delta.get("tool_calls") or ():
+                if isinstance(call, dict):
+                    function = call.get("function") or {}
+                    name = function.get("name") if isinstance(function, dict) else None
+                    parts.append(f"tool {call.get('index', '?')}" + (f" {name}" if name else ""))
+        if choice.get("finish_reason"):
+            parts.append(f"finish {choice['finish_reason']}")
+    if chunk.get("usage"):
+        parts.append("usage")
+    summary = strip_control(" ".join(parts))
+    return summary if len(summary) <= width else summary[: width - 1] + "…"

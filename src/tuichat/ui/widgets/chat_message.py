@@ -58,6 +58,9 @@ class NoticeMessage(Static):
         super().__init__(literal(text), classes="message")
 
 
+RESULT_LINES_SHOWN = 4  # a tool result with more lines starts collapsed
+
+
 class ToolCallView(Vertical):
     """One tool call: its name at once, arguments live, then running, then the result."""
 
@@ -121,11 +124,15 @@ class ToolCallView(Vertical):
         self.state = "failed" if is_error else "done"
         self.result = content
         self.title_view.update(self._title(f"{duration:.1f} s"))
-        collapsed = pretty_json(content).count("\n") > 12
+        # Short results show at once; longer ones fold to a one-line preview.
+        collapsed = pretty_json(content).count("\n") >= RESULT_LINES_SHOWN
+        preview = " ".join(strip_control(content).split())
+        if len(preview) > 70:
+            preview = preview[:69] + "…"
         self.mount(
             Collapsible(
                 Static(json_view(content), classes="tool-result"),
-                title="error" if is_error else "result",
+                title=f"{'error' if is_error else 'result'}: {preview}",
                 collapsed=collapsed,
             )
         )

@@ -10,7 +10,7 @@ from textual.content import Content
 from textual.widgets import Log, Static
 
 from tuichat.core.events import RawChunk, RequestSent
-from tuichat.core.text import strip_control
+from tuichat.core.text import chunk_summary, strip_control
 
 MAX_LINES = 5000  # the Log keeps the newest lines; the counts in the header stay exact
 SYNC_INTERVAL = 0.1  # seconds between reads of the feed while the panel is shown
@@ -91,7 +91,9 @@ class Inspector(Vertical):
                 lines.append(f"+{entry.offset:.3f}s whole ChatCompletion (stream=false):")
                 lines.extend(strip_control(_pretty(entry.data)).splitlines())
             else:
-                lines.append(f"+{entry.offset:.3f}s {strip_control(entry.data)}")
+                # A short reading first (the panel is narrow), then the payload exactly as sent.
+                summary = chunk_summary(entry.data)
+                lines.append(f"+{entry.offset:.3f}s {summary:<24} │ {strip_control(entry.data)}")
         self._read = len(feed)
 
     def _sync_if_shown(self) -> None:
