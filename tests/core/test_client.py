@@ -20,6 +20,11 @@ async def collect(
     provider = Provider(
         base_url=server.base_url, model="m", api_key=api_key, stream=stream, max_retries=0, timeout=10
     )
+    return await ask(provider)
+
+
+async def ask(provider: Provider) -> tuple[StreamState, list[Event]]:
+    """One answer from the provider: the accumulator and every event."""
     client = ChatClient(provider)
     state = StreamState()
     events: list[Event] = []
@@ -107,12 +112,7 @@ async def test_dropped_connection_keeps_the_partial_answer(server: ChatServer) -
 
 async def test_no_server_is_a_connection_error() -> None:
     provider = Provider(base_url="http://127.0.0.1:9/v1", model="m", max_retries=0, timeout=5)
-    client = ChatClient(provider)
-    state = StreamState()
-    events: list[Event] = []
-    async for batch in client.complete([{"role": "user", "content": "hi"}], None, state):
-        events += batch
-    await client.aclose()
+    _, events = await ask(provider)
     error = next(e for e in events if isinstance(e, StreamError))
     assert error.kind == "connection"
     assert "Could not connect" in error.message and "--base-url" in error.message
@@ -123,11 +123,6 @@ async def test_a_silent_server_is_a_timeout(server: ChatServer) -> None:
 
     server.enqueue(Stall(seconds=3, headers_first=True))
     provider = Provider(base_url=server.base_url, model="m", max_retries=0, timeout=0.5)
-    client = ChatClient(provider)
-    state = StreamState()
-    events: list[Event] = []
-    async for batch in client.complete([{"role": "user", "content": "hi"}], None, state):
-        events += batch
-    await client.aclose()
+    _, events = await ask(provider)
     error = next(e for e in events if isinstance(e, StreamError))
     assert error.kind == "timeout" and "within 0.5 s" in error.message

@@ -10,6 +10,7 @@ from textual.geometry import Region
 from textual.widget import Widget
 
 from tuichat.ui.screens.chat import ChatScreen
+from tuichat.ui.widgets.chat_message import AssistantMessage
 
 
 async def send(pilot: Pilot[None], text: str) -> None:
@@ -73,3 +74,12 @@ def shown_text(widget: Widget) -> str:
 async def next_frame() -> None:
     """Give the app time to paint a frame while a stream is still arriving."""
     await asyncio.sleep(0.1)
+
+
+async def answer_receiving(pilot: Pilot[None], fragment: str) -> AssistantMessage:
+    """Wait until the latest answer's text contains `fragment` (while it streams)."""
+    screen = pilot.app.screen
+    await wait_until(pilot, lambda: bool(screen.query(AssistantMessage)))
+    answer = screen.query(AssistantMessage).last()
+    await wait_until(pilot, lambda: fragment in answer.body.text)
+    return answer

@@ -15,7 +15,7 @@ from tuichat.ui.widgets.chat_message import (
 from tuichat.ui.widgets.inspector import Inspector
 
 from .conftest import AppFactory
-from .pilot_helpers import finish_turn, next_frame, press_while_streaming, rendered_lines, send, shown_text, wait_until
+from .pilot_helpers import answer_receiving, finish_turn, next_frame, press_while_streaming, rendered_lines, send, shown_text, wait_until
 
 SLOW_TEXT = " ".join(f"word{i}" for i in range(60))
 
@@ -28,9 +28,7 @@ async def test_text_appears_incrementally_then_completely(
     async with app.run_test(size=(100, 30)) as pilot:
         await send(pilot, "hello")
         screen = app.screen
-        await wait_until(pilot, lambda: bool(screen.query(AssistantMessage)))
-        answer = screen.query_one(AssistantMessage)
-        await wait_until(pilot, lambda: "word5 " in answer.body.text)
+        answer = await answer_receiving(pilot, "word5 ")
         await next_frame()
         partial = " ".join(rendered_lines(answer.body)).strip()
         assert partial.startswith("word0 word1")
@@ -140,9 +138,7 @@ async def test_escape_cancels_and_keeps_the_partial_answer(
     async with app.run_test(size=(100, 30)) as pilot:
         await send(pilot, "hello")
         screen = app.screen
-        await wait_until(pilot, lambda: bool(screen.query(AssistantMessage)))
-        answer = screen.query_one(AssistantMessage)
-        await wait_until(pilot, lambda: "word3 " in answer.body.text)
+        answer = await answer_receiving(pilot, "word3 ")
         await pilot.press("escape")
         await finish_turn(pilot)
         kept = answer.body.text

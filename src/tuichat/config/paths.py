@@ -32,7 +32,9 @@ def config_dir(environ: Mapping[str, str] | None = None) -> Path:
         `$XDG_CONFIG_HOME/tuichat` when that is set, else the platform's convention
         (`~/.config/tuichat`, `~/Library/Application Support/tuichat`, `%APPDATA%\\tuichat`).
     """
-    return _xdg("XDG_CONFIG_HOME", environ) or platformdirs.user_config_path(APP_NAME, appauthor=False)
+    return _xdg("XDG_CONFIG_HOME", environ) or platformdirs.user_config_path(
+        APP_NAME, appauthor=False
+    )
 
 
 def data_dir(environ: Mapping[str, str] | None = None) -> Path:

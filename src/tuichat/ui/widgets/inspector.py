@@ -13,7 +13,7 @@ from tuichat.core.events import RawChunk, RequestSent
 from tuichat.core.text import chunk_summary, strip_control
 
 MAX_LINES = 5000  # the Log keeps the newest lines; the counts in the header stay exact
-SYNC_INTERVAL = 0.1  # seconds between reads of the feed while the panel is shown
+SYNC_INTERVAL = 0.25  # seconds between reads of the feed while shown (each write repaints the log)
 
 
 class Inspector(Vertical):

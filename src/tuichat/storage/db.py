@@ -1,0 +1,247 @@
+"""Opening the history database, and turning every SQLite failure into a `StorageError`.
+
+The file is the user's: opening it never deletes, truncates or rewrites it to recover from
+a problem. A file that is not a database, belongs to another program, or comes from a newer
+tuichat is refused before anything is written to it (even the switch to WAL mode changes
+the header), with a message that says what is wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Literal
+
+from tuichat.storage import migrations
+from tuichat.storage.schema import APPLICATION_ID
+
+StorageErrorKind = Literal[
+    "corrupt",  # not an SQLite database, or a damaged one
+    "foreign",  # an SQLite database of another program
+    "newer",  # written by a newer tuichat (schema version unknown here)
+    "locked",  # another process holds the lock longer than the timeout
+    "readonly",  # the file (or its directory) cannot be written
+    "missing",  # no database at the path (when not creating one)
+    "io",  # cannot open/create, disk full, I/O error
+    "error",  # anything else SQLite reports
+]
+
+DEFAULT_TIMEOUT = 5.0  # seconds to wait for another writer (SQLite's busy timeout)
+_FIX_DB = "or pass --db PATH to use another file"
+
+
+class StorageError(Exception):
+    """The history database cannot be used; the message says what and how to fix it.
+
+    Attributes:
+        kind: what went wrong (see `StorageErrorKind`).
+        path: the database file.
+    """
+
+    def __init__(self, message: str, *, kind: StorageErrorKind, path: Path) -> None:
+        super().__init__(message)
+        self.kind: StorageErrorKind = kind
+        self.path = path
+
+    @property
+    def message(self) -> str:
+        """The message (one line)."""
+        return str(self)
+
+
+def translate(error: sqlite3.Error, path: Path) -> StorageError:
+    """Turn an sqlite3 exception into a `StorageError` with a helpful message.
+
+    Args:
+        error: what sqlite3 raised.
+        path: the database file it was about.
+
+    Returns:
+        The error to raise (from `error`).
+    """
+    name = getattr(error, "sqlite_errorname", "") or ""
+    detail = str(error)
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in detail:
+        return StorageError(
+            f"The history database {path} is locked by another program (another tuichat?). "
+            f"Close it and try again, {_FIX_DB}.",
+            kind="locked",
+            path=path,
+        )
+    if name.startswith("SQLITE_READONLY") or "readonly" in detail:
+        return StorageError(
+            f"The history database {path} is read-only ({detail}). Make the file and its "
+            f"directory writable, {_FIX_DB}.",
+            kind="readonly",
+            path=path,
+        )
+    if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")):
+        return StorageError(
+            f"{path} is not a usable tuichat history database ({detail}). tuichat left it "
+            f"untouched: move it aside to start a new history (or repair it with sqlite3's "
+            f".recover), {_FIX_DB}.",
+            kind="corrupt",
+            path=path,
+        )
+    if name.startswith(("SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")):
+        return StorageError(
+            f"Cannot open the history database {path} ({detail}). Check that its directory "
+            f"exists and is writable, {_FIX_DB}.",
+            kind="io",
+            path=path,
+        )
+    if name.startswith(("SQLITE_FULL", "SQLITE_IOERR")):
+        return StorageError(
+            f"Cannot write the history database {path} ({detail}). Check free disk space "
+            f"and the disk itself, {_FIX_DB}.",
+            kind="io",
+            path=path,
+        )
+    return StorageError(f"History database error in {path}: {detail}.", kind="error", path=path)
+
+
+@contextmanager
+def boundary(path: Path) -> Iterator[None]:
+    """Raise `StorageError` for any sqlite3 or OS error inside the block."""
+    try:
+        yield
+    except sqlite3.Error as error:
+        raise translate(error, path) from error
+    except OSError as error:
+        raise StorageError(
+            f"Cannot use the history database {path}: {error.strerror or error}. {_FIX_DB}.",
+            kind="io",
+            path=path,
+        ) from error
+
+
+def _marked_read_only(path: Path) -> bool:
+    """Whether the file may not be written, by permission or by its mode bits.
+
+    The mode bits count even for root (who may write anything): a user who made their
+    history read-only does not want it changed.
+    """
+    mode = path.stat().st_mode
+    no_write_bits = not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+    return no_write_bits or not os.access(path, os.W_OK)
+
+
+def open_database(
+    path: Path,
+    *,
+    readonly: bool = False,
+    create: bool = True,
+    timeout: float = DEFAULT_TIMEOUT,
+    check_same_thread: bool = True,
+) -> sqlite3.Connection:
+    """Open (and create or migrate) the history database.
+
+    Args:
+        path: the database file.
+        readonly: open for reading only (never creates, migrates or writes).
+        create: create the file (and its directory) when missing.
+        timeout: seconds to wait when another process holds the write lock.
+        check_same_thread: sqlite3's guard against use from another thread.
+
+    Returns:
+        An autocommit connection (`isolation_level=None`) at the current schema version.
+
+    Raises:
+        StorageError: the file cannot be used; nothing was written to it.
+    """
+    path = Path(path)
+    with boundary(path):
+        exists = path.exists()
+        if exists and path.is_dir():
+            raise StorageError(
+                f"{path} is a directory, not a history database. {_FIX_DB.capitalize()}.",
+                kind="io",
+                path=path,
+            )
+        if not exists and (readonly or not create):
+            raise StorageError(
+                f"There is no history database at {path} yet. {_FIX_DB.capitalize()}.",
+                kind="missing",
+                path=path,
+            )
+        if exists and not readonly and _marked_read_only(path):
+            raise StorageError(
+                f"The history database {path} is read-only. Make it writable "
+                f"(chmod u+w), {_FIX_DB}.",
+                kind="readonly",
+                path=path,
+            )
+        if not exists:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        mode = "ro" if readonly else ("rwc" if create else "rw")
+        uri = f"{path.resolve().as_uri()}?mode={mode}"
+        connection = sqlite3.connect(
+            uri,
+            uri=True,
+            timeout=timeout,
+            isolation_level=None,
+            check_same_thread=check_same_thread,
+        )
+    try:
+        with boundary(path):
+            _prepare(connection, path, readonly=readonly)
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _prepare(connection: sqlite3.Connection, path: Path, *, readonly: bool) -> None:
+    """Check what the file is, then (unless read-only) set it up and migrate it."""
+    # Reads only, so a refused file stays byte for byte as it was.
+    version = int(connection.execute("PRAGMA user_version").fetchone()[0])
+    application_id = int(connection.execute("PRAGMA application_id").fetchone()[0])
+    known = migrations.current_version()
+    foreign = application_id not in (0, APPLICATION_ID)
+    if not foreign and version == 0 and application_id == 0:
+        # Version 0 is a brand-new file; one that already has tables is someone else's.
+        foreign = connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+    if foreign:
+        raise StorageError(
+            f"{path} is an SQLite database of another program, not a tuichat history. "
+            f"tuichat left it untouched; {_FIX_DB}.",
+            kind="foreign",
+            path=path,
+        )
+    if version > known:
+        raise StorageError(
+            f"{path} was written by a newer tuichat (history schema version {version}; this "
+            f"tuichat knows up to {known}). tuichat left it untouched: upgrade tuichat, "
+            f"{_FIX_DB}.",
+            kind="newer",
+            path=path,
+        )
+    if readonly:
+        if version < known:
+            raise StorageError(
+                f"The history database {path} needs an upgrade (schema version {version} -> "
+                f"{known}) but is opened read-only. Run tuichat once with write access to "
+                "upgrade it.",
+                kind="readonly",
+                path=path,
+            )
+        connection.execute("PRAGMA query_only = ON")
+        return
+    connection.execute("PRAGMA journal_mode = WAL")  # readers never block the writer
+    connection.execute("PRAGMA synchronous = NORMAL")  # WAL: a commit survives a crash of tuichat
+    connection.execute("PRAGMA foreign_keys = ON")
+    migrations.migrate(connection, version)
+
+
+def schema_version(path: Path) -> int:
+    """The `user_version` of a database file, read without changing it (for tests/tools)."""
+    with boundary(path):
+        connection = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            return int(connection.execute("PRAGMA user_version").fetchone()[0])
+        finally:
+            connection.close()

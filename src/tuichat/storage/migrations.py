@@ -1,0 +1,72 @@
+"""Schema versions: `PRAGMA user_version` says which one a file has; one function per step.
+
+`MIGRATIONS[n]` takes a database from version `n` to `n + 1`. To change the schema, append
+a function (never edit a released one): `migrate` runs each missing step in its own
+transaction together with the new `user_version`, so a failing step leaves the file at the
+previous version, untouched.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+
+from tuichat.storage.schema import APPLICATION_ID, SCHEMA_V1
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+def statements(script: str) -> Iterator[str]:
+    """Split a DDL script into complete statements (trigger bodies stay whole).
+
+    `executescript` would commit the migration's transaction first, so steps run their
+    statements one by one instead.
+    """
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            if pending.strip():
+                yield pending.strip()
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"incomplete SQL statement: {pending.strip()[:80]!r}")
+
+
+def _v0_to_v1(connection: sqlite3.Connection) -> None:
+    """The first schema: conversations, messages, raw chunks, full-text search."""
+    for statement in statements(SCHEMA_V1):
+        connection.execute(statement)
+    connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+
+MIGRATIONS: list[Migration] = [_v0_to_v1]
+
+
+def current_version() -> int:
+    """The schema version this tuichat writes."""
+    return len(MIGRATIONS)
+
+
+def migrate(connection: sqlite3.Connection, found: int) -> int:
+    """Bring a database from version `found` to the current one, a step at a time.
+
+    Args:
+        connection: an autocommit connection (`isolation_level=None`).
+        found: the file's `user_version` (the caller refuses newer ones before this).
+
+    Returns:
+        The number of steps run.
+    """
+    steps = MIGRATIONS[found:]
+    for offset, step in enumerate(steps):
+        version = found + offset + 1
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            step(connection)
+            connection.execute(f"PRAGMA user_version = {version}")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+    return len(steps)

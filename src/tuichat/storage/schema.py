@@ -1,0 +1,83 @@
+"""The database schema, one DDL script per version (applied by `migrations.py`).
+
+Times are Unix seconds (REAL). JSON columns hold compact JSON text. A message row keeps
+everything the model was sent or sent back, so reloading a conversation rebuilds exactly
+the `Conversation.messages` dicts; `extra` keeps any other keys a message dict carried.
+"""
+
+from __future__ import annotations
+
+APPLICATION_ID = 0x74756963  # "tuic": marks the file as tuichat's (PRAGMA application_id)
+
+STATUSES = ("complete", "streaming", "cancelled", "failed")
+
+SCHEMA_V1 = """
+CREATE TABLE conversations (
+    id            INTEGER PRIMARY KEY,
+    title         TEXT,            -- set by rename; NULL shows the first prompt
+    created       REAL NOT NULL,
+    updated       REAL NOT NULL,   -- last write to the conversation or its messages
+    model         TEXT,
+    provider      TEXT,
+    system_prompt TEXT
+);
+
+CREATE INDEX conversations_updated ON conversations (updated);
+
+CREATE TABLE messages (
+    id                  INTEGER PRIMARY KEY,
+    conversation_id     INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+    position            INTEGER NOT NULL,  -- order in the conversation, replaced rows included
+    parent_id           INTEGER REFERENCES messages (id) ON DELETE SET NULL,  -- previous live message when written: the branch tree
+    role                TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant', 'tool')),
+    content             TEXT,
+    tool_calls          TEXT,   -- JSON list, as the model sent them
+    tool_call_id        TEXT,
+    name                TEXT,
+    reasoning           TEXT,
+    finish_reason       TEXT,
+    model               TEXT,
+    provider            TEXT,
+    usage               TEXT,   -- JSON, as the server sent it
+    time_to_first_token REAL,
+    duration            REAL,
+    status              TEXT NOT NULL DEFAULT 'complete'
+                        CHECK (status IN ('complete', 'streaming', 'cancelled', 'failed')),
+    error               TEXT,   -- JSON {kind, message}
+    extra               TEXT,   -- JSON of any other keys of the message dict
+    replaced            REAL,   -- when regenerate/edit replaced it (NULL: live)
+    created             REAL NOT NULL,
+    updated             REAL NOT NULL
+);
+
+CREATE INDEX messages_conversation ON messages (conversation_id, position);
+CREATE INDEX messages_user_prompts ON messages (role, id);
+
+-- Raw SSE payloads of one assistant answer: zlib-compressed JSON lines of
+-- {"offset": seconds, "data": text, "whole_response": bool}.
+CREATE TABLE raw_chunks (
+    message_id INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,
+    count      INTEGER NOT NULL,
+    data       BLOB NOT NULL
+);
+
+CREATE VIRTUAL TABLE messages_fts USING fts5 (
+    content,
+    content = 'messages',
+    content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);
+END;
+
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+END;
+
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+    INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);
+END;
+"""
