@@ -50,10 +50,10 @@ class ProfileSettings:
     model: str | None = None
     """The model to ask, e.g. `gpt-4o-mini` or `llama3.2`."""
 
-    headers: Mapping[str, str] = _EMPTY
+    headers: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     """Extra HTTP headers sent with every request (values are redacted when shown)."""
 
-    params: Mapping[str, Any] = _EMPTY
+    params: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
     """Extra request body fields: `temperature`, `max_tokens`, `top_p`, `seed`, `stop`, ..."""
 
     include_usage: bool | None = None

@@ -69,28 +69,28 @@ _COLOUR_PATTERN = re.compile(
     re.VERBOSE,
 )
 # The colour names Textual's CSS knows (lower case, as Textual matches them).
-_ANSI = "black red green yellow blue magenta cyan white".split()
+_ANSI = ["black", "red", "green", "yellow", "blue", "magenta", "cyan", "white"]
 COLOUR_NAMES = frozenset(
     """
-    transparent black silver gray white maroon red purple fuchsia green lime olive yellow navy
-    blue teal aqua orange aliceblue antiquewhite aquamarine azure beige bisque blanchedalmond
-    blueviolet brown burlywood cadetblue chartreuse chocolate coral cornflowerblue cornsilk
-    crimson cyan darkblue darkcyan darkgoldenrod darkgray darkgreen darkgrey darkkhaki
-    darkmagenta darkolivegreen darkorange darkorchid darkred darksalmon darkseagreen
-    darkslateblue darkslategray darkslategrey darkturquoise darkviolet deeppink deepskyblue
-    dimgray dimgrey dodgerblue firebrick floralwhite forestgreen gainsboro ghostwhite gold
-    goldenrod greenyellow grey honeydew hotpink indianred indigo ivory khaki lavender
-    lavenderblush lawngreen lemonchiffon lightblue lightcoral lightcyan lightgoldenrodyellow
-    lightgray lightgreen lightgrey lightpink lightsalmon lightseagreen lightskyblue
-    lightslategray lightslategrey lightsteelblue lightyellow limegreen linen magenta
-    mediumaquamarine mediumblue mediumorchid mediumpurple mediumseagreen mediumslateblue
-    mediumspringgreen mediumturquoise mediumvioletred midnightblue mintcream mistyrose moccasin
-    navajowhite oldlace olivedrab orangered orchid palegoldenrod palegreen paleturquoise
-    palevioletred papayawhip peachpuff peru pink plum powderblue rosybrown royalblue
-    saddlebrown salmon sandybrown seagreen seashell sienna skyblue slateblue slategray
-    slategrey snow springgreen steelblue tan thistle tomato turquoise violet wheat whitesmoke
-    yellowgreen rebeccapurple
-    """.split()
+    transparent black silver gray white maroon red purple fuchsia green lime olive yellow
+    navy blue teal aqua orange aliceblue antiquewhite aquamarine azure beige bisque
+    blanchedalmond blueviolet brown burlywood cadetblue chartreuse chocolate coral
+    cornflowerblue cornsilk crimson cyan darkblue darkcyan darkgoldenrod darkgray darkgreen
+    darkgrey darkkhaki darkmagenta darkolivegreen darkorange darkorchid darkred darksalmon
+    darkseagreen darkslateblue darkslategray darkslategrey darkturquoise darkviolet deeppink
+    deepskyblue dimgray dimgrey dodgerblue firebrick floralwhite forestgreen gainsboro
+    ghostwhite gold goldenrod greenyellow grey honeydew hotpink indianred indigo ivory khaki
+    lavender lavenderblush lawngreen lemonchiffon lightblue lightcoral lightcyan
+    lightgoldenrodyellow lightgray lightgreen lightgrey lightpink lightsalmon lightseagreen
+    lightskyblue lightslategray lightslategrey lightsteelblue lightyellow limegreen linen
+    magenta mediumaquamarine mediumblue mediumorchid mediumpurple mediumseagreen
+    mediumslateblue mediumspringgreen mediumturquoise mediumvioletred midnightblue mintcream
+    mistyrose moccasin navajowhite oldlace olivedrab orangered orchid palegoldenrod
+    palegreen paleturquoise palevioletred papayawhip peachpuff peru pink plum powderblue
+    rosybrown royalblue saddlebrown salmon sandybrown seagreen seashell sienna skyblue
+    slateblue slategray slategrey snow springgreen steelblue tan thistle tomato turquoise
+    violet wheat whitesmoke yellowgreen rebeccapurple
+    """.split()  # noqa: SIM905 - a word list reads better than 149 quoted strings
     + [f"ansi_{name}" for name in _ANSI]
     + [f"ansi_bright_{name}" for name in _ANSI]
     + ["ansi_default"]
@@ -170,7 +170,9 @@ def parse_theme(text: str, file_name: str) -> ThemeSpec:
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise fail("name", f"{name!r} is not a theme name (letters, digits, '-', '_', '.')")
     if "primary" not in document:
-        raise fail("primary", 'missing; every theme needs a primary colour, e.g. primary = "#5f9fff"')
+        raise fail(
+            "primary", 'missing; every theme needs a primary colour, e.g. primary = "#5f9fff"'
+        )
     colours: dict[str, str] = {}
     for key in COLOUR_FIELDS:
         if key in document:
@@ -211,10 +213,12 @@ def parse_theme(text: str, file_name: str) -> ThemeSpec:
 
 def _colour(value: Any, fail: Any) -> str:
     if not isinstance(value, str):
-        raise fail(f"{value!r} is not a colour (write it in quotes, e.g. \"#5f9fff\")")
+        raise fail(f'{value!r} is not a colour (write it in quotes, e.g. "#5f9fff")')
     value = value.strip()
     if not is_colour(value):
-        raise fail(f"{value!r} is not a colour (use #rrggbb, rgb(r, g, b), hsl(...) or a colour name)")
+        raise fail(
+            f"{value!r} is not a colour (use #rrggbb, rgb(r, g, b), hsl(...) or a colour name)"
+        )
     return value
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-import re
 import sqlite3
 import time
 import zlib
@@ -259,9 +258,6 @@ def decode_raw_chunks(data: bytes) -> list[dict[str, Any]]:
     """The chunks `encode_raw_chunks` stored, as dicts."""
     text = zlib.decompress(data).decode("utf-8")
     return [json.loads(line) for line in text.split("\n") if line]
-
-
-_FTS_BAREWORD = re.compile(r"^[\w*]+$")
 
 
 def quote_fts_query(query: str) -> str:
@@ -807,9 +803,21 @@ class _Transaction:
 
     def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
         if exc_type is None:
-            self._db.execute("COMMIT")
-        elif self._db.in_transaction:
-            self._db.execute("ROLLBACK")
+            try:
+                self._db.execute("COMMIT")
+                return
+            except BaseException:
+                self._rollback()
+                raise
+        self._rollback()
+
+    def _rollback(self) -> None:
+        # The connection must not stay inside a transaction after a failure.
+        if self._db.in_transaction:
+            try:
+                self._db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
 
 
 class AsyncHistory:
@@ -822,7 +830,7 @@ class AsyncHistory:
     def __init__(self, store: HistoryStore, executor: ThreadPoolExecutor) -> None:
         """Wrap a store opened in `executor`'s thread; use `AsyncHistory.open` instead."""
         self._store = store
-        self._executor = executor
+        self._executor: ThreadPoolExecutor | None = executor
         self.path = store.path
 
     @classmethod
@@ -853,6 +861,8 @@ class AsyncHistory:
         Returns:
             A future with its result (or StorageError).
         """
+        if self._executor is None:
+            raise RuntimeError("the history is closed")
         loop = asyncio.get_running_loop()
         return loop.run_in_executor(self._executor, call, self._store)
 
@@ -867,8 +877,16 @@ class AsyncHistory:
         try:
             await self.submit(lambda store: store.close())
         finally:
-            executor, self._executor = self._executor, None  # type: ignore[assignment]
+            executor, self._executor = self._executor, None
             executor.shutdown(wait=False)
+
+    def close(self) -> None:
+        """Finish every scheduled call and close, blocking (for code without a loop)."""
+        if self._executor is None:
+            return
+        executor, self._executor = self._executor, None
+        executor.submit(self._store.close)
+        executor.shutdown(wait=True)
 
     # The store's operations, each run in the worker thread.
 

@@ -7,6 +7,7 @@ touched, so a bundled theme named like a Textual one (`nord`) replaces it in thi
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from textual.app import App
 from textual.color import Color, ColorParseError
@@ -40,7 +41,9 @@ def to_textual_theme(spec: ThemeSpec) -> Theme:
         extra["luminosity_spread"] = spec.luminosity_spread
     if spec.text_alpha is not None:
         extra["text_alpha"] = spec.text_alpha
-    theme = Theme(name=spec.name, dark=spec.dark, variables=dict(spec.variables), **colours, **extra)  # type: ignore[arg-type]
+    theme = Theme(
+        name=spec.name, dark=spec.dark, variables=dict(spec.variables), **colours, **extra
+    )  # type: ignore[arg-type]
     try:
         theme.to_color_system().generate()  # derives every shade: fails now, not on switch
     except (ColorParseError, ValueError) as error:
@@ -55,7 +58,7 @@ def _check(spec: ThemeSpec, field: str, value: str) -> None:
         raise ThemeConversionError(f"{spec.source or spec.name}: {field}: {error}") from None
 
 
-def register_all(app: App[object], specs: Mapping[str, ThemeSpec] | Iterable[ThemeSpec]) -> list[str]:
+def register_all(app: App[Any], specs: Mapping[str, ThemeSpec] | Iterable[ThemeSpec]) -> list[str]:
     """Register every theme that converts; report the others.
 
     Args:

@@ -1,0 +1,314 @@
+"""Saving a turn while it streams: the user message at once, the answer about once a second.
+
+`TurnRecorder.observe` sees the same event batches the UI sees (those `Conversation.send()`
+yields) and costs O(1) per batch plus appending text and raw chunks to lists: every write
+is scheduled on the history's worker thread and never awaited on the hot path. What it
+writes:
+
+- the user message, when the turn starts (`start_turn`);
+- an assistant row with status `streaming` when a round (an answer) starts;
+- the partial text at most once per `checkpoint_interval` (a checkpoint is skipped while
+  the previous one is still being written, so a slow disk cannot queue up writes);
+- the final message when the round ends, taken from the conversation's messages (the
+  authoritative dicts), with the round's raw chunks; then the tool messages;
+- cancelled or failed answers with what arrived (`end()` after a cancel).
+
+If tuichat dies mid-answer, the row stays `streaming` with the text of the last checkpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tuichat.core.events import (
+    Event,
+    Finished,
+    RawChunk,
+    ReasoningDelta,
+    RoundStarted,
+    TextDelta,
+    TurnFinished,
+)
+from tuichat.storage.db import StorageError
+from tuichat.storage.history import AsyncHistory, HistoryStore, Message
+
+DEFAULT_CHECKPOINT_INTERVAL = 1.0  # seconds between saves of a streaming answer's text
+
+
+@dataclass(slots=True, eq=False)
+class _Answer:
+    """One streaming answer (round) and its row."""
+
+    started: float  # recorder clock
+    last_checkpoint: float
+    id: int | None = None  # set by the worker thread when the row exists
+    text: list[str] = field(default_factory=list)
+    reasoning: list[str] = field(default_factory=list)
+    raw: list[RawChunk] = field(default_factory=list)
+    dirty: bool = False
+
+
+class TurnRecorder:
+    """Writes one turn of a conversation to the history as it happens.
+
+    Use it like this (the events are those of `Conversation.send`):
+
+        recorder = TurnRecorder(history, conversation_id, conversation.messages)
+        recorder.start_turn(text)
+        try:
+            async for batch in conversation.send(text):
+                recorder.observe(batch)
+                ...
+        finally:
+            recorder.end()
+        error = await recorder.flush()
+    """
+
+    def __init__(
+        self,
+        history: AsyncHistory,
+        conversation_id: int,
+        messages: Sequence[Message] | None = None,
+        *,
+        model: str | None = None,
+        provider: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        checkpoint_interval: float = DEFAULT_CHECKPOINT_INTERVAL,
+        save_raw_chunks: bool = True,
+        on_error: Callable[[StorageError], None] | None = None,
+    ) -> None:
+        """Prepare to record a turn.
+
+        Args:
+            history: where to write.
+            conversation_id: the conversation (already created).
+            messages: the live `Conversation.messages` list. With it, each answer is
+                completed as soon as its round ends; without it, at `TurnFinished`.
+            model: the model answering (stored on assistant rows).
+            provider: the provider's name (stored on assistant rows).
+            clock: monotonic seconds, for the checkpoint rate (tests inject one).
+            checkpoint_interval: at most one partial-text save per this many seconds.
+            save_raw_chunks: keep each answer's raw SSE payloads (compressed).
+            on_error: called on the loop's thread with the first write that failed.
+        """
+        self.history = history
+        self.conversation_id = conversation_id
+        self._messages = messages
+        self._model = model
+        self._provider = provider
+        self._clock = clock
+        self._interval = checkpoint_interval
+        self._save_raw = save_raw_chunks
+        self._on_error = on_error
+        self._turn_start: int | None = None
+        self._written = 0  # messages of this turn already handed to the writer
+        self._open: deque[_Answer] = deque()  # answers whose rows are not final yet
+        self._answer: _Answer | None = None  # the one receiving text
+        self._round_ended = False
+        self._checkpoint_pending = False
+        self._pending: set[asyncio.Future[Any]] = set()
+        self.error: StorageError | None = None
+        self.checkpoints = 0  # partial-text saves scheduled
+        self.finished = False
+
+    # -- the turn --------------------------------------------------------------------------
+
+    def start_turn(self, prompt: str | Message | None) -> None:
+        """Write the user message that starts the turn.
+
+        Args:
+            prompt: the text (or the whole user message); None when the turn has no new
+                prompt (regenerate after `replace_last_answer`).
+        """
+        if prompt is None:
+            return
+        message = {"role": "user", "content": prompt} if isinstance(prompt, str) else dict(prompt)
+        conversation_id = self.conversation_id
+        self._schedule(lambda store: store.add_message(conversation_id, message))
+
+    def observe(self, batch: list[Event]) -> None:
+        """Look at one batch of events (cheap: call it for every batch)."""
+        if self._round_ended and self._messages is not None:
+            # The conversation appended the ended round's message before this batch.
+            self._sync(None)
+        answer = self._answer
+        for event in batch:
+            kind = type(event)
+            if kind is RawChunk:
+                if answer is not None and self._save_raw:
+                    answer.raw.append(event)  # type: ignore[arg-type]
+            elif kind is TextDelta:
+                if answer is not None:
+                    answer.text.append(event.text)  # type: ignore[union-attr]
+                    answer.dirty = True
+            elif kind is ReasoningDelta:
+                if answer is not None:
+                    answer.reasoning.append(event.text)  # type: ignore[union-attr]
+                    answer.dirty = True
+            elif kind is RoundStarted:
+                answer = self._start_answer()
+            elif kind is Finished:
+                self._round_ended = True
+            elif kind is TurnFinished:
+                self._sync(event.messages)  # type: ignore[union-attr]
+                self._close("failed")
+        if answer is not None and answer.dirty and not self._checkpoint_pending:
+            now = self._clock()
+            if now - answer.last_checkpoint >= self._interval:
+                self._checkpoint(answer, now)
+
+    def end(self) -> None:
+        """Finish the turn however it ended (call in a `finally`; idempotent).
+
+        After a cancel, the conversation has appended the partial answer marked
+        `cancelled`; it is written as such. An answer the conversation did not keep is
+        written from the text seen so far, as cancelled.
+        """
+        if self.finished:
+            return
+        if self._messages is not None and self._turn_start is not None:
+            self._sync(None)
+        self._close("cancelled")
+
+    async def flush(self) -> StorageError | None:
+        """Wait until every scheduled write is done.
+
+        Returns:
+            The first write error, if any (also passed to `on_error`).
+        """
+        while self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)
+        return self.error
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _start_answer(self) -> _Answer:
+        if self._turn_start is None and self._messages is not None:
+            self._turn_start = len(self._messages)
+        now = self._clock()
+        answer = _Answer(started=now, last_checkpoint=now)
+        self._open.append(answer)
+        self._answer = answer
+        conversation_id, model, provider = self.conversation_id, self._model, self._provider
+
+        def start(store: HistoryStore) -> None:
+            answer.id = store.start_answer(conversation_id, model=model, provider=provider)
+
+        self._schedule(start)
+        return answer
+
+    def _checkpoint(self, answer: _Answer, now: float) -> None:
+        text = "".join(answer.text)
+        answer.text = [text]  # keep the list short: the next join costs one string
+        reasoning = "".join(answer.reasoning)
+        answer.reasoning = [reasoning] if reasoning else []
+        answer.dirty = False
+        answer.last_checkpoint = now
+        self.checkpoints += 1
+        self._checkpoint_pending = True
+
+        def checkpoint(store: HistoryStore) -> None:
+            if answer.id is not None:
+                store.checkpoint_answer(answer.id, text or None, reasoning or None)
+
+        future = self._schedule(checkpoint)
+        if future is None:
+            self._checkpoint_pending = False
+        else:
+            future.add_done_callback(self._checkpoint_done)
+
+    def _checkpoint_done(self, _future: asyncio.Future[Any]) -> None:
+        self._checkpoint_pending = False
+
+    def _sync(self, turn_messages: Sequence[Message] | None) -> None:
+        """Write the turn's messages that appeared since the last sync."""
+        self._round_ended = False
+        if turn_messages is None:
+            if self._messages is None or self._turn_start is None:
+                return
+            turn_messages = self._messages[self._turn_start :]
+        new = turn_messages[self._written :]
+        self._written = len(turn_messages)
+        conversation_id = self.conversation_id
+        for message in new:
+            snapshot = dict(message)
+            if snapshot.get("role") == "assistant" and self._open:
+                self._finish(self._open.popleft(), snapshot)
+            else:
+                assistant = snapshot.get("role") == "assistant"
+                model = self._model if assistant else None
+                provider = self._provider if assistant else None
+                self._schedule(
+                    lambda store, m=snapshot, mo=model, pr=provider: store.add_message(
+                        conversation_id, m, model=mo, provider=pr
+                    )
+                )
+
+    def _finish(self, answer: _Answer, message: Message) -> None:
+        if answer is self._answer:
+            self._answer = None
+        raw = answer.raw if self._save_raw else None
+        answer.raw = []
+        conversation_id, model, provider = self.conversation_id, self._model, self._provider
+
+        def finish(store: HistoryStore) -> None:
+            if answer.id is None:  # its row could not be created: write it whole
+                answer.id = store.add_message(conversation_id, message, model=model, provider=provider)
+                if raw:
+                    store.save_raw_chunks(answer.id, raw)
+            else:
+                store.finish_answer(answer.id, message, raw_chunks=raw)
+
+        self._schedule(finish)
+
+    def _close(self, status: str) -> None:
+        """Finish answers that no message completed, with the text seen so far."""
+        self.finished = True
+        while self._open:
+            answer = self._open.popleft()
+            partial: Message = {
+                "role": "assistant",
+                "content": "".join(answer.text) or None,
+                "reasoning": "".join(answer.reasoning) or None,
+                "finish_reason": None,
+                "usage": None,
+            }
+            if status == "cancelled":
+                partial["cancelled"] = True
+            else:
+                partial["error"] = {"kind": "truncated", "message": "the answer ended unfinished"}
+            self._finish(answer, partial)
+
+    def _schedule(self, call: Callable[[HistoryStore], Any]) -> asyncio.Future[Any] | None:
+        try:
+            future = self.history.submit(call)
+        except RuntimeError as error:  # the history was closed
+            self._failed(StorageError(str(error), kind="error", path=self.history.path))
+            return None
+        self._pending.add(future)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, future: asyncio.Future[Any]) -> None:
+        self._pending.discard(future)
+        if future.cancelled():
+            return
+        error = future.exception()
+        if error is None:
+            return
+        if not isinstance(error, StorageError):
+            error = StorageError(
+                f"Saving to the history failed: {error!r}", kind="error", path=self.history.path
+            )
+        self._failed(error)
+
+    def _failed(self, error: StorageError) -> None:
+        if self.error is None:
+            self.error = error
+            if self._on_error is not None:
+                self._on_error(error)
