@@ -146,9 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             system_prompt=args.system,
             max_tool_rounds=args.max_tool_rounds,
         )
-        app = TuichatApp(
-            conversation, subtitle=subtitle(provider, demo), welcome=DEMO_WELCOME if demo else None
-        )
+        app = TuichatApp(conversation, demo=demo, welcome=DEMO_WELCOME if demo else None)
         app.run()
     return 0
 

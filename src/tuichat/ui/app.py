@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from textual.app import App
+from collections.abc import Iterable
+from functools import partial
+from typing import Any
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
 
 from tuichat.core.conversation import Conversation
 from tuichat.ui.screens.chat import ChatScreen
@@ -15,12 +21,45 @@ class TuichatApp(App[None]):
     TITLE = "tuichat"
 
     def __init__(
-        self, conversation: Conversation, *, subtitle: str = "", welcome: str | None = None
+        self,
+        conversation: Conversation,
+        *,
+        subtitle: str | None = None,
+        welcome: str | None = None,
+        demo: bool = False,
     ) -> None:
         super().__init__()
         self.conversation = conversation
-        self.sub_title = subtitle
+        self.demo = demo
+        self.fixed_subtitle = subtitle  # tests and benchmarks name their own
         self.welcome = welcome
+        self.refresh_subtitle()
+
+    def refresh_subtitle(self) -> None:
+        """Say in the header where answers come from (after a model or profile change too)."""
+        from tuichat.cli import subtitle
+
+        provider = self.conversation.client.provider
+        self.sub_title = self.fixed_subtitle or subtitle(provider, self.demo)
+
+    def action_toggle_help(self) -> None:
+        """Show or hide the panel listing every key."""
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        # Every action of the screen, by the words its binding shows.
+        for binding in getattr(screen, "BINDINGS", ()):
+            if isinstance(binding, Binding) and binding.description:
+                action = binding.action
+                yield SystemCommand(
+                    binding.description,
+                    f"{binding.description} ({binding.key})",
+                    partial(screen.run_action, action),
+                )
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         # tuichat's own colours; a theme may override each of them.

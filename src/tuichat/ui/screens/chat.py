@@ -28,6 +28,24 @@ from tuichat.ui.widgets.prompt import PromptInput
 TEXT_FRAME = 1 / 30  # seconds: the shortest interval between two TokensReceived
 
 
+def code_blocks(markdown: str) -> list[str]:
+    """The contents of the fenced code blocks of a Markdown text, in order."""
+    blocks: list[str] = []
+    lines: list[str] | None = None
+    fence = ""
+    for line in markdown.splitlines():
+        stripped = line.lstrip()
+        if lines is None and stripped.startswith(("```", "~~~")):
+            fence = stripped[:3]
+            lines = []
+        elif lines is not None and stripped.startswith(fence):
+            blocks.append("\n".join(lines))
+            lines = None
+        elif lines is not None:
+            lines.append(line)
+    return blocks
+
+
 class MessageList(VerticalScroll):
     """The scrollable conversation. Anchored: it follows new text while at the bottom."""
 
@@ -46,6 +64,10 @@ class ChatScreen(Screen[None]):
         Binding("pagedown", "page_down", "Page down", show=False, priority=True),
         Binding("ctrl+home", "scroll_top", "Top", show=False, priority=True),
         Binding("ctrl+end", "scroll_bottom", "Jump to latest", priority=True),
+        Binding("f1", "app.toggle_help", "Help"),
+        Binding("f3", "pick_model", "Model"),
+        Binding("ctrl+y", "copy_answer", "Copy answer", priority=True),
+        Binding("alt+y", "copy_code", "Copy code block", show=False, priority=True),
     ]
 
     def __init__(self, conversation: Conversation, *, welcome: str | None = None) -> None:
@@ -236,6 +258,40 @@ class ChatScreen(Screen[None]):
         if self.busy:
             # Cancelling the worker closes the HTTP response on its way out.
             self.workers.cancel_group(self, "completion")
+
+    def _last_answer_text(self) -> str:
+        answers = [m for m in self.conversation.messages if m.get("role") == "assistant" and m.get("content")]
+        return str(answers[-1]["content"]) if answers else ""
+
+    def action_copy_answer(self) -> None:
+        """Copy the last answer's Markdown to the clipboard (OSC 52)."""
+        text = self._last_answer_text()
+        if not text:
+            self.notify("No answer to copy yet.", severity="warning")
+            return
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied the last answer ({len(text):,} characters).")
+
+    def action_copy_code(self) -> None:
+        """Copy the last fenced code block of the last answer."""
+        blocks = code_blocks(self._last_answer_text())
+        if not blocks:
+            self.notify("The last answer has no code block.", severity="warning")
+            return
+        self.app.copy_to_clipboard(blocks[-1])
+        self.notify(f"Copied a code block ({blocks[-1].count(chr(10)) + 1} lines).")
+
+    def action_pick_model(self) -> None:
+        """Choose the model from the server's list (or type one)."""
+        from tuichat.ui.screens.model_picker import ModelPicker
+
+        def chosen(model: str | None) -> None:
+            if model:
+                self.conversation.client.provider.model = model
+                self.app.refresh_subtitle()
+                self.notify(f"Model: {model}")
+
+        self.app.push_screen(ModelPicker(self.conversation.client), chosen)
 
     def action_toggle_inspector(self) -> None:
         """Show or hide the raw-chunk inspector."""

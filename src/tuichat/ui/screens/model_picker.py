@@ -1,0 +1,98 @@
+"""Pick a model from the server's `/models` list, filtered as you type."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tuichat.core.client import ChatClient
+
+
+class ModelPicker(ModalScreen[str | None]):
+    """Lists the models the server offers; Enter picks the highlighted one or the typed name."""
+
+    DEFAULT_CSS = """
+    ModelPicker { align: center middle; }
+    ModelPicker > Vertical {
+        width: 70; height: 24; padding: 1 2;
+        border: thick $primary; background: $surface;
+    }
+    ModelPicker #model-status { height: auto; color: $text-muted; }
+    ModelPicker OptionList { height: 1fr; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", "Close"),
+        Binding("down", "move(1)", "Next", show=False),
+        Binding("up", "move(-1)", "Previous", show=False),
+    ]
+
+    def __init__(self, client: ChatClient) -> None:
+        super().__init__()
+        self.client = client
+        self.models: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Content(f"Model (now {self.client.provider.model})"), id="model-title")
+            yield Input(placeholder="type to filter, or a model name", id="model-filter")
+            yield Static("asking the server for its models…", id="model-status")
+            yield OptionList(id="model-list")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+        self.load_models()
+
+    @work(exclusive=True, exit_on_error=False)
+    async def load_models(self) -> None:
+        """Fetch `/models`; a server without it leaves typing a name."""
+        status = self.query_one("#model-status", Static)
+        try:
+            self.models = await self.client.list_models()
+        except Exception as error:  # any failure: the user can still type a name
+            status.update(
+                Content(f"This server does not list its models ({type(error).__name__}): "
+                        "type a model name and press Enter.")
+            )
+            return
+        status.update(Content(f"{len(self.models)} models · Enter picks · Esc closes"))
+        self._show(self.query_one(Input).value)
+
+    def _show(self, text: str) -> None:
+        needle = text.strip().lower()
+        options = self.query_one(OptionList)
+        options.clear_options()
+        options.add_options(
+            [Option(Content(name), id=name) for name in self.models if needle in name.lower()]
+        )
+        if options.option_count:
+            options.highlighted = 0
+
+    @on(Input.Changed)
+    def _filter(self, event: Input.Changed) -> None:
+        self._show(event.value)
+
+    def action_move(self, step: int) -> None:
+        options = self.query_one(OptionList)
+        if options.option_count:
+            current = options.highlighted or 0
+            options.highlighted = max(0, min(options.option_count - 1, current + step))
+
+    @on(Input.Submitted)
+    def _submit(self, event: Input.Submitted) -> None:
+        options = self.query_one(OptionList)
+        if options.highlighted is not None and options.option_count:
+            option = options.get_option_at_index(options.highlighted)
+            self.dismiss(option.id)
+        elif event.value.strip():
+            self.dismiss(event.value.strip())
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
