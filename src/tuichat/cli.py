@@ -67,6 +67,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         epilog="Commands: " + ", ".join(sorted(SUBCOMMANDS)) + " (tuichat COMMAND --help).",
     )
     add_provider_arguments(parser)
+    from tuichat.commands import add_db_argument
+
+    add_db_argument(parser)
+    resume = parser.add_mutually_exclusive_group()
+    resume.add_argument(
+        "-c", "--continue", dest="resume_last", action="store_true", help="reopen the last conversation"
+    )
+    resume.add_argument("--conversation", type=int, metavar="ID", help="reopen conversation ID")
     return parser.parse_args(argv)
 
 
@@ -146,7 +154,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             system_prompt=args.system,
             max_tool_rounds=args.max_tool_rounds,
         )
-        app = TuichatApp(conversation, demo=demo, welcome=DEMO_WELCOME if demo else None)
+        from tuichat.storage.paths import resolve_db_path
+
+        app = TuichatApp(
+            conversation,
+            demo=demo,
+            welcome=DEMO_WELCOME if demo else None,
+            history_path=resolve_db_path(args.db),
+            resume="last" if args.resume_last else args.conversation,
+        )
         app.run()
     return 0
 

@@ -10,8 +10,14 @@ import sys
 from collections.abc import Sequence
 
 from tuichat.config.paths import config_file
-from tuichat.config.profiles import UnknownProfileError, resolve_provider, wants_demo
-from tuichat.config.settings import ConfigError, Settings, load_settings, settings_toml
+from tuichat.config.profiles import resolve_provider, wants_demo
+from tuichat.config.settings import (
+    ConfigError,
+    Settings,
+    UnknownProfileError,
+    load_settings,
+    settings_toml,
+)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -4,7 +4,6 @@ from tuichat.config.paths import config_dir, config_file, default_db_path, user_
 from tuichat.config.profiles import (
     PRESETS,
     ProfileSettings,
-    UnknownProfileError,
     resolve_profile,
     resolve_provider,
     wants_demo,
@@ -14,6 +13,7 @@ from tuichat.config.settings import (
     ConfigError,
     Price,
     Settings,
+    UnknownProfileError,
     check_theme,
     load_settings,
     save_settings_changes,

@@ -12,7 +12,7 @@ import platformdirs
 APP_NAME = "tuichat"
 CONFIG_FILE_NAME = "config.toml"
 THEMES_DIR_NAME = "themes"
-DB_FILE_NAME = "tuichat.db"
+DB_FILE_NAME = "history.sqlite3"  # the same as tuichat.storage.paths.DB_FILENAME
 
 
 def _xdg(variable: str, environ: Mapping[str, str] | None) -> Path | None:
@@ -55,5 +55,5 @@ def user_themes_dir() -> Path:
 
 
 def default_db_path() -> Path:
-    """The history database when `db_path` is not set: `<data dir>/tuichat.db`."""
+    """The history database when `db_path` is not set: `<data dir>/history.sqlite3`."""
     return data_dir() / DB_FILE_NAME

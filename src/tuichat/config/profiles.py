@@ -144,10 +144,6 @@ CLI_OVERRIDE_KEYS = frozenset(
 )
 
 
-class UnknownProfileError(ValueError):
-    """A profile name that is neither a preset nor defined in the config file."""
-
-
 def profile_names(settings: Settings) -> list[str]:
     """Every profile one can choose: presets and the file's, sorted."""
     return sorted(settings.profiles)
@@ -160,14 +156,17 @@ def resolve_profile(settings: Settings, profile_name: str | None = None) -> Prof
     Raises:
         UnknownProfileError: `profile_name` names no profile.
     """
+    from tuichat.config.settings import UnknownProfileError, format_key  # (imports this module)
+
     name = profile_name or settings.profile or DEFAULT_PROFILE
     try:
         return settings.profiles[name]
     except KeyError:
         raise UnknownProfileError(
             f"unknown profile {name!r}. Known profiles: {', '.join(profile_names(settings))}. "
-            f"Define it as a [profiles.{name}] table in the config file "
-            "(tuichat config example shows one)."
+            f"Define it as a [profiles.{format_key((name,))}] table in the config file "
+            "(tuichat config example shows one).",
+            key="profile",
         ) from None
 
 

@@ -54,6 +54,10 @@ class ConfigError(Exception):
         self.key = key
 
 
+class UnknownProfileError(ConfigError):
+    """`--profile NAME` names neither a preset nor a profile of the config file."""
+
+
 @dataclass(frozen=True, slots=True)
 class Price:
     """What a model costs, in US dollars per million tokens (`[prices."MODEL"]`)."""
@@ -115,7 +119,7 @@ class Settings:
 
     keys: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     """Key binding overrides, action -> keys (comma-separated), e.g.
-    `toggle_inspector = "f3"`; given to Textual's `App.set_keymap`."""
+    `toggle_inspector = "f6"`; given to Textual's `App.set_keymap`."""
 
     prices: Mapping[str, Price] = field(default_factory=lambda: _EMPTY)
     """Prices by model id, used to show what a conversation cost."""
@@ -125,7 +129,7 @@ class Settings:
 
     db_path: Path | None = None
     """The history database. `~` is expanded; a relative path is relative to the config
-    file's directory. None: `<data dir>/tuichat.db`."""
+    file's directory. None: `<data dir>/history.sqlite3` (`--db` wins)."""
 
     path: Path | None = field(default=None, compare=False)
     """The file these settings were read from (None: no file, all defaults)."""
@@ -244,7 +248,7 @@ _EXAMPLES: dict[str, str] = {
     "profile": '"ollama"',
     "max_tool_rounds": "8",
     "tool_timeout": "30",
-    "db_path": '"~/chats/tuichat.db"',
+    "db_path": '"~/chats/history.sqlite3"',
     "base_url": '"http://localhost:11434/v1"',
     "api_key": '"sk-..."',
     "api_key_env": '"GROQ_API_KEY"',
@@ -302,7 +306,7 @@ class _Checker:
     def __init__(self, path: Path, text: str | None) -> None:
         self.path = path
         self.text = text
-        self.warnings: list[str] = []
+        self.warnings: list[tuple[int, str]] = []  # (line, message), shown in file order
 
     def settings(self, doc: Mapping[str, Any]) -> Settings:
         self._unknown(doc, (), _TOP_KEYS)
@@ -315,7 +319,7 @@ class _Checker:
         if profile is not None and profile not in profiles:
             self.fail(
                 ("profile",),
-                f"there is no profile named {profile!r}",
+                f"= {profile!r} names no profile",
                 f"use one of {', '.join(sorted(profiles))}, or define it as a "
                 f"[profiles.{format_key((profile,))}] table",
             )
@@ -341,7 +345,7 @@ class _Checker:
             history=HistorySettings(save_raw_chunks=True if save_raw is None else save_raw),
             db_path=self._db_path(doc),
             path=self.path,
-            warnings=tuple(self.warnings),
+            warnings=tuple(message for _, message in sorted(self.warnings, key=lambda w: w[0])),
         )
 
     def _profile(self, name: str, table: Mapping[str, Any]) -> ProfileSettings:
@@ -354,12 +358,6 @@ class _Checker:
                 "base_url = ..., model = ... below",
             )
         self._unknown(table, at, _PROFILE_KEYS)
-        if table.get("api_key") is not None and table.get("api_key_env") is not None:
-            self.fail(
-                (*at, "api_key"),
-                "sets both api_key and api_key_env",
-                "keep one: api_key_env names the environment variable holding the key (safer)",
-            )
         base_url = self._take(table, at, "base_url", "str")
         if base_url is not None and not base_url.startswith(("http://", "https://")):
             self.fail(
@@ -510,12 +508,14 @@ class _Checker:
         for key in table:
             if key in known:
                 continue
-            where = self._where(self._line((*at, key)))
             close = difflib.get_close_matches(key, list(known), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            self.warnings.append(
-                f"{where}: unknown setting {format_key((*at, key))} is ignored (and kept in the file){hint}"
+            line = self._line((*at, key))
+            message = (
+                f"{self._where(line)}: unknown setting {format_key((*at, key))} is ignored "
+                f"(and kept in the file){hint}"
             )
+            self.warnings.append((line or 0, message))
 
     # Errors ---------------------------------------------------------------------------------
 
@@ -576,11 +576,12 @@ def check_theme(
     if name in available:
         return name
     close = difflib.get_close_matches(name, list(available), n=1)
-    fix = (
-        f"did you mean {close[0]!r}? " if close else ""
-    ) + f"Themes: {', '.join(sorted(available))}"
+    suggestion = f" (did you mean {close[0]!r}?)" if close else ""
+    names = ", ".join(sorted(available))
     if cli_theme:
-        raise ConfigError(f"--theme: unknown theme {name!r}. {fix}.", key="theme")
+        raise ConfigError(
+            f"--theme: unknown theme {name!r}{suggestion}. Themes: {names}.", key="theme"
+        )
     path = settings.path
     line = None
     if path is not None:
@@ -590,8 +591,8 @@ def check_theme(
             pass
     where = f"{path}, line {line}" if line else str(path or "config")
     raise ConfigError(
-        f"{where}: theme {name!r} is not a known theme. Fix: {fix} (your own themes go in "
-        "<config dir>/themes/NAME.toml).",
+        f"{where}: theme {name!r} is not a known theme{suggestion}. Fix: use one of {names}; "
+        "your own themes go in <config dir>/themes/NAME.toml.",
         path=path,
         line=line,
         key="theme",

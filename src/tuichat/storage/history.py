@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 
 from tuichat.core.events import RawChunk
 from tuichat.storage.db import DEFAULT_TIMEOUT, StorageError, boundary, open_database
@@ -327,7 +327,7 @@ class HistoryStore:
         """Close the connection (the WAL is checkpointed into the file)."""
         self._db.close()
 
-    def __enter__(self) -> HistoryStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -371,7 +371,9 @@ class HistoryStore:
         cursor = self._db.execute(f"INSERT INTO messages ({names}) VALUES ({marks})", values)
         return int(cursor.lastrowid or 0)
 
-    def _touch(self, conversation_id: int, now: float, model: str | None, provider: str | None) -> None:
+    def _touch(
+        self, conversation_id: int, now: float, model: str | None, provider: str | None
+    ) -> None:
         self._db.execute(
             "UPDATE conversations SET updated = ?, model = coalesce(?, model), "
             "provider = coalesce(?, provider) WHERE id = ?",
@@ -462,7 +464,9 @@ class HistoryStore:
         )
 
     @_guarded
-    def list_conversations(self, limit: int | None = None, offset: int = 0) -> list[ConversationSummary]:
+    def list_conversations(
+        self, limit: int | None = None, offset: int = 0
+    ) -> list[ConversationSummary]:
         """Conversations, most recently updated first.
 
         Args:
@@ -586,7 +590,9 @@ class HistoryStore:
         return message_id
 
     @_guarded
-    def checkpoint_answer(self, message_id: int, content: str | None, reasoning: str | None) -> None:
+    def checkpoint_answer(
+        self, message_id: int, content: str | None, reasoning: str | None
+    ) -> None:
         """Save the partial text of a streaming answer (only while it is still streaming)."""
         now = self._clock()
         with self._write():
@@ -659,7 +665,9 @@ class HistoryStore:
         return [] if row is None else decode_raw_chunks(row[0])
 
     @_guarded
-    def load_messages(self, conversation_id: int, *, include_replaced: bool = False) -> list[Message]:
+    def load_messages(
+        self, conversation_id: int, *, include_replaced: bool = False
+    ) -> list[Message]:
         """The conversation's messages, as `Conversation.messages` held them.
 
         Args:
@@ -670,10 +678,15 @@ class HistoryStore:
             Message dicts in order (empty for an unknown conversation). An answer whose
             process died while streaming comes back with its partial text and an `error`.
         """
-        return [stored.message for stored in self.message_rows(conversation_id, include_replaced=include_replaced)]
+        return [
+            stored.message
+            for stored in self.message_rows(conversation_id, include_replaced=include_replaced)
+        ]
 
     @_guarded
-    def message_rows(self, conversation_id: int, *, include_replaced: bool = True) -> list[StoredMessage]:
+    def message_rows(
+        self, conversation_id: int, *, include_replaced: bool = True
+    ) -> list[StoredMessage]:
         """The conversation's messages with their ids, statuses and branch markers."""
         where = "" if include_replaced else " AND replaced IS NULL"
         rows = self._db.execute(
@@ -696,7 +709,9 @@ class HistoryStore:
         ]
 
     @_guarded
-    def replace_last_answer(self, conversation_id: int, *, include_prompt: bool = False) -> list[int]:
+    def replace_last_answer(
+        self, conversation_id: int, *, include_prompt: bool = False
+    ) -> list[int]:
         """Mark the last answer (all its rounds and tool messages) replaced, keeping it.
 
         Call before regenerating (or, with `include_prompt`, before re-sending an edited
@@ -758,7 +773,8 @@ class HistoryStore:
         try:
             return self._search(query, limit, markers)
         except sqlite3.OperationalError as error:
-            if "fts5" not in str(error) and "syntax" not in str(error) and "no such column" not in str(error):
+            # A query FTS5 cannot parse is a plain SQLITE_ERROR; busy, I/O etc. are not.
+            if getattr(error, "sqlite_errorname", "SQLITE_ERROR") != "SQLITE_ERROR":
                 raise
             return self._search(quote_fts_query(query), limit, markers)
 
@@ -847,7 +863,9 @@ class AsyncHistory:
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tuichat-history")
         loop = asyncio.get_running_loop()
         try:
-            store = await loop.run_in_executor(executor, functools.partial(HistoryStore, path, **kwargs))
+            store = await loop.run_in_executor(
+                executor, functools.partial(HistoryStore, path, **kwargs)
+            )
         except BaseException:
             executor.shutdown(wait=False)
             raise
@@ -894,7 +912,9 @@ class AsyncHistory:
         """See `HistoryStore.create_conversation`."""
         return await self.run(lambda store: store.create_conversation(**kwargs))
 
-    async def list_conversations(self, limit: int | None = None, offset: int = 0) -> list[ConversationSummary]:
+    async def list_conversations(
+        self, limit: int | None = None, offset: int = 0
+    ) -> list[ConversationSummary]:
         """See `HistoryStore.list_conversations`."""
         return await self.run(lambda store: store.list_conversations(limit, offset))
 
@@ -922,13 +942,17 @@ class AsyncHistory:
         """See `HistoryStore.add_message`."""
         return await self.run(lambda store: store.add_message(conversation_id, message, **kwargs))
 
-    async def load_messages(self, conversation_id: int, *, include_replaced: bool = False) -> list[Message]:
+    async def load_messages(
+        self, conversation_id: int, *, include_replaced: bool = False
+    ) -> list[Message]:
         """See `HistoryStore.load_messages`."""
         return await self.run(
             lambda store: store.load_messages(conversation_id, include_replaced=include_replaced)
         )
 
-    async def message_rows(self, conversation_id: int, *, include_replaced: bool = True) -> list[StoredMessage]:
+    async def message_rows(
+        self, conversation_id: int, *, include_replaced: bool = True
+    ) -> list[StoredMessage]:
         """See `HistoryStore.message_rows`."""
         return await self.run(
             lambda store: store.message_rows(conversation_id, include_replaced=include_replaced)
@@ -938,12 +962,16 @@ class AsyncHistory:
         """See `HistoryStore.load_raw_chunks`."""
         return await self.run(lambda store: store.load_raw_chunks(message_id))
 
-    async def replace_last_answer(self, conversation_id: int, *, include_prompt: bool = False) -> list[int]:
+    async def replace_last_answer(
+        self, conversation_id: int, *, include_prompt: bool = False
+    ) -> list[int]:
         """See `HistoryStore.replace_last_answer`."""
         return await self.run(
             lambda store: store.replace_last_answer(conversation_id, include_prompt=include_prompt)
         )
 
-    async def search(self, query: str, limit: int = 50, *, markers: tuple[str, str] = ("[", "]")) -> list[SearchResult]:
+    async def search(
+        self, query: str, limit: int = 50, *, markers: tuple[str, str] = ("[", "]")
+    ) -> list[SearchResult]:
         """See `HistoryStore.search`."""
         return await self.run(lambda store: store.search(query, limit, markers=markers))

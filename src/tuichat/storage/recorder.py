@@ -9,8 +9,8 @@ writes:
 - an assistant row with status `streaming` when a round (an answer) starts;
 - the partial text at most once per `checkpoint_interval` (a checkpoint is skipped while
   the previous one is still being written, so a slow disk cannot queue up writes);
-- the final message when the round ends, taken from the conversation's messages (the
-  authoritative dicts), with the round's raw chunks; then the tool messages;
+- the final message once the conversation has appended it to its messages (the
+  authoritative dicts), with the round's raw chunks; then the tool messages, in order;
 - cancelled or failed answers with what arrived (`end()` after a cancel).
 
 If tuichat dies mid-answer, the row stays `streaming` with the text of the last checkpoint.
@@ -27,7 +27,6 @@ from typing import Any
 
 from tuichat.core.events import (
     Event,
-    Finished,
     RawChunk,
     ReasoningDelta,
     RoundStarted,
@@ -73,7 +72,7 @@ class TurnRecorder:
         self,
         history: AsyncHistory,
         conversation_id: int,
-        messages: Sequence[Message] | None = None,
+        messages: Sequence[Message],
         *,
         model: str | None = None,
         provider: str | None = None,
@@ -87,8 +86,8 @@ class TurnRecorder:
         Args:
             history: where to write.
             conversation_id: the conversation (already created).
-            messages: the live `Conversation.messages` list. With it, each answer is
-                completed as soon as its round ends; without it, at `TurnFinished`.
+            messages: the live `Conversation.messages` list: the conversation appends each
+                final message there, and the recorder writes what appears.
             model: the model answering (stored on assistant rows).
             provider: the provider's name (stored on assistant rows).
             clock: monotonic seconds, for the checkpoint rate (tests inject one).
@@ -109,7 +108,6 @@ class TurnRecorder:
         self._written = 0  # messages of this turn already handed to the writer
         self._open: deque[_Answer] = deque()  # answers whose rows are not final yet
         self._answer: _Answer | None = None  # the one receiving text
-        self._round_ended = False
         self._checkpoint_pending = False
         self._pending: set[asyncio.Future[Any]] = set()
         self.error: StorageError | None = None
@@ -133,29 +131,25 @@ class TurnRecorder:
 
     def observe(self, batch: list[Event]) -> None:
         """Look at one batch of events (cheap: call it for every batch)."""
-        if self._round_ended and self._messages is not None:
-            # The conversation appended the ended round's message before this batch.
-            self._sync(None)
+        if self._turn_start is not None and len(self._messages) != self._turn_start + self._written:
+            self._sync()  # the conversation appended messages (an answer, tool results)
         answer = self._answer
         for event in batch:
-            kind = type(event)
-            if kind is RawChunk:
+            if isinstance(event, RawChunk):
                 if answer is not None and self._save_raw:
-                    answer.raw.append(event)  # type: ignore[arg-type]
-            elif kind is TextDelta:
+                    answer.raw.append(event)
+            elif isinstance(event, TextDelta):
                 if answer is not None:
-                    answer.text.append(event.text)  # type: ignore[union-attr]
+                    answer.text.append(event.text)
                     answer.dirty = True
-            elif kind is ReasoningDelta:
+            elif isinstance(event, ReasoningDelta):
                 if answer is not None:
-                    answer.reasoning.append(event.text)  # type: ignore[union-attr]
+                    answer.reasoning.append(event.text)
                     answer.dirty = True
-            elif kind is RoundStarted:
+            elif isinstance(event, RoundStarted):
                 answer = self._start_answer()
-            elif kind is Finished:
-                self._round_ended = True
-            elif kind is TurnFinished:
-                self._sync(event.messages)  # type: ignore[union-attr]
+            elif isinstance(event, TurnFinished):
+                self._sync()
                 self._close("failed")
         if answer is not None and answer.dirty and not self._checkpoint_pending:
             now = self._clock()
@@ -171,8 +165,7 @@ class TurnRecorder:
         """
         if self.finished:
             return
-        if self._messages is not None and self._turn_start is not None:
-            self._sync(None)
+        self._sync()
         self._close("cancelled")
 
     async def flush(self) -> StorageError | None:
@@ -188,7 +181,7 @@ class TurnRecorder:
     # -- internals -------------------------------------------------------------------------
 
     def _start_answer(self) -> _Answer:
-        if self._turn_start is None and self._messages is not None:
+        if self._turn_start is None:
             self._turn_start = len(self._messages)
         now = self._clock()
         answer = _Answer(started=now, last_checkpoint=now)
@@ -225,29 +218,31 @@ class TurnRecorder:
     def _checkpoint_done(self, _future: asyncio.Future[Any]) -> None:
         self._checkpoint_pending = False
 
-    def _sync(self, turn_messages: Sequence[Message] | None) -> None:
-        """Write the turn's messages that appeared since the last sync."""
-        self._round_ended = False
-        if turn_messages is None:
-            if self._messages is None or self._turn_start is None:
-                return
-            turn_messages = self._messages[self._turn_start :]
-        new = turn_messages[self._written :]
-        self._written = len(turn_messages)
-        conversation_id = self.conversation_id
+    def _sync(self) -> None:
+        """Write the turn's messages that the conversation appended since the last sync."""
+        if self._turn_start is None:
+            return
+        first = self._turn_start + self._written
+        new = self._messages[first:]
+        self._written += len(new)
         for message in new:
             snapshot = dict(message)
             if snapshot.get("role") == "assistant" and self._open:
                 self._finish(self._open.popleft(), snapshot)
             else:
-                assistant = snapshot.get("role") == "assistant"
-                model = self._model if assistant else None
-                provider = self._provider if assistant else None
-                self._schedule(
-                    lambda store, m=snapshot, mo=model, pr=provider: store.add_message(
-                        conversation_id, m, model=mo, provider=pr
-                    )
-                )
+                self._add(snapshot)
+
+    def _add(self, message: Message) -> None:
+        """Write a message that had no streaming row (tool results, notes)."""
+        conversation_id = self.conversation_id
+        assistant = message.get("role") == "assistant"
+        model = self._model if assistant else None
+        provider = self._provider if assistant else None
+
+        def add(store: HistoryStore) -> None:
+            store.add_message(conversation_id, message, model=model, provider=provider)
+
+        self._schedule(add)
 
     def _finish(self, answer: _Answer, message: Message) -> None:
         if answer is self._answer:
@@ -258,7 +253,9 @@ class TurnRecorder:
 
         def finish(store: HistoryStore) -> None:
             if answer.id is None:  # its row could not be created: write it whole
-                answer.id = store.add_message(conversation_id, message, model=model, provider=provider)
+                answer.id = store.add_message(
+                    conversation_id, message, model=model, provider=provider
+                )
                 if raw:
                     store.save_raw_chunks(answer.id, raw)
             else:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import partial
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
 from tuichat.core.conversation import Conversation
+from tuichat.storage.db import StorageError
+from tuichat.storage.history import AsyncHistory
+from tuichat.storage.recorder import TurnRecorder
 from tuichat.ui.screens.chat import ChatScreen
 
 
@@ -27,10 +31,18 @@ class TuichatApp(App[None]):
         subtitle: str | None = None,
         welcome: str | None = None,
         demo: bool = False,
+        history_path: Path | None = None,
+        resume: int | Literal["last"] | None = None,
+        save_raw_chunks: bool = True,
     ) -> None:
         super().__init__()
         self.conversation = conversation
         self.demo = demo
+        self.history_path = history_path  # None: nothing is saved (tests, benchmarks)
+        self.history: AsyncHistory | None = None
+        self.conversation_id: int | None = None
+        self.resume = resume
+        self.save_raw_chunks = save_raw_chunks
         self.fixed_subtitle = subtitle  # tests and benchmarks name their own
         self.welcome = welcome
         self.refresh_subtitle()
@@ -71,10 +83,65 @@ class TuichatApp(App[None]):
             "inspector-background": "#10141a" if self.current_theme.dark else "#f2f2f2",
         }
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
+        shown: list[dict[str, Any]] = []
+        if self.history_path is not None:
+            shown = await self._open_history(self.history_path)
         # Pushed rather than returned from get_default_screen(): only pushed screens load
         # their own CSS_PATH.
-        self.push_screen(ChatScreen(self.conversation, welcome=self.welcome))
+        welcome = None if shown else self.welcome
+        await self.push_screen(ChatScreen(self.conversation, welcome=welcome, shown=shown))
+
+    async def _open_history(self, path: Path) -> list[dict[str, Any]]:
+        """Open the database, and the conversation to resume; problems are one notification."""
+        try:
+            self.history = await AsyncHistory.open(path)
+            if self.resume is None:
+                return []
+            cid = await self.history.last_conversation_id() if self.resume == "last" else self.resume
+            if cid is None or await self.history.get_conversation(cid) is None:
+                self.notify(f"No conversation {self.resume} to reopen: starting a new one.")
+                return []
+            messages = await self.history.load_messages(cid)
+        except StorageError as error:
+            self.notify(str(error), title="History not available", severity="error", timeout=15)
+            self.history = None
+            return []
+        self.conversation_id = cid
+        self.conversation.messages[:] = messages
+        return messages
+
+    async def recorder_for(self, prompt: str | None) -> TurnRecorder | None:
+        """A recorder for the turn about to start (creating the conversation row at first)."""
+        history = self.history
+        if history is None:
+            return None
+        provider = self.conversation.client.provider
+        try:
+            if self.conversation_id is None:
+                self.conversation_id = await history.create_conversation(
+                    model=provider.model,
+                    provider=provider.name,
+                    title=None,
+                    messages=[m for m in self.conversation.messages[:1] if m.get("role") == "system"],
+                )
+        except StorageError as error:
+            self.notify(str(error), title="Not saved", severity="error")
+            return None
+        recorder = TurnRecorder(
+            history,
+            self.conversation_id,
+            self.conversation.messages,
+            model=provider.model,
+            provider=provider.name,
+            save_raw_chunks=self.save_raw_chunks,
+            on_error=lambda error: self.notify(str(error), title="Not saved", severity="error"),
+        )
+        recorder.start_turn(prompt)
+        return recorder
 
     async def on_unmount(self) -> None:
         await self.conversation.client.aclose()
+        if self.history is not None:
+            await self.history.aclose()
+

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -20,6 +22,7 @@ from tuichat.ui.widgets.chat_message import (
     ErrorMessage,
     NoticeMessage,
     UserMessage,
+    widgets_for_history,
 )
 from tuichat.ui.widgets.inspector import Inspector
 from tuichat.ui.widgets.prompt import PromptInput
@@ -70,10 +73,17 @@ class ChatScreen(Screen[None]):
         Binding("alt+y", "copy_code", "Copy code block", show=False, priority=True),
     ]
 
-    def __init__(self, conversation: Conversation, *, welcome: str | None = None) -> None:
+    def __init__(
+        self,
+        conversation: Conversation,
+        *,
+        welcome: str | None = None,
+        shown: list[dict[str, Any]] | None = None,
+    ) -> None:
         super().__init__()
         self.conversation = conversation
         self.welcome = welcome
+        self.shown = shown or []  # earlier messages to show (a reopened conversation)
         self.answer: AssistantMessage | None = None  # the answer receiving text now
         self._answer_started = 0.0
         self.clock = time.monotonic  # replaceable, so snapshots do not show varying times
@@ -90,6 +100,8 @@ class ChatScreen(Screen[None]):
         self.query_one("#inspector").display = False
         if self.welcome:
             self.messages.mount(NoticeMessage(self.welcome))
+        if self.shown:
+            self.messages.mount_all(widgets_for_history(self.shown))
         self.messages.anchor()
         self.query_one(PromptInput).focus()
 
@@ -137,8 +149,11 @@ class ChatScreen(Screen[None]):
         post = self.post_message
         feed = self.inspector.feed
         text_out = ui.TextCoalescer(post, TEXT_FRAME)
+        recorder = await self.app.recorder_for(text)  # type: ignore[attr-defined]
         try:
             async for batch in self.conversation.send(text):
+                if recorder is not None:
+                    recorder.observe(batch)
                 for message in ui.to_messages(batch, feed):
                     if isinstance(message, ui.TokensReceived):
                         text_out.add(message.text)
@@ -148,6 +163,9 @@ class ChatScreen(Screen[None]):
                 text_out.tick()
         finally:
             text_out.flush()
+            if recorder is not None:
+                recorder.end()  # after a cancel: saves what arrived, marked cancelled
+                await asyncio.shield(recorder.flush())
 
     # -- the worker's messages -----------------------------------------------------------
 

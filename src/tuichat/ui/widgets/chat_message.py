@@ -9,6 +9,7 @@ from typing import Any
 from rich.syntax import Syntax
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.widget import Widget
 from textual.content import Content
 from textual.widgets import Collapsible, Static
 
@@ -82,10 +83,13 @@ class ToolCallView(Vertical):
         # Made here, not in compose: arguments may arrive before the view is mounted.
         self.title_view = Static(self._title(), classes="tool-title")
         self.arguments_view = Static("", classes="tool-arguments")
+        self.result_view: Collapsible | None = None
 
     def compose(self) -> ComposeResult:
         yield self.title_view
         yield self.arguments_view
+        if self.result_view is not None:
+            yield self.result_view
 
     def _title(self, detail: str = "") -> Content:
         icon = {"streaming": "…", "ready": "•", "running": "⟳", "done": "✓", "failed": "✗"}
@@ -129,13 +133,12 @@ class ToolCallView(Vertical):
         preview = " ".join(strip_control(content).split())
         if len(preview) > 70:
             preview = preview[:69] + "…"
-        self.mount(
-            Collapsible(
-                Static(json_view(content), classes="tool-result"),
-                title=f"{'error' if is_error else 'result'}: {preview}",
-                collapsed=collapsed,
-            )
+        self.result_view = Collapsible(
+            Static(json_view(content), classes="tool-result"),
+            title=f"{'error' if is_error else 'result'}: {preview}",
+            collapsed=collapsed,
         )
+        _mount_if_shown(self, self.result_view)
 
 
 class AssistantMessage(Vertical):
@@ -151,18 +154,34 @@ class AssistantMessage(Vertical):
         super().__init__(classes="message")
         self.body = StreamingMarkdown(classes="answer-text")
         self.reasoning: StreamingMarkdown | None = None
+        self.reasoning_view: Collapsible | None = None
         self.tool_calls: dict[int, ToolCallView] = {}
         self.status = Static("", classes="status")
         self.ended = False
 
     def compose(self) -> ComposeResult:
+        if self.reasoning_view is not None:
+            yield self.reasoning_view
         yield self.body
+        yield from self.tool_calls.values()
         yield self.status
 
     @property
     def is_empty(self) -> bool:
         """Nothing arrived: no text, no reasoning, no tool call."""
         return not self.body.text and self.reasoning is None and not self.tool_calls
+
+    def show_saved_status(self, message: dict[str, Any]) -> None:
+        """Show how a saved answer ended (it is complete: render it once)."""
+        usage = message.get("usage")
+        timing = message.get("timing") or {}
+        if message.get("cancelled"):
+            self.mark("cancelled: the text above is what arrived")
+        elif message.get("error"):
+            error = message["error"]
+            self.mark(f"failed ({error.get('kind', 'error')}): the text above is what arrived")
+        else:
+            self.finish(message.get("finish_reason"), usage, float(timing.get("duration") or 0.0))
 
     def append_text(self, text: str) -> None:
         """More answer text arrived."""
@@ -172,17 +191,17 @@ class AssistantMessage(Vertical):
         """More reasoning arrived: shown collapsed above the answer."""
         if self.reasoning is None:
             self.reasoning = StreamingMarkdown(classes="reasoning-text")
-            self.mount(
-                Collapsible(self.reasoning, title="reasoning", collapsed=True, classes="reasoning"),
-                before=self.body,
+            self.reasoning_view = Collapsible(
+                self.reasoning, title="reasoning", collapsed=True, classes="reasoning"
             )
+            _mount_if_shown(self, self.reasoning_view, before=self.body)
         self.reasoning.append(text)
 
     def add_tool_call(self, index: int, call_id: str, name: str) -> ToolCallView:
         """A tool call's name arrived: show it at once."""
         view = ToolCallView(call_id, name)
         self.tool_calls[index] = view
-        self.mount(view, before=self.status)
+        _mount_if_shown(self, view, before=self.status)
         return view
 
     def tool_call(self, index: int) -> ToolCallView | None:
@@ -211,3 +230,37 @@ class AssistantMessage(Vertical):
             self.reasoning.finish()
         self.add_class("-interrupted")
         self.status.update(Content(text))
+
+
+def _mount_if_shown(parent: Widget, child: Widget, before: Widget | None = None) -> None:
+    """Mount a child now if the parent is on screen; otherwise its compose() yields it."""
+    if parent.is_attached:
+        parent.mount(child, before=before)
+
+
+def widgets_for_history(messages: list[dict[str, Any]]) -> list[Widget]:
+    """Widgets showing saved messages as they looked: prompts, answers, calls and results."""
+    widgets: list[Widget] = []
+    calls: dict[str, ToolCallView] = {}
+    for message in messages:
+        role = message.get("role")
+        if role == "user":
+            widgets.append(UserMessage(str(message.get("content") or "")))
+        elif role == "assistant":
+            answer = AssistantMessage()
+            if message.get("reasoning"):
+                answer.append_reasoning(str(message["reasoning"]))
+            answer.append_text(str(message.get("content") or ""))
+            for index, call in enumerate(message.get("tool_calls") or ()):
+                function = call.get("function") or {}
+                view = answer.add_tool_call(index, str(call.get("id") or ""), str(function.get("name") or ""))
+                view.set_ready(str(function.get("name") or ""), str(function.get("arguments") or ""), None)
+                calls[str(call.get("id") or "")] = view
+            answer.show_saved_status(message)
+            widgets.append(answer)
+        elif role == "tool":
+            view = calls.get(str(message.get("tool_call_id") or ""))
+            if view is not None:
+                content = str(message.get("content") or "")
+                view.set_result(content, content.startswith("Error:"), 0.0)
+    return widgets

@@ -1,0 +1,169 @@
+"""`tuichat list` and `tuichat export`: the history, for scripts.
+
+    tuichat list                      # id, date, model, title (tab-separated), newest first
+    tuichat list --json
+    tuichat export 12 --format md -o chat.md
+    tuichat export last --format json
+
+Both only read: a missing database is an empty history, a read-only one is fine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from tuichat.commands import add_db_argument, fail
+from tuichat.storage.db import StorageError
+from tuichat.storage.export import FORMATS, ExportFormat, export_conversation, format_time, iso_time
+from tuichat.storage.history import ConversationSummary, HistoryStore
+from tuichat.storage.paths import resolve_db_path
+
+
+def run(argv: Sequence[str], *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """Run `tuichat list ...` or `tuichat export ...`.
+
+    Args:
+        argv: the full argv, starting with "list" or "export".
+        stdout: where results go (default `sys.stdout`).
+        stderr: where errors go (default `sys.stderr`).
+
+    Returns:
+        The exit code: 0, 1 on failure (one line on stderr), 2 on bad usage.
+    """
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    arguments = list(argv)
+    command = arguments[0] if arguments else "list"
+    if command == "export":
+        return run_export(arguments[1:], out, err)
+    return run_list(arguments[1:], out, err)
+
+
+def _open(path: Path) -> HistoryStore | None:
+    """The history for reading, or None when there is none yet."""
+    if not path.exists():
+        return None
+    return HistoryStore.open_for_reading(path)
+
+
+def _summary_json(summary: ConversationSummary) -> dict[str, object]:
+    return {
+        "id": summary.id,
+        "title": summary.title,
+        "created": iso_time(summary.created),
+        "updated": iso_time(summary.updated),
+        "model": summary.model,
+        "provider": summary.provider,
+        "messages": summary.message_count,
+    }
+
+
+def _tsv_field(value: object) -> str:
+    return " ".join(str(value if value is not None else "").split())
+
+
+def run_list(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
+    """`tuichat list [--db PATH] [--json] [--limit N]`."""
+    parser = argparse.ArgumentParser(
+        prog="tuichat list",
+        description="List saved conversations, newest first: id, date, model and title "
+        "separated by tabs, or a JSON array with --json.",
+    )
+    add_db_argument(parser)
+    parser.add_argument("--json", action="store_true", help="print a JSON array")
+    parser.add_argument(
+        "--limit", type=int, default=None, metavar="N", help="at most N conversations"
+    )
+    args = parser.parse_args(argv)
+    path = resolve_db_path(args.db)
+    try:
+        store = _open(path)
+        if store is None:
+            summaries: list[ConversationSummary] = []
+        else:
+            with store:
+                summaries = store.list_conversations(limit=args.limit)
+    except StorageError as error:
+        return fail("tuichat list", str(error), err)
+    if args.json:
+        out.write(
+            json.dumps([_summary_json(s) for s in summaries], ensure_ascii=False, indent=2) + "\n"
+        )
+    else:
+        for s in summaries:
+            fields = (s.id, format_time(s.updated), s.model or "", s.title)
+            out.write("\t".join(_tsv_field(field) for field in fields) + "\n")
+    out.flush()
+    return 0
+
+
+def run_export(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
+    """`tuichat export ID|last [--format md|json] [--db PATH] [-o FILE]`."""
+    parser = argparse.ArgumentParser(
+        prog="tuichat export",
+        description="Export a saved conversation as Markdown or as JSON (OpenAI's messages format).",
+    )
+    parser.add_argument("id", help="the conversation's id (see `tuichat list`), or `last`")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=None,
+        help="md (default) or json; guessed from the -o file's extension when not given",
+    )
+    parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    add_db_argument(parser)
+    args = parser.parse_args(argv)
+    fmt: ExportFormat = args.format or (
+        "json" if args.output and args.output.lower().endswith(".json") else "md"
+    )
+    prog = "tuichat export"
+    if args.id != "last" and not args.id.isdigit():
+        parser.print_usage(err)
+        print(f"{prog}: the id must be a number or `last`, not {args.id!r}", file=err)
+        return 2
+    path = resolve_db_path(args.db)
+    try:
+        store = _open(path)
+        if store is None:
+            return fail(prog, f"there is no history at {path} yet", err)
+        with store:
+            conversation_id = store.last_conversation_id() if args.id == "last" else int(args.id)
+            if conversation_id is None:
+                return fail(prog, f"there are no conversations in {path}", err)
+            text = export_conversation(store, conversation_id, fmt)
+    except StorageError as error:
+        return fail(prog, str(error), err)
+    if args.output:
+        try:
+            _write_atomically(Path(args.output).expanduser(), text)
+        except OSError as error:
+            return fail(prog, f"cannot write {args.output}: {error.strerror or error}", err)
+    else:
+        out.write(text)
+        out.flush()
+    return 0
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write a file whole or not at all (a temporary file renamed over it)."""
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        # mkstemp makes the file private; an export is an ordinary document.
+        os.chmod(temporary, path.stat().st_mode & 0o777 if path.exists() else 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise

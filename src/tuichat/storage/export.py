@@ -1,0 +1,196 @@
+"""Conversations as Markdown (to read) and JSON (OpenAI's messages format, to reuse)."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Any, Literal
+
+from tuichat.storage.db import StorageError
+from tuichat.storage.history import ConversationSummary, HistoryStore, Message
+
+ExportFormat = Literal["md", "json"]
+FORMATS: tuple[ExportFormat, ...] = ("md", "json")
+_BACKTICKS = re.compile(r"`+")
+
+
+def format_time(timestamp: float, *, seconds: bool = False) -> str:
+    """A Unix time as local `YYYY-MM-DD HH:MM` (with `:SS` when asked)."""
+    moment = datetime.fromtimestamp(timestamp)
+    return moment.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def iso_time(timestamp: float) -> str:
+    """A Unix time as ISO 8601 with the local offset."""
+    return datetime.fromtimestamp(timestamp).astimezone().isoformat(timespec="seconds")
+
+
+def fenced(text: str, language: str = "") -> str:
+    """A Markdown code block that the text cannot close early."""
+    longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{language}\n{text.rstrip(chr(10))}\n{fence}"
+
+
+def _json_block(text: str) -> str:
+    """Pretty-printed JSON in a json block, or the text as it is when it is not JSON."""
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError):
+        return fenced(text)
+    return fenced(json.dumps(value, indent=2, ensure_ascii=False), "json")
+
+
+def chat_message(message: Message) -> Message:
+    """A message in OpenAI's chat format, with tuichat's `reasoning`, `finish_reason` and `usage`.
+
+    Tool calls keep only `id`, `type` and `function` (`name`, `arguments` as the JSON text
+    received); `timing`, `cancelled` and `error` are left out.
+    """
+    role = message.get("role")
+    out: Message = {"role": role, "content": message.get("content")}
+    if message.get("tool_calls"):
+        out["tool_calls"] = [
+            {
+                "id": call.get("id"),
+                "type": call.get("type", "function"),
+                "function": {
+                    "name": (call.get("function") or {}).get("name"),
+                    "arguments": (call.get("function") or {}).get("arguments"),
+                },
+            }
+            for call in message["tool_calls"]
+        ]
+    if "tool_call_id" in message:
+        out["tool_call_id"] = message["tool_call_id"]
+    if "name" in message:
+        out["name"] = message["name"]
+    if role == "assistant":
+        out["reasoning"] = message.get("reasoning")
+        out["finish_reason"] = message.get("finish_reason")
+        out["usage"] = message.get("usage")
+    return out
+
+
+def _assistant_notes(message: Message) -> list[str]:
+    notes: list[str] = []
+    if message.get("cancelled"):
+        notes.append("cancelled")
+    error = message.get("error")
+    if isinstance(error, dict):
+        notes.append(f"failed: {error.get('message') or error.get('kind')}")
+    usage = message.get("usage")
+    if isinstance(usage, dict):
+        prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
+        if prompt is not None or completion is not None:
+            notes.append(f"{prompt or 0} prompt + {completion or 0} completion tokens")
+    timing = message.get("timing")
+    if isinstance(timing, dict) and isinstance(timing.get("duration"), int | float):
+        notes.append(f"{timing['duration']:.1f} s")
+    return notes
+
+
+def export_markdown(summary: ConversationSummary, messages: list[Message]) -> str:
+    """The conversation as readable Markdown.
+
+    Each message gets a role heading; tool calls show their name and arguments (a json
+    block), tool results follow, reasoning sits in a collapsed, quoted section.
+
+    Args:
+        summary: the conversation (title, model, dates).
+        messages: its messages, as `load_messages` returns them.
+    """
+    parts = [f"# {summary.title}"]
+    meta = [format_time(summary.created)]
+    if summary.model:
+        meta.append(f"{summary.model} ({summary.provider})" if summary.provider else summary.model)
+    meta.append(f"conversation {summary.id}")
+    parts.append("*" + " · ".join(meta) + "*")
+    tool_names: dict[str, str] = {}
+    for message in messages:
+        role = message.get("role")
+        content = message.get("content")
+        text = content if isinstance(content, str) else _parts_text(content)
+        if role == "assistant":
+            parts.append("## Assistant")
+            reasoning = message.get("reasoning")
+            if reasoning:
+                quoted = "\n".join(f"> {line}" if line else ">" for line in reasoning.splitlines())
+                parts.append(f"<details>\n<summary>Reasoning</summary>\n\n{quoted}\n\n</details>")
+            if text:
+                parts.append(text.rstrip())
+            for call in message.get("tool_calls") or []:
+                function = call.get("function") or {}
+                name = function.get("name") or "?"
+                tool_names[str(call.get("id"))] = name
+                parts.append(f"**Tool call:** `{name}` (`{call.get('id')}`)")
+                parts.append(_json_block(function.get("arguments") or "{}"))
+            notes = _assistant_notes(message)
+            if notes:
+                parts.append("*" + " · ".join(notes) + "*")
+        elif role == "tool":
+            call_id = str(message.get("tool_call_id"))
+            name = tool_names.get(call_id, message.get("name") or "tool")
+            parts.append(f"### Tool result: `{name}` (`{call_id}`)")
+            parts.append(_json_block(text or ""))
+        else:
+            parts.append(f"## {str(role).capitalize()}")
+            if text:
+                parts.append(text.rstrip())
+    return "\n\n".join(parts) + "\n"
+
+
+def _parts_text(content: Any) -> str:
+    if isinstance(content, list):
+        return "\n".join(
+            part["text"]
+            for part in content
+            if isinstance(part, dict) and isinstance(part.get("text"), str)
+        )
+    return "" if content is None else str(content)
+
+
+def export_json(summary: ConversationSummary, messages: list[Message]) -> str:
+    """The conversation as JSON: `{"conversation": {...}, "messages": [...]}`.
+
+    `messages` is OpenAI's chat format with tuichat's extra keys (`reasoning`,
+    `finish_reason`, `usage`, `timing`, `cancelled`, `error`), exactly what
+    `load_messages` returns, so it can be sent again or reloaded.
+    """
+    document = {
+        "conversation": {
+            "id": summary.id,
+            "title": summary.title,
+            "created": iso_time(summary.created),
+            "updated": iso_time(summary.updated),
+            "model": summary.model,
+            "provider": summary.provider,
+        },
+        "messages": messages,
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def export_conversation(store: HistoryStore, conversation_id: int, fmt: ExportFormat = "md") -> str:
+    """Export one stored conversation.
+
+    Args:
+        store: the history.
+        conversation_id: which conversation.
+        fmt: `md` or `json`.
+
+    Raises:
+        StorageError: no such conversation (kind "missing"), or the file failed.
+    """
+    summary = store.get_conversation(conversation_id)
+    if summary is None:
+        raise StorageError(
+            f"There is no conversation {conversation_id} in {store.path} (see `tuichat list`).",
+            kind="missing",
+            path=store.path,
+        )
+    messages = store.load_messages(conversation_id)
+    if fmt == "json":
+        return export_json(summary, messages)
+    return export_markdown(summary, messages)

@@ -1,0 +1,227 @@
+"""Opening the history file: creation, migrations, and refusing files it must not touch."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tuichat.storage import migrations
+from tuichat.storage.db import StorageError, open_database, schema_version
+from tuichat.storage.history import HistoryStore
+from tuichat.storage.paths import default_db_path, resolve_db_path
+
+
+def snapshot(path: Path) -> tuple[bytes, int, list[str]]:
+    """The file's bytes, mtime and the files beside it: to prove nothing was touched."""
+    return path.read_bytes(), path.stat().st_mtime_ns, sorted(os.listdir(path.parent))
+
+
+def test_default_path_follows_xdg_data_home_and_is_created_on_first_open(
+    isolated_dirs: Path,
+) -> None:
+    path = default_db_path()
+    assert path == isolated_dirs / "data" / "tuichat" / "history.sqlite3"
+    assert not path.parent.exists()  # computing the path creates nothing
+    with HistoryStore(path) as store:
+        assert store.list_conversations() == []
+    assert schema_version(path) == migrations.current_version()
+    connection = sqlite3.connect(path)
+    assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    connection.close()
+
+
+def test_relative_xdg_data_home_is_ignored_and_db_option_wins(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", "relative/dir")
+    assert "relative" not in str(default_db_path())
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert resolve_db_path("~/h.db") == tmp_path / "h.db"
+    assert resolve_db_path(None) == default_db_path()
+
+
+def test_an_empty_file_at_version_0_migrates_to_the_current_version(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    path.touch()  # a zero-byte file is an empty database at user_version 0
+    with HistoryStore(path) as store:
+        conversation_id = store.create_conversation(model="m")
+        store.add_message(conversation_id, {"role": "user", "content": "hello"})
+        assert store.load_messages(conversation_id) == [{"role": "user", "content": "hello"}]
+    assert schema_version(path) == migrations.current_version() == 1
+
+
+def test_a_v1_database_migrates_through_a_later_step_keeping_its_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "history.sqlite3"
+    with HistoryStore(path) as store:
+        conversation_id = store.create_conversation(model="m")
+        store.add_message(conversation_id, {"role": "user", "content": "kept across versions"})
+    assert schema_version(path) == 1
+
+    ran: list[int] = []
+
+    def v1_to_v2(connection: sqlite3.Connection) -> None:
+        ran.append(connection.execute("PRAGMA user_version").fetchone()[0])
+        connection.execute("ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0")
+
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, v1_to_v2])
+    with HistoryStore(path) as store:
+        assert store.load_messages(conversation_id) == [
+            {"role": "user", "content": "kept across versions"}
+        ]
+        assert store.search("versions")[0].conversation_id == conversation_id
+    assert ran == [1]  # only the missing step ran, on the v1 file
+    assert schema_version(path) == 2
+    connection = sqlite3.connect(path)
+    assert connection.execute("SELECT pinned FROM conversations").fetchall() == [(0,)]
+    connection.close()
+
+
+def test_a_failing_migration_step_leaves_the_file_at_its_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "history.sqlite3"
+    HistoryStore(path).close()
+
+    def broken(connection: sqlite3.Connection) -> None:
+        connection.execute("CREATE TABLE half_done (x)")
+        connection.execute("THIS IS NOT SQL")
+
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, broken])
+    with pytest.raises(StorageError):
+        HistoryStore(path)
+    assert schema_version(path) == 1
+    connection = sqlite3.connect(path)
+    tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    connection.close()
+    assert "half_done" not in tables  # the step's transaction was rolled back
+
+
+def test_a_database_from_a_newer_tuichat_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    HistoryStore(path).close()
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA journal_mode = DELETE")  # so the whole state is in one file
+    connection.execute("PRAGMA user_version = 99")
+    connection.close()
+    before = snapshot(path)
+    with pytest.raises(StorageError) as caught:
+        HistoryStore(path)
+    error = caught.value
+    assert error.kind == "newer" and error.path == path
+    assert "newer tuichat" in str(error) and "99" in str(error) and "upgrade tuichat" in str(error)
+    assert snapshot(path) == before
+    assert schema_version(path) == 99
+
+
+def test_a_file_that_is_not_a_database_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    path.write_bytes(b"These are my notes, not a database.\n" * 200)
+    before = snapshot(path)
+    with pytest.raises(StorageError) as caught:
+        HistoryStore(path)
+    assert caught.value.kind == "corrupt"
+    message = str(caught.value)
+    assert str(path) in message and "untouched" in message and "--db" in message
+    assert snapshot(path) == before
+
+
+def test_another_programs_database_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE accounts (id INTEGER PRIMARY KEY, balance REAL)")
+    connection.commit()
+    connection.close()
+    before = snapshot(path)
+    with pytest.raises(StorageError) as caught:
+        HistoryStore(path)
+    assert caught.value.kind == "foreign" and "another program" in str(caught.value)
+    assert snapshot(path) == before
+
+
+def test_a_read_only_file_is_refused_for_writing_but_can_be_read(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    with HistoryStore(path) as store:
+        conversation_id = store.create_conversation()
+        store.add_message(conversation_id, {"role": "user", "content": "read me"})
+    path.chmod(0o444)
+    before = snapshot(path)
+    try:
+        with pytest.raises(StorageError) as caught:
+            HistoryStore(path)
+        assert caught.value.kind == "readonly"
+        assert "read-only" in str(caught.value) and "chmod" in str(caught.value)
+        with HistoryStore.open_for_reading(path) as store:
+            assert store.list_conversations()[0].title == "read me"
+        assert snapshot(path)[:2] == before[:2]
+    finally:
+        path.chmod(0o644)
+
+
+def test_writing_through_a_read_only_connection_is_a_storage_error(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    with HistoryStore(path) as store:
+        conversation_id = store.create_conversation()
+    with HistoryStore(path, readonly=True) as store:
+        with pytest.raises(StorageError) as caught:
+            store.rename(conversation_id, "new name")
+        assert caught.value.kind == "readonly"
+
+
+def test_a_database_locked_by_another_writer_is_a_storage_error_then_recovers(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "history.sqlite3"
+    store = HistoryStore(path, timeout=0.1)
+    conversation_id = store.create_conversation()
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process is writing
+    try:
+        with pytest.raises(StorageError) as caught:
+            store.add_message(conversation_id, {"role": "user", "content": "blocked"})
+        assert caught.value.kind == "locked"
+        assert "locked by another program" in str(caught.value)
+        assert store.load_messages(conversation_id) == []  # reading still works in WAL mode
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    # Nothing is left half-done: the next write goes through.
+    store.add_message(conversation_id, {"role": "user", "content": "after"})
+    assert store.load_messages(conversation_id) == [{"role": "user", "content": "after"}]
+    store.close()
+
+
+def test_a_database_locked_exclusively_at_open_is_a_storage_error(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StorageError) as caught:
+            HistoryStore(path, timeout=0.1)
+        assert caught.value.kind == "locked"
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+
+def test_a_directory_or_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(StorageError) as caught:
+        HistoryStore(tmp_path)
+    assert caught.value.kind == "io" and "directory" in str(caught.value)
+    with pytest.raises(StorageError) as caught:
+        HistoryStore(tmp_path / "absent.sqlite3", create=False)
+    assert caught.value.kind == "missing"
+    assert not (tmp_path / "absent.sqlite3").exists()
+
+
+def test_open_database_returns_an_autocommit_connection_with_foreign_keys(tmp_path: Path) -> None:
+    connection = open_database(tmp_path / "h.sqlite3")
+    try:
+        assert connection.isolation_level is None
+        assert connection.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    finally:
+        connection.close()
