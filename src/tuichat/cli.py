@@ -8,11 +8,13 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
+from tuichat.config.paths import config_file
+from tuichat.config.profiles import PRESETS, resolve_profile, resolve_provider, wants_demo
+from tuichat.config.settings import ConfigError, Settings, load_settings
 from tuichat.core.client import ChatClient, Provider
 from tuichat.core.conversation import DEFAULT_MAX_TOOL_ROUNDS, Conversation
 from tuichat.tools.registry import default_registry
 
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_MODEL = "gpt-4o-mini"
 DEMO_MODEL = "tuichat-demo"
 DEMO_TOKENS_PER_SECOND = 60.0
@@ -38,13 +40,18 @@ SUBCOMMANDS: dict[str, str] = {
 
 def add_provider_arguments(parser: argparse.ArgumentParser) -> None:
     """The options that choose where answers come from (the app and `ask` share them)."""
-    parser.add_argument("--base-url", help="API base URL (default: $OPENAI_BASE_URL, else OpenAI)")
-    parser.add_argument("--model", help=f"model name (default: {DEFAULT_MODEL})")
+    parser.add_argument("--config", metavar="PATH", help="config file (default: see `tuichat config path`)")
+    parser.add_argument(
+        "--profile",
+        metavar="NAME",
+        help=f"provider profile: {', '.join(PRESETS)}, or a [profiles.NAME] of the config file",
+    )
+    parser.add_argument("--base-url", help="API base URL (default: the profile's; $OPENAI_BASE_URL; OpenAI)")
+    parser.add_argument("--model", help=f"model name (default: the profile's; {DEFAULT_MODEL})")
     parser.add_argument(
         "--api-key-env",
-        default="OPENAI_API_KEY",
         metavar="NAME",
-        help="environment variable holding the API key (default: OPENAI_API_KEY)",
+        help="environment variable holding the API key (default: the profile's; OPENAI_API_KEY)",
     )
     parser.add_argument("--no-stream", action="store_true", help="ask for whole answers (stream=false)")
     parser.add_argument(
@@ -54,10 +61,9 @@ def add_provider_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-tool-rounds",
         type=int,
-        default=DEFAULT_MAX_TOOL_ROUNDS,
         help=f"tool rounds per turn before tuichat stops asking (default: {DEFAULT_MAX_TOOL_ROUNDS})",
     )
-    parser.add_argument("--timeout", type=float, default=60.0, help="request timeout in seconds")
+    parser.add_argument("--timeout", type=float, help="request timeout in seconds (default: 60)")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -75,44 +81,65 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "-c", "--continue", dest="resume_last", action="store_true", help="reopen the last conversation"
     )
     resume.add_argument("--conversation", type=int, metavar="ID", help="reopen conversation ID")
+    parser.add_argument("--theme", metavar="NAME", help="the theme (default: the config's, tuichat-dark)")
     return parser.parse_args(argv)
 
 
-def choose_provider(args: argparse.Namespace, environ: dict[str, str]) -> tuple[Provider, bool]:
-    """Pick the provider from options and environment.
+def load_config(args: argparse.Namespace) -> Settings:
+    """The config file `--config` names, else the default one (missing: defaults).
+
+    Raises:
+        ConfigError: the file is broken (the message names file, line and key).
+    """
+    explicit = getattr(args, "config", None)
+    return load_settings(config_file(explicit), required=explicit is not None)
+
+
+def provider_overrides(args: argparse.Namespace) -> dict[str, object]:
+    """The options that override the profile (None: not given)."""
+    return {
+        "base_url": args.base_url,
+        "model": args.model,
+        "api_key_env": args.api_key_env,
+        "stream": False if args.no_stream else None,
+        "timeout": args.timeout,
+    }
+
+
+def choose_provider(
+    args: argparse.Namespace, environ: dict[str, str], settings: Settings | None = None
+) -> tuple[Provider, bool]:
+    """Pick the provider: options > environment > config file > presets.
 
     Returns:
         The provider and whether it is the built-in demo (whose base URL is filled in once
         its server has started).
+
+    Raises:
+        ConfigError: a broken config file, or `--profile` names no profile.
     """
-    api_key = environ.get(args.api_key_env, "")
-    base_url = args.base_url or environ.get("OPENAI_BASE_URL", "")
-    demo = args.demo or (not api_key and not base_url)
-    if demo:
+    settings = load_config(args) if settings is None else settings
+    profile = getattr(args, "profile", None)
+    overrides = provider_overrides(args)
+    if args.demo or wants_demo(settings, profile, overrides, environ):
         provider = Provider(base_url="", model=args.model or DEMO_MODEL, name="demo", max_retries=0)
-    else:
-        provider = Provider(
-            base_url=base_url or DEFAULT_BASE_URL,
-            model=args.model or DEFAULT_MODEL,
-            api_key=api_key,
-            name=_provider_name(base_url or DEFAULT_BASE_URL),
-            api_key_env=args.api_key_env,
-        )
-    provider.stream = not args.no_stream
-    provider.timeout = args.timeout
-    return provider, demo
+        provider.stream = not args.no_stream
+        if args.timeout is not None:
+            provider.timeout = args.timeout
+        return provider, True
+    return resolve_provider(settings, profile, overrides, environ), False
 
 
 @contextmanager
 def provider_session(
-    args: argparse.Namespace, environ: dict[str, str]
+    args: argparse.Namespace, environ: dict[str, str], settings: Settings | None = None
 ) -> Iterator[tuple[Provider, bool]]:
     """The provider the options choose, with the demo server running when it is the demo.
 
     Yields:
         The provider and whether it is the built-in demo.
     """
-    provider, demo = choose_provider(args, environ)
+    provider, demo = choose_provider(args, environ, settings)
     if not demo:
         yield provider, demo
         return
@@ -121,11 +148,6 @@ def provider_session(
     with ChatServer(tokens_per_second=DEMO_TOKENS_PER_SECOND) as server:
         provider.base_url = server.base_url
         yield provider, demo
-
-
-def _provider_name(base_url: str) -> str:
-    host = base_url.split("://", 1)[-1].split("/", 1)[0]
-    return "openai" if host == "api.openai.com" else host
 
 
 def subtitle(provider: Provider, demo: bool) -> str:
@@ -145,23 +167,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         module = importlib.import_module(SUBCOMMANDS[arguments[0]])
         return int(module.run(arguments))
     args = parse_args(arguments)
-    with provider_session(args, dict(os.environ)) as (provider, demo):
+    from tuichat.config.settings import check_theme
+    from tuichat.config.theme_files import load_all_theme_specs
+    from tuichat.ui.themes import available_theme_names
+
+    try:
+        settings = load_config(args)
+        profile = resolve_profile(settings, args.profile)
+        theme_specs, theme_problems = load_all_theme_specs()
+        theme = check_theme(settings, available_theme_names(theme_specs), args.theme)
+    except ConfigError as error:
+        print(f"tuichat: {error}", file=sys.stderr)
+        return 1
+    with provider_session(args, dict(os.environ), settings) as (provider, demo):
+        from tuichat.storage.paths import resolve_db_path
         from tuichat.ui.app import TuichatApp
 
         conversation = Conversation(
             ChatClient(provider),
-            default_registry(),
-            system_prompt=args.system,
-            max_tool_rounds=args.max_tool_rounds,
+            default_registry(disabled=settings.tools.disabled),
+            system_prompt=args.system or profile.system_prompt,
+            max_tool_rounds=(
+                settings.max_tool_rounds if args.max_tool_rounds is None else args.max_tool_rounds
+            ),
+            tool_timeout=settings.tool_timeout,
         )
-        from tuichat.storage.paths import resolve_db_path
-
         app = TuichatApp(
             conversation,
             demo=demo,
             welcome=DEMO_WELCOME if demo else None,
-            history_path=resolve_db_path(args.db),
+            history_path=resolve_db_path(args.db or settings.db_path),
             resume="last" if args.resume_last else args.conversation,
+            save_raw_chunks=settings.history.save_raw_chunks,
+            settings=settings,
+            theme_specs=theme_specs,
+            theme=theme,
+            config_path=config_file(args.config),
+            notices=[*settings.warnings, *theme_problems],
         )
         app.run()
     return 0

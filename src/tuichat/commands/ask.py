@@ -21,8 +21,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from tuichat.cli import add_provider_arguments, provider_session
+from tuichat.cli import add_provider_arguments, load_config, provider_session
 from tuichat.commands import add_db_argument, fail
+from tuichat.config.profiles import resolve_profile
+from tuichat.config.settings import ConfigError, Settings
 from tuichat.core.client import ChatClient
 from tuichat.core.conversation import Conversation
 from tuichat.core.events import (
@@ -231,27 +233,37 @@ def run(
         print(f"{PROG}: no prompt: give one as an argument or pipe it on stdin", file=err)
         return EXIT_USAGE
     try:
+        settings = load_config(args)
+        resolve_profile(settings, args.profile)  # an unknown --profile fails here, before any I/O
+    except ConfigError as error:
+        return fail(PROG, str(error), err)
+    try:
         return asyncio.run(
-            _ask(args, prompt, dict(os.environ if environ is None else environ), out, err)
+            _ask(args, settings, prompt, dict(os.environ if environ is None else environ), out, err)
         )
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
 
 
 async def _ask(
-    args: argparse.Namespace, prompt: str, environ: dict[str, str], out: TextIO, err: TextIO
+    args: argparse.Namespace,
+    settings: Settings,
+    prompt: str,
+    environ: dict[str, str],
+    out: TextIO,
+    err: TextIO,
 ) -> int:
     history: AsyncHistory | None = None
     if not args.no_save or args.continue_last:
-        path = resolve_db_path(args.db)
+        path = resolve_db_path(args.db or settings.db_path)
         try:
             history = await AsyncHistory.open(path, create=not args.no_save)
         except StorageError as error:
             hint = "" if args.no_save else " (or use --no-save)"
             return fail(PROG, f"{error}{hint}", err)
     try:
-        with provider_session(args, environ) as (provider, _demo):
-            return await _converse(args, prompt, provider, history, out, err)
+        with provider_session(args, environ, settings) as (provider, _demo):
+            return await _converse(args, settings, prompt, provider, history, out, err)
     finally:
         if history is not None:
             await history.aclose()
@@ -259,6 +271,7 @@ async def _ask(
 
 async def _converse(
     args: argparse.Namespace,
+    settings: Settings,
     prompt: str,
     provider: Any,
     history: AsyncHistory | None,
@@ -277,9 +290,12 @@ async def _converse(
                 messages = await history.load_messages(conversation_id)
             conversation = Conversation(
                 client,
-                None if args.no_tools else default_registry(),
-                system_prompt=args.system,
-                max_tool_rounds=args.max_tool_rounds,
+                None if args.no_tools else default_registry(disabled=settings.tools.disabled),
+                system_prompt=args.system or resolve_profile(settings, args.profile).system_prompt,
+                max_tool_rounds=(
+                    settings.max_tool_rounds if args.max_tool_rounds is None else args.max_tool_rounds
+                ),
+                tool_timeout=settings.tool_timeout,
                 messages=messages,
             )
             recorder: TurnRecorder | None = None

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from tuichat.config.settings import ConfigError, Settings, save_settings_changes
+from tuichat.config.theme_files import ThemeSpec
 from tuichat.core.conversation import Conversation
 from tuichat.storage.db import StorageError
 from tuichat.storage.history import AsyncHistory
 from tuichat.storage.recorder import TurnRecorder
 from tuichat.ui.screens.chat import ChatScreen
+from tuichat.ui.themes import register_all
 
 
 class TuichatApp(App[None]):
@@ -34,8 +38,20 @@ class TuichatApp(App[None]):
         history_path: Path | None = None,
         resume: int | Literal["last"] | None = None,
         save_raw_chunks: bool = True,
+        settings: Settings | None = None,
+        theme_specs: Mapping[str, ThemeSpec] | None = None,
+        theme: str | None = None,
+        config_path: Path | None = None,
+        notices: Iterable[str] = (),
     ) -> None:
         super().__init__()
+        self.settings = settings or Settings()
+        self.config_path = config_path  # None: theme changes are not saved (tests)
+        self._start_theme = theme
+        self._theme_specs = dict(theme_specs or {})
+        self._notices = list(notices)
+        if self.settings.keys:
+            self.set_keymap(dict(self.settings.keys))
         self.conversation = conversation
         self.demo = demo
         self.history_path = history_path  # None: nothing is saved (tests, benchmarks)
@@ -84,6 +100,12 @@ class TuichatApp(App[None]):
         }
 
     async def on_mount(self) -> None:
+        # Themes: tuichat's and the user's registered once; every problem in one notice.
+        problems = [*self._notices, *register_all(self, self._theme_specs)]
+        if self._start_theme in self.available_themes:
+            self.theme = self._start_theme
+        if problems:
+            self.notify("\n".join(problems), title="Config", severity="warning", timeout=15)
         shown: list[dict[str, Any]] = []
         if self.history_path is not None:
             shown = await self._open_history(self.history_path)
@@ -139,6 +161,20 @@ class TuichatApp(App[None]):
         )
         recorder.start_turn(prompt)
         return recorder
+
+    def watch_theme(self, name: str) -> None:
+        # A theme picked in the app (command palette) is saved to the config file.
+        if self.is_mounted and self.config_path is not None and name != self._start_theme:
+            self._start_theme = name
+            self._save_theme(name)
+
+    @work(thread=True, exclusive=True, group="save-settings", exit_on_error=False)
+    def _save_theme(self, name: str) -> None:
+        assert self.config_path is not None
+        try:
+            save_settings_changes(self.config_path, {"theme": name})
+        except ConfigError as error:
+            self.call_from_thread(self.notify, str(error), title="Theme not saved", severity="warning")
 
     async def on_unmount(self) -> None:
         await self.conversation.client.aclose()
