@@ -60,3 +60,27 @@ def test_error_message(make_app: AppFactory, server: ChatServer, snap_compare: A
     server.enqueue(HTTPError.invalid_api_key())
     app = make_app()
     assert snap_compare(app, terminal_size=SIZE, run_before=lambda p: converse(p, "hello"))
+
+
+def themed_app(make_app: AppFactory, theme: str) -> Any:
+    from tuichat.config.theme_files import load_all_theme_specs
+
+    specs, problems = load_all_theme_specs()
+    assert not problems
+    app = make_app()
+    app._theme_specs = dict(specs)
+    app._start_theme = theme
+    return app
+
+
+def test_chat_in_the_light_theme(make_app: AppFactory, snap_compare: Any) -> None:
+    """You should see the markdown answer on a light background (tuichat-light): dark text,
+    the table and a code block with a light code theme."""
+    app = themed_app(make_app, "tuichat-light")
+    assert snap_compare(app, terminal_size=(100, 60), run_before=lambda p: converse(p, "show me some markdown"))
+
+
+def test_chat_in_the_dark_theme(make_app: AppFactory, snap_compare: Any) -> None:
+    """You should see the same answer on tuichat-dark, with tuichat's own message colours."""
+    app = themed_app(make_app, "tuichat-dark")
+    assert snap_compare(app, terminal_size=(100, 60), run_before=lambda p: converse(p, "show me some markdown"))

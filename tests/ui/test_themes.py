@@ -1,0 +1,59 @@
+"""Switching themes live from the command palette, saved to the config file."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from tuichat.config.theme_files import load_all_theme_specs
+from tuichat.core.client import ChatClient, Provider
+from tuichat.core.conversation import Conversation
+from tuichat.demo.server import ChatServer
+from tuichat.ui.app import TuichatApp
+
+from .pilot_helpers import wait_until
+
+
+async def test_theme_picked_in_the_palette_is_applied_and_saved(
+    server: ChatServer, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('theme = "tuichat-dark"\nfuture_setting = [1, 2]\n\n[profiles.ollama]\nmodel = "qwen3"\n')
+    specs, problems = load_all_theme_specs()
+    assert not problems and "tuichat-light" in specs
+    conversation = Conversation(ChatClient(Provider(base_url=server.base_url, model="m", max_retries=0)))
+    app = TuichatApp(conversation, subtitle="t", theme_specs=specs, theme="tuichat-dark", config_path=config)
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert app.theme == "tuichat-dark"
+        # The theme's own variables reach the CSS (tuichat's message colours).
+        assert app.get_css_variables()["user-message"].lower() == specs["tuichat-dark"].variables["user-message"].lower()
+        app.action_change_theme()
+        await pilot.pause()
+        await pilot.press(*"tuichat-light")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.theme == "tuichat-light")
+        await wait_until(pilot, lambda: "tuichat-light" in config.read_text())
+    saved = tomllib.loads(config.read_text())
+    assert saved["theme"] == "tuichat-light"
+    assert saved["future_setting"] == [1, 2]  # unknown keys survive the rewrite
+    assert saved["profiles"]["ollama"]["model"] == "qwen3"
+
+
+async def test_a_broken_theme_is_reported_once_and_the_rest_load(
+    server: ChatServer, tmp_path: Path
+) -> None:
+    from tuichat.config.theme_files import load_theme_specs, bundled_themes_dir
+
+    user = tmp_path / "themes"
+    user.mkdir()
+    (user / "broken.toml").write_text('primary = "not-a-colour"\n')
+    specs, problems = load_theme_specs([bundled_themes_dir(), user])
+    assert len(problems) == 1 and "broken.toml" in problems[0] and "primary" in problems[0]
+    conversation = Conversation(ChatClient(Provider(base_url=server.base_url, model="m", max_retries=0)))
+    app = TuichatApp(conversation, subtitle="t", theme_specs=specs, theme="tuichat-light", notices=problems)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert app.theme == "tuichat-light"
+        notices = [n.message for n in app._notifications]
+        assert len(notices) == 1 and "broken.toml" in notices[0]
