@@ -70,6 +70,46 @@ class TuichatApp(App[None]):
         provider = self.conversation.client.provider
         self.sub_title = self.fixed_subtitle or subtitle(provider, self.demo)
 
+    def switch_profile(self, name: str) -> None:
+        """Talk to another provider profile from now on (the conversation goes on)."""
+        import os
+
+        from tuichat.config.profiles import resolve_provider
+        from tuichat.core.client import ChatClient
+
+        try:
+            provider = resolve_provider(self.settings, name, {}, dict(os.environ))
+        except ConfigError as error:
+            self.notify(str(error), title="Profile", severity="error")
+            return
+        old = self.conversation.client
+        self.conversation.client = ChatClient(provider)
+        self.demo = False
+        self.run_worker(old.aclose(), exit_on_error=False)
+        self.refresh_subtitle()
+        self.notify(f"Profile {name}: {provider.model} at {provider.base_url}")
+        self.save_setting({"profile": name})
+
+    def save_setting(self, changes: dict[str, Any]) -> None:
+        """Write a change made in the app back to the config file (off the event loop)."""
+        if self.config_path is not None:
+            self._save_settings(changes)
+
+    def conversation_usage(self) -> tuple[int, int, float | None]:
+        """Prompt and completion tokens of the whole conversation, and its cost if priced."""
+        prompt = completion = 0
+        cost: float | None = None
+        for message in self.conversation.messages:
+            usage = message.get("usage") if message.get("role") == "assistant" else None
+            if not isinstance(usage, dict):
+                continue
+            p, c = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+            prompt, completion = prompt + p, completion + c
+            price = self.settings.price_for(str(message.get("model") or self.conversation.client.provider.model))
+            if price is not None:
+                cost = (cost or 0.0) + price.cost(p, c)
+        return prompt, completion, cost
+
     def action_toggle_help(self) -> None:
         """Show or hide the panel listing every key."""
         if self.screen.query("HelpPanel"):
@@ -80,6 +120,8 @@ class TuichatApp(App[None]):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         # Every action of the screen, by the words its binding shows.
+        for name in self.settings.profiles:
+            yield SystemCommand(f"Profile: {name}", f"Talk to the {name} profile", partial(self.switch_profile, name))
         for binding in getattr(screen, "BINDINGS", ()):
             if isinstance(binding, Binding) and binding.description:
                 action = binding.action
@@ -166,15 +208,15 @@ class TuichatApp(App[None]):
         # A theme picked in the app (command palette) is saved to the config file.
         if self.is_mounted and self.config_path is not None and name != self._start_theme:
             self._start_theme = name
-            self._save_theme(name)
+            self.save_setting({"theme": name})
 
-    @work(thread=True, exclusive=True, group="save-settings", exit_on_error=False)
-    def _save_theme(self, name: str) -> None:
+    @work(thread=True, group="save-settings", exit_on_error=False)
+    def _save_settings(self, changes: dict[str, Any]) -> None:
         assert self.config_path is not None
         try:
-            save_settings_changes(self.config_path, {"theme": name})
+            save_settings_changes(self.config_path, changes)
         except ConfigError as error:
-            self.call_from_thread(self.notify, str(error), title="Theme not saved", severity="warning")
+            self.call_from_thread(self.notify, str(error), title="Setting not saved", severity="warning")
 
     async def on_unmount(self) -> None:
         await self.conversation.client.aclose()

@@ -87,6 +87,7 @@ class ChatScreen(Screen[None]):
         self.answer: AssistantMessage | None = None  # the answer receiving text now
         self._answer_started = 0.0
         self.clock = time.monotonic  # replaceable, so snapshots do not show varying times
+        self._last_finished: AssistantMessage | None = None  # for the turn's usage totals
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -224,6 +225,7 @@ class ChatScreen(Screen[None]):
         if self.answer is not None and not self.answer.ended:
             elapsed = self.clock() - self._answer_started
             self.answer.finish(event.finish_reason, event.usage, elapsed)
+            self._last_finished = self.answer
 
     @on(ui.StreamFailed)
     def _stream_failed(self, event: ui.StreamFailed) -> None:
@@ -246,6 +248,15 @@ class ChatScreen(Screen[None]):
     @on(ui.TurnEnded)
     def _turn_ended(self, event: ui.TurnEnded) -> None:
         self.answer = None
+        usage = getattr(self.app, "conversation_usage", None)
+        if self._last_finished is not None and usage is not None:
+            prompt, completion, cost = usage()
+            if prompt or completion:
+                total = f"conversation {prompt + completion:,} tokens"
+                if cost is not None:
+                    total += f" · ${cost:.4f}"
+                self._last_finished.add_status(total)
+        self._last_finished = None
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:

@@ -157,6 +157,7 @@ class AssistantMessage(Vertical):
         self.reasoning_view: Collapsible | None = None
         self.tool_calls: dict[int, ToolCallView] = {}
         self.status = Static("", classes="status")
+        self._status_parts: list[str] = []
         self.ended = False
 
     def compose(self) -> ComposeResult:
@@ -220,7 +221,13 @@ class AssistantMessage(Vertical):
             completion = usage.get("completion_tokens")
             if prompt is not None or completion is not None:
                 parts.append(f"{prompt or 0} → {completion or 0} tokens")
+        self._status_parts = parts
         self.status.update(Content(" · ".join(parts)))
+
+    def add_status(self, text: str) -> None:
+        """Add to the status line (the conversation's totals after a turn)."""
+        self._status_parts.append(text)
+        self.status.update(Content(" · ".join(self._status_parts)))
 
     def mark(self, text: str) -> None:
         """Mark the answer as cancelled or failed, keeping its text."""

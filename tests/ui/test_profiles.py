@@ -1,0 +1,50 @@
+"""Switching provider profiles in the app, and what a conversation cost."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tuichat.config.profiles import resolve_provider
+from tuichat.config.settings import parse_settings
+from tuichat.core.client import ChatClient
+from tuichat.core.conversation import Conversation
+from tuichat.demo.server import ChatServer, Scripted
+from tuichat.ui.app import TuichatApp
+from tuichat.ui.widgets.chat_message import AssistantMessage
+
+from .pilot_helpers import finish_turn, send, shown_text
+
+
+async def test_switching_profiles_sends_to_the_other_server_and_prices_the_conversation(
+    tmp_path: Path,
+) -> None:
+    with ChatServer() as first, ChatServer() as second:
+        config = tmp_path / "config.toml"
+        config.write_text(
+            f'profile = "one"\n'
+            f'[profiles.one]\nbase_url = "{first.base_url}"\nmodel = "model-one"\nmax_retries = 0\n'
+            f'[profiles.two]\nbase_url = "{second.base_url}"\nmodel = "model-two"\nmax_retries = 0\n'
+            '[prices."model-two"]\ninput = 1000.0\noutput = 2000.0\n'
+        )
+        settings = parse_settings(config.read_text(), config)
+        provider = resolve_provider(settings, "one", {}, {})
+        app = TuichatApp(Conversation(ChatClient(provider)), settings=settings, config_path=config)
+        async with app.run_test(size=(100, 30)) as pilot:
+            assert "model-one" in app.sub_title
+            await send(pilot, "hello")
+            await finish_turn(pilot)
+            assert len(first.requests) == 1 and not second.requests
+            command = next(c for c in app.get_system_commands(app.screen) if c.title == "Profile: two")
+            command.callback()
+            await pilot.pause()
+            assert "model-two" in app.sub_title
+            second.enqueue(Scripted(text="from two"))
+            await send(pilot, "hello again")
+            screen = await finish_turn(pilot)
+            assert len(second.requests) == 1 and len(first.requests) == 1
+            assert second.requests[0]["model"] == "model-two"
+            # The history went along: the second server saw the first exchange.
+            assert [m["role"] for m in second.requests[0]["messages"]] == ["user", "assistant", "user"]
+            status = shown_text(screen.query(AssistantMessage).last().status)
+            assert "conversation" in status and "$" in status
+        assert 'profile = "two"' in config.read_text()
