@@ -78,9 +78,15 @@ def describe_status_error(error: openai.APIStatusError, provider: Provider) -> s
     detail = _body_message(error)
     said = f" The server said: {detail}" if detail else ""
     if status == 401:
+        if not provider.api_key_env and not provider.api_key:
+            return (
+                f"HTTP 401: the server wants an API key and none was sent.{said} "
+                "Set api_key_env in this profile (or pass --api-key-env NAME)."
+            )
+        where = f"${provider.api_key_env}" if provider.api_key_env else "the profile's api_key"
         return (
             f"HTTP 401: the server rejected the API key.{said} "
-            f"Check the key in ${provider.api_key_env} (or choose another with --api-key-env)."
+            f"Check the key in {where} (or choose another with --api-key-env)."
         )
     if status == 403:
         return f"HTTP 403: this key may not use model '{provider.model}'.{said} Check its permissions."
