@@ -14,9 +14,18 @@ from .conftest import AppFactory
 SIZE = (100, 40)
 
 
+async def steady(pilot: Pilot[None]) -> None:
+    """No blinking cursor: a snapshot taken mid-blink would differ from run to run."""
+    from tuichat.ui.widgets.prompt import PromptInput
+
+    pilot.app.screen.query_one(PromptInput).cursor_blink = False
+    await pilot.pause()
+
+
 async def converse(pilot: Pilot[None], *prompts: str) -> None:
     screen = pilot.app.screen
     assert isinstance(screen, ChatScreen)
+    await steady(pilot)
     screen.clock = lambda: 0.0  # elapsed times would differ from run to run
     for prompt in prompts:
         await pilot.press(*prompt, "enter")
@@ -28,7 +37,7 @@ def test_welcome_screen(make_app: AppFactory, snap_compare: Any) -> None:
     """You should see the header naming the demo model, the welcome notice, an empty prompt
     with its placeholder, and the footer with F2 Inspector."""
     app = make_app(welcome="Welcome to the demo model.\nTry: hello")
-    assert snap_compare(app, terminal_size=SIZE)
+    assert snap_compare(app, terminal_size=SIZE, run_before=steady)
 
 
 def test_markdown_answer(make_app: AppFactory, snap_compare: Any) -> None:
