@@ -141,3 +141,52 @@ async def test_cancelling_keeps_the_partial_answer_marked_cancelled(server: Chat
     assert kept["content"].startswith("one") and "ten" not in kept["content"]
     # The next request leaves out nothing it needs, and the partial text is context.
     assert conv.wire_messages()[-1] == {"role": "assistant", "content": kept["content"]}
+
+
+async def test_asking_policy_waits_for_approval_and_a_denial_goes_back_to_the_model(
+    server: ChatServer,
+) -> None:
+    asked: list[list[str]] = []
+
+    async def approve(calls: list[dict[str, Any]]) -> list[bool]:
+        asked.append([c["function"]["name"] for c in calls])
+        return [c["function"]["arguments"].find("Seoul") >= 0 for c in calls]
+
+    server.enqueue(
+        Scripted(
+            tool_calls=[
+                ToolCall("get_current_time", {"timezone": "Asia/Seoul"}, id="c1"),
+                ToolCall("get_current_time", {"timezone": "UTC"}, id="c2"),
+                ToolCall("calculate", {"expression": "1+1"}, id="c3"),
+            ]
+        ),
+        Scripted(text="ok"),
+    )
+    policies = {"get_current_time": "ask", "calculate": "never"}
+    conv = conversation(server, policy=lambda name: policies.get(name, "run"), approve=approve)
+    events = await run(conv, "go")
+    assert asked == [["get_current_time", "get_current_time"]]  # asked together, once
+    results = {e.id: e for e in events if isinstance(e, ToolResult)}
+    assert not results["c1"].is_error and "Asia/Seoul" in results["c1"].content
+    assert results["c2"].is_error and "Denied by the user" in results["c2"].content
+    assert results["c3"].is_error and "policy 'never'" in results["c3"].content
+    running = [e.id for e in events if isinstance(e, ToolRunning)]
+    assert running == ["c1"]
+    sent = {m["tool_call_id"]: m["content"] for m in server.requests[-1]["messages"] if m["role"] == "tool"}
+    assert "Denied" in sent["c2"] and "never" in sent["c3"]
+
+
+async def test_a_long_result_is_cut_for_the_model_but_whole_in_the_event(server: ChatServer) -> None:
+    def big() -> str:
+        """A long result."""
+        return "x" * 5000
+
+    tools = ToolRegistry()
+    tools.register(big)
+    server.enqueue(Scripted(tool_calls=[ToolCall("big", {}, id="c1")]), Scripted(text="ok"))
+    conv = conversation(server, tools, result_limit=1000)
+    events = await run(conv, "go")
+    result = next(e for e in events if isinstance(e, ToolResult))
+    assert result.content == "x" * 5000
+    sent = next(m for m in server.requests[-1]["messages"] if m["role"] == "tool")["content"]
+    assert len(sent) <= 1000 and sent.startswith("x" * 800) and "truncated" in sent

@@ -67,3 +67,23 @@ async def test_every_screen_action_is_in_the_command_palette(make_app: AppFactor
         await pilot.press("f1")
         await pilot.pause()
         assert not app.screen.query("HelpPanel")
+
+
+async def test_keys_can_be_changed_in_the_config_file(server: ChatServer, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tuichat.config.settings import parse_settings
+    from tuichat.core.client import ChatClient, Provider
+    from tuichat.core.conversation import Conversation
+    from tuichat.ui.app import TuichatApp
+    from tuichat.ui.widgets.inspector import Inspector
+
+    settings = parse_settings('[keys]\ntoggle_inspector = "f8"\n', tmp_path / "config.toml")
+    provider = Provider(base_url=server.base_url, model="m", max_retries=0)
+    app = TuichatApp(Conversation(ChatClient(provider)), subtitle="t", settings=settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        inspector = app.screen.query_one(Inspector)
+        await pilot.press("f2")
+        await pilot.pause()
+        assert not inspector.display  # the old key no longer toggles it
+        await pilot.press("f8")
+        await pilot.pause()
+        assert inspector.display

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from tuichat.core.accumulator import StreamState
@@ -26,9 +26,13 @@ from tuichat.core.events import (
     TurnFinished,
 )
 from tuichat.tools.executor import ToolOutcome, run_tool_call
+from tuichat.tools.policy import DEFAULT_RESULT_LIMIT, truncate_result
 from tuichat.tools.registry import ToolRegistry
 
 DEFAULT_MAX_TOOL_ROUNDS = 8
+
+# Given the calls that need the user's approval, says for each whether it may run.
+Approver = Callable[[list[dict[str, Any]]], Awaitable[list[bool]]]
 _WIRE_KEYS = ("role", "content", "tool_calls", "tool_call_id", "name")
 
 
@@ -52,9 +56,16 @@ class Conversation:
         max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
         tool_timeout: float = 30.0,
         messages: list[dict[str, Any]] | None = None,
+        policy: Callable[[str], str] | None = None,
+        approve: Approver | None = None,
+        result_limit: int = DEFAULT_RESULT_LIMIT,
     ) -> None:
         self.client = client
         self.tools = tools
+        # Which calls run at once, which ask the user first (through `approve`), which never.
+        self.policy = policy or (lambda name: "run")
+        self.approve = approve
+        self.result_limit = result_limit
         self.max_tool_rounds = max_tool_rounds
         self.tool_timeout = tool_timeout
         self.messages: list[dict[str, Any]] = list(messages or [])
@@ -134,57 +145,89 @@ class Conversation:
             async for batch in self._run_tools(calls):
                 yield batch
 
+    async def _decide(self, calls: list[dict[str, Any]]) -> list[str | None]:
+        """For each call: None to run it, or the result that says why it does not run."""
+        names = [call["function"]["name"] for call in calls]
+        policies = [self.policy(name) for name in names]
+        refusals: list[str | None] = [
+            f"Not run: tool '{name}' is not allowed (policy 'never')." if policy == "never" else None
+            for name, policy in zip(names, policies)
+        ]
+        asking = [i for i, policy in enumerate(policies) if policy == "ask"]
+        if asking and self.approve is not None:
+            # Parallel calls are put to the user together.
+            answers = await self.approve([calls[i] for i in asking])
+            for i, approved in zip(asking, answers):
+                if not approved:
+                    refusals[i] = "Denied by the user: do not retry this call unless asked to."
+        return refusals
+
     async def _run_tools(self, calls: list[dict[str, Any]]) -> AsyncIterator[list[Event]]:
-        """Run the calls concurrently, yielding each result as it comes."""
+        """Run the calls concurrently (after approval), yielding each result as it comes."""
         # With no registry every call is an unknown tool: a tool error the model sees, not a crash.
         registry = self.tools if self.tools is not None else ToolRegistry()
-        yield [
-            ToolRunning(position, call["id"], call["function"]["name"])
-            for position, call in enumerate(calls)
-        ]
-        tasks: dict[asyncio.Task[ToolOutcome], int] = {
-            asyncio.create_task(
-                run_tool_call(
-                    registry,
-                    call["function"]["name"],
-                    call["function"]["arguments"],
-                    timeout=self.tool_timeout,
-                )
-            ): position
-            for position, call in enumerate(calls)
-        }
         outcomes: dict[int, ToolOutcome] = {}
-        pending = set(tasks)
         try:
-            while pending:
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                batch: list[Event] = []
-                for task in done:
-                    position = tasks[task]
-                    outcome = task.result()
-                    outcomes[position] = outcome
-                    call = calls[position]
-                    batch.append(
-                        ToolResult(
-                            position,
-                            call["id"],
-                            call["function"]["name"],
-                            outcome.content,
-                            outcome.is_error,
-                            outcome.duration,
-                        )
+            refusals = await self._decide(calls)
+            refused = [
+                ToolResult(i, call["id"], call["function"]["name"], refusal, True, 0.0)
+                for i, (call, refusal) in enumerate(zip(calls, refusals))
+                if refusal is not None
+            ]
+            for event in refused:
+                outcomes[event.index] = ToolOutcome(event.content, True, 0.0)
+            if refused:
+                yield list(refused)
+            allowed = [i for i, refusal in enumerate(refusals) if refusal is None]
+            if allowed:
+                yield [ToolRunning(i, calls[i]["id"], calls[i]["function"]["name"]) for i in allowed]
+            tasks: dict[asyncio.Task[ToolOutcome], int] = {
+                asyncio.create_task(
+                    run_tool_call(
+                        registry,
+                        calls[i]["function"]["name"],
+                        calls[i]["function"]["arguments"],
+                        timeout=self.tool_timeout,
                     )
-                yield batch
+                ): i
+                for i in allowed
+            }
+            pending = set(tasks)
+            try:
+                while pending:
+                    done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                    batch: list[Event] = []
+                    for task in done:
+                        position = tasks[task]
+                        outcome = task.result()
+                        outcomes[position] = outcome
+                        call = calls[position]
+                        batch.append(
+                            ToolResult(
+                                position,
+                                call["id"],
+                                call["function"]["name"],
+                                outcome.content,
+                                outcome.is_error,
+                                outcome.duration,
+                            )
+                        )
+                    yield batch
+            finally:
+                for task in pending:
+                    task.cancel()
         except asyncio.CancelledError:
-            for task in pending:
-                task.cancel()
             for position, call in enumerate(calls):
                 content = outcomes[position].content if position in outcomes else "Cancelled by the user."
-                self.messages.append(_tool_message(call["id"], content))
+                self.messages.append(_tool_message(call["id"], self._for_model(content)))
             raise
         # One tool message per call, in the order of the calls, as the API requires.
         for position, call in enumerate(calls):
-            self.messages.append(_tool_message(call["id"], outcomes[position].content))
+            self.messages.append(_tool_message(call["id"], self._for_model(outcomes[position].content)))
+
+    def _for_model(self, content: str) -> str:
+        """A result as the model gets it: cut to the limit, with a note (the UI has it whole)."""
+        return truncate_result(content, self.result_limit)[0]
 
     def _keep_partial(self, state: StreamState, timing: _Timing, *, cancelled: bool) -> None:
         """Keep what arrived of a failed or cancelled answer (without its unfinished calls)."""

@@ -90,6 +90,15 @@ class TuichatApp(App[None]):
         self.notify(f"Profile {name}: {provider.model} at {provider.base_url}")
         self.save_setting({"profile": name})
 
+    def choose_model(self, model: str) -> None:
+        """Use another model from now on; remembered in the profile when it is one of the config's."""
+        provider = self.conversation.client.provider
+        provider.model = model
+        self.refresh_subtitle()
+        self.notify(f"Model: {model}")
+        if provider.name in self.settings.profiles:
+            self.save_setting({"profiles": {provider.name: {"model": model}}})
+
     def save_setting(self, changes: dict[str, Any]) -> None:
         """Write a change made in the app back to the config file (off the event loop)."""
         if self.config_path is not None:

@@ -1,0 +1,88 @@
+"""Whether a tool call runs at once, asks the user first, or is refused; and how much of a long
+result the model gets to see.
+
+The defaults follow where a tool comes from: the built-ins only read (time, arithmetic, unit
+conversion), so they run; anything else (a plugin, a tool file, an MCP server) may write files or
+reach the network, so the user is asked. The config can override per tool name.
+
+Stdlib only: this package must stay importable without the UI stack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal, cast, get_args
+
+from tuichat.tools.registry import Tool
+
+ToolPolicy = Literal["run", "ask", "never"]
+"""`run`: call without asking; `ask`: the user approves each call; `never`: refuse the call."""
+
+POLICIES: tuple[str, ...] = get_args(ToolPolicy)
+
+READ_ONLY_SOURCES = frozenset({"builtin"})
+"""Tool sources whose tools only read, so they run without asking by default."""
+
+DEFAULT_RESULT_LIMIT = 20_000
+"""Characters of a tool result sent to the model by default (about 5,000 tokens)."""
+
+
+def policy_for(tool: Tool, overrides: Mapping[str, str] | None = None) -> ToolPolicy:
+    """Decide how a call to `tool` is handled.
+
+    Args:
+        tool: The tool the model called.
+        overrides: Policies from the config, by tool name (`"servername__toolname"` for MCP
+            tools). A value that is not a policy is ignored (the config check reports it).
+
+    Returns:
+        `"run"` for built-in tools, `"ask"` for user, plugin and MCP tools, unless overridden.
+    """
+    if overrides:
+        override = overrides.get(tool.name)
+        if override in POLICIES:
+            return cast(ToolPolicy, override)
+    return "run" if tool.source in READ_ONLY_SOURCES else "ask"
+
+
+def invalid_policies(overrides: Mapping[str, str]) -> list[str]:
+    """Describe override values that are not policies, one message each (for config checks).
+
+    Args:
+        overrides: Policies by tool name, as read from the config.
+
+    Returns:
+        One message per bad value; empty when all are valid.
+    """
+    allowed = ", ".join(repr(p) for p in POLICIES)
+    return [
+        f"tool policy for {name!r} is {value!r}; use one of {allowed}"
+        for name, value in overrides.items()
+        if value not in POLICIES
+    ]
+
+
+def truncate_result(text: str, limit: int = DEFAULT_RESULT_LIMIT) -> tuple[str, bool]:
+    """Cut a long tool result down for the model; the UI keeps and shows the whole text.
+
+    The head is kept (results usually lead with what matters) and a note at the end tells the
+    model how much was left out, so it can ask for less instead of guessing.
+
+    Args:
+        text: The tool's full result.
+        limit: The most characters to send, note included (a limit shorter than the note
+            yields the note alone); 0 or less means no limit.
+
+    Returns:
+        The text for the model, and whether it was cut.
+    """
+    if limit <= 0 or len(text) <= limit:
+        return text, False
+    omitted_note = (
+        f"\n\n[tuichat: result truncated: showing the first {{kept}} of {len(text)} "
+        "characters; ask for a narrower result if you need the rest]"
+    )
+    # The note's length depends on the kept count's digits; size it for the worst case.
+    note_room = len(omitted_note.format(kept=len(text)))
+    kept = max(limit - note_room, 0)
+    return text[:kept] + omitted_note.format(kept=kept), True
