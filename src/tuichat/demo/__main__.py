@@ -79,17 +79,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 1
 
-    print(server.base_url, flush=True)
-    mode = f"flood of {args.flood} chunks" if args.flood is not None else "scripted demo model"
-    pace = f"{tps:g} events/s" if tps else "unthrottled"
-    print(
-        f"tuichat demo server ({mode}, {pace}); try: tuichat --base-url {server.base_url} "
-        "--model tuichat-demo. Ctrl-C to stop.",
-        file=sys.stderr,
-        flush=True,
-    )
-
+    # From here on SIGTERM / Ctrl-C may come at any moment (a harness signals as soon as it
+    # has read the URL): everything is inside the try, so it always stops cleanly.
     try:
+        print(server.base_url, flush=True)
+        mode = f"flood of {args.flood} chunks" if args.flood is not None else "scripted demo model"
+        pace = f"{tps:g} events/s" if tps else "unthrottled"
+        print(
+            f"tuichat demo server ({mode}, {pace}); try: tuichat --base-url {server.base_url} "
+            "--model tuichat-demo. Ctrl-C to stop.",
+            file=sys.stderr,
+            flush=True,
+        )
         threading.Event().wait()
     except KeyboardInterrupt:
         pass
