@@ -48,3 +48,30 @@ async def test_switching_profiles_sends_to_the_other_server_and_prices_the_conve
             status = shown_text(screen.query(AssistantMessage).last().status)
             assert "conversation" in status and "$" in status
         assert 'profile = "two"' in config.read_text()
+
+
+async def test_a_tool_switched_off_in_the_palette_is_not_offered_and_is_saved(
+    server: ChatServer, tmp_path: Path
+) -> None:
+    import tomllib
+
+    from tuichat.tools.registry import default_registry
+
+    config = tmp_path / "config.toml"
+    config.write_text("max_tool_rounds = 5\n")
+    settings = parse_settings(config.read_text(), config)
+    conversation = Conversation(
+        ChatClient(resolve_provider(settings, None, {"base_url": server.base_url, "model": "m"}, {})),
+        default_registry(),
+    )
+    app = TuichatApp(conversation, settings=settings, config_path=config)
+    async with app.run_test(size=(100, 30)) as pilot:
+        command = next(c for c in app.get_system_commands(app.screen) if c.title == "Tool: calculate (on)")
+        command.callback()
+        await pilot.pause(0.3)
+        await send(pilot, "hello")
+        await finish_turn(pilot)
+        offered = [tool["function"]["name"] for tool in server.requests[-1]["tools"]]
+        assert "calculate" not in offered and "get_current_time" in offered
+    saved = tomllib.loads(config.read_text())
+    assert saved["tools"]["disabled"] == ["calculate"] and saved["max_tool_rounds"] == 5

@@ -99,6 +99,17 @@ class TuichatApp(App[None]):
         if provider.name in self.settings.profiles:
             self.save_setting({"profiles": {provider.name: {"model": model}}})
 
+    def toggle_tool(self, name: str) -> None:
+        """Offer a tool to the model or stop offering it; the choice is saved (`[tools] disabled`)."""
+        tools = self.conversation.tools
+        if tools is None or name not in tools:
+            return
+        tools.set_enabled(name, not tools.is_enabled(name))
+        state = "offered to the model" if tools.is_enabled(name) else "not offered any more"
+        self.notify(f"Tool {name}: {state}.")
+        disabled = [tool for tool in tools.names() if not tools.is_enabled(tool)]
+        self.save_setting({"tools": {"disabled": disabled}})
+
     def save_setting(self, changes: dict[str, Any]) -> None:
         """Write a change made in the app back to the config file (off the event loop)."""
         if self.config_path is not None:
@@ -131,6 +142,14 @@ class TuichatApp(App[None]):
         # Every action of the screen, by the words its binding shows.
         for name in self.settings.profiles:
             yield SystemCommand(f"Profile: {name}", f"Talk to the {name} profile", partial(self.switch_profile, name))
+        tools = self.conversation.tools
+        for name in tools.names() if tools is not None else ():
+            state = "on" if tools is not None and tools.is_enabled(name) else "off"
+            yield SystemCommand(
+                f"Tool: {name} ({state})",
+                "Switch this tool on or off for the model",
+                partial(self.toggle_tool, name),
+            )
         for binding in getattr(screen, "BINDINGS", ()):
             if isinstance(binding, Binding) and binding.description:
                 action = binding.action
