@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tuichat.core.client import ChatClient, Provider
 from tuichat.core.conversation import Conversation
-from tuichat.demo.server import ChatServer
+from tuichat.demo.server import ChatServer, Scripted
 from tuichat.storage.history import HistoryStore
 from tuichat.tools.registry import default_registry
 from tuichat.ui.app import TuichatApp
@@ -47,3 +47,29 @@ async def test_a_turn_is_saved_and_reopens_with_its_tool_calls(server: ChatServe
         await send(pilot, "hello")
         await finish_turn(pilot)
         assert len(server.requests[-1]["messages"]) == len(saved) + 1
+
+
+async def test_a_reopened_conversation_regenerates_its_last_answer(
+    server: ChatServer, tmp_path: Path
+) -> None:
+    db = tmp_path / "history.sqlite3"
+    server.enqueue(Scripted(text="Old answer."), Scripted(text="New answer."))
+    app = history_app(server, db)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await send(pilot, "hello")
+        await finish_turn(pilot)
+        cid = app.conversation_id
+
+    again = history_app(server, db, resume="last")
+    async with again.run_test(size=(100, 40)) as pilot:
+        await pilot.pause()
+        assert again.conversation_id == cid
+        await pilot.press("ctrl+r")
+        screen = await finish_turn(pilot)
+        assert [a.body.text for a in screen.query(AssistantMessage)] == ["New answer."]
+        kept = list(again.conversation.messages)
+    assert cid is not None
+    store = HistoryStore(db)
+    assert store.load_messages(cid) == kept
+    assert [r.message["content"] for r in store.message_rows(cid) if r.replaced] == ["Old answer."]
+    store.close()

@@ -4,31 +4,47 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from collections.abc import AsyncIterator
+from functools import partial
+from typing import Any, Literal
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widget import Widget
 from textual.widgets import Footer, Header
 from textual.worker import Worker, WorkerState
 
 from tuichat.core.conversation import Conversation
+from tuichat.core.events import Event
+from tuichat.storage.db import StorageError
+from tuichat.storage.history import AsyncHistory
+from tuichat.storage.recorder import TurnRecorder
 from tuichat.ui import messages as ui
+from tuichat.ui.screens.history import ConversationList, HistoryChoice, SearchScreen
 from tuichat.ui.widgets.chat_message import (
     AssistantMessage,
     ErrorMessage,
     NoticeMessage,
     UserMessage,
-    widgets_for_history,
 )
 from tuichat.ui.widgets.inspector import Inspector
+from tuichat.ui.widgets.message_list import (
+    Entry,
+    MessageList,
+    build_widget,
+    entries_for_history,
+    group_messages,
+)
 from tuichat.ui.widgets.prompt import PromptInput
 
+__all__ = ["ChatScreen", "MessageList", "code_blocks"]
 
 TEXT_FRAME = 1 / 30  # seconds: the shortest interval between two TokensReceived
+FOUND_HIGHLIGHT = 3.0  # seconds a message found by search stays highlighted
+
+Replace = Literal["answer", "prompt"]  # what a turn replaces: the last answer, or the prompt too
 
 
 def code_blocks(markdown: str) -> list[str]:
@@ -49,10 +65,11 @@ def code_blocks(markdown: str) -> list[str]:
     return blocks
 
 
-class MessageList(VerticalScroll):
-    """The scrollable conversation. Anchored: it follows new text while at the bottom."""
-
-    can_focus = False
+def _last_user_index(messages: list[dict[str, Any]]) -> int | None:
+    for index in range(len(messages) - 1, -1, -1):
+        if messages[index].get("role") == "user":
+            return index
+    return None
 
 
 class ChatScreen(Screen[None]):
@@ -60,17 +77,33 @@ class ChatScreen(Screen[None]):
 
     CSS_PATH = "chat.tcss"
 
+    # Each binding's id is its action's name: `[keys]` in the config file remaps by id.
     BINDINGS = [
-        Binding("f2", "toggle_inspector", "Inspector"),
-        Binding("escape", "cancel", "Cancel answer", priority=True),
-        Binding("pageup", "page_up", "Page up", show=False, priority=True),
-        Binding("pagedown", "page_down", "Page down", show=False, priority=True),
-        Binding("ctrl+home", "scroll_top", "Top", show=False, priority=True),
-        Binding("ctrl+end", "scroll_bottom", "Jump to latest", priority=True),
-        Binding("f1", "app.toggle_help", "Help"),
-        Binding("f3", "pick_model", "Model"),
-        Binding("ctrl+y", "copy_answer", "Copy answer", priority=True),
-        Binding("alt+y", "copy_code", "Copy code block", show=False, priority=True),
+        Binding("f2", "toggle_inspector", "Inspector", id="toggle_inspector"),
+        Binding("escape", "cancel", "Cancel answer", priority=True, id="cancel"),
+        Binding("pageup", "page_up", "Page up", show=False, priority=True, id="page_up"),
+        Binding("pagedown", "page_down", "Page down", show=False, priority=True, id="page_down"),
+        Binding("ctrl+home", "scroll_top", "Top", show=False, priority=True, id="scroll_top"),
+        Binding("ctrl+end", "scroll_bottom", "Jump to latest", priority=True, id="scroll_bottom"),
+        Binding("f1", "app.toggle_help", "Help", id="toggle_help"),
+        Binding("f3", "pick_model", "Model", id="pick_model"),
+        Binding("ctrl+y", "copy_answer", "Copy answer", priority=True, id="copy_answer"),
+        Binding("alt+y", "copy_code", "Copy code block", show=False, priority=True, id="copy_code"),
+        Binding("f4", "show_history", "Conversations", show=False, id="show_history"),
+        Binding("ctrl+f", "search_history", "Search history", show=False, id="search_history"),
+        Binding(
+            "ctrl+n", "new_conversation", "New conversation", show=False, id="new_conversation"
+        ),
+        Binding("ctrl+r", "regenerate", "Regenerate answer", show=False, id="regenerate"),
+        # ctrl+e is also the prompt's "line end": this one acts only on an empty prompt.
+        Binding(
+            "ctrl+e",
+            "edit_last_prompt",
+            "Edit last prompt",
+            show=False,
+            priority=True,
+            id="edit_last_prompt",
+        ),
     ]
 
     def __init__(
@@ -85,9 +118,11 @@ class ChatScreen(Screen[None]):
         self.welcome = welcome
         self.shown = shown or []  # earlier messages to show (a reopened conversation)
         self.answer: AssistantMessage | None = None  # the answer receiving text now
-        self._answer_started = 0.0
+        self._answer_began = 0.0  # clock() when the answer began
         self.clock = time.monotonic  # replaceable, so snapshots do not show varying times
         self._last_finished: AssistantMessage | None = None  # for the turn's usage totals
+        self._turn_start = 0  # where the running turn's messages begin
+        self.editing = False  # the prompt holds the last prompt, to be edited and re-sent
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -97,19 +132,25 @@ class ChatScreen(Screen[None]):
         yield PromptInput(id="prompt")
         yield Footer()
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self.query_one("#inspector").display = False
-        if self.welcome:
-            self.messages.mount(NoticeMessage(self.welcome))
-        if self.shown:
-            self.messages.mount_all(widgets_for_history(self.shown))
-        self.messages.anchor()
-        self.query_one(PromptInput).focus()
+        entries = entries_for_history(self.shown)
+        if self.welcome and not entries:
+            entries = [Entry("note", partial(NoticeMessage, self.welcome))]
+        await self.messages.show(entries)
+        self.prompt.focus()
+        if self._history is not None:
+            self._load_recall()
 
     @property
     def messages(self) -> MessageList:
         """The conversation's scroll view."""
         return self.query_one(MessageList)
+
+    @property
+    def prompt(self) -> PromptInput:
+        """Where the user types."""
+        return self.query_one(PromptInput)
 
     @property
     def inspector(self) -> Inspector:
@@ -119,30 +160,96 @@ class ChatScreen(Screen[None]):
     @property
     def busy(self) -> bool:
         """Whether an answer is being received."""
-        return any(
-            worker.group == "completion" and worker.is_running for worker in self.workers
-        )
+        return any(worker.group == "completion" and worker.is_running for worker in self.workers)
 
-    def _add(self, widget: Widget) -> None:
-        self.messages.mount(widget)
+    @property
+    def _history(self) -> AsyncHistory | None:
+        """The app's history, or None when nothing is saved."""
+        return getattr(self.app, "history", None)
+
+    def _add_note(self, kind: type[NoticeMessage | ErrorMessage], text: str) -> None:
+        self.messages.add(kind(text), partial(kind, text), "note")
+
+    @work(group="recall", exit_on_error=False)
+    async def _load_recall(self) -> None:
+        """Fill the prompt's Up-arrow recall with the prompts saved in the history."""
+        history = self._history
+        if history is None:
+            return
+        try:
+            prompts = await history.recent_prompts(200)
+        except StorageError:
+            return  # recall is a convenience: the session's own prompts still work
+        self.prompt.add_saved_prompts(prompts)
 
     # -- sending -------------------------------------------------------------------------
 
     @on(PromptInput.Submitted)
-    def send(self, event: PromptInput.Submitted) -> None:
-        """Send the prompt, unless an answer is still arriving."""
+    async def send(self, event: PromptInput.Submitted) -> None:
+        """Send the prompt (re-send it, when editing the last one), unless an answer is arriving."""
         if self.busy:
             self.notify("An answer is still arriving: Esc cancels it.", severity="warning")
             return
-        event.prompt.clear()
-        self._add(UserMessage(event.text))
+        replace: Replace | None = None
+        if self.editing:
+            # The edited prompt replaces the last one: it and its answer leave the screen
+            # and the conversation (the history keeps them, marked replaced).
+            self._stop_editing()
+            index = _last_user_index(self.conversation.messages)
+            if index is not None:
+                await self.messages.jump_to_end()
+                del self.conversation.messages[index:]
+                last = self.messages.last_index("user")
+                if last is not None:
+                    self.messages.truncate(last)
+                replace = "prompt"
+        else:
+            event.prompt.clear()
+        event.prompt.remember(event.text)
+        await self._start_turn(event.text, replace)
+
+    async def _start_turn(self, prompt: str | None, replace: Replace | None) -> None:
+        """Show the prompt (if any) at the end of the conversation and run the turn."""
+        await self.messages.jump_to_end()
+        if prompt is not None:
+            self.messages.add(UserMessage(prompt), partial(UserMessage, prompt), "user")
         self.messages.anchor()
         self.inspector.new_turn()
-        self.run_turn(event.text)
+        self._turn_start = len(self.conversation.messages)
+        self.run_turn(prompt, replace)
 
     @work(exclusive=True, group="completion", exit_on_error=False)
-    async def run_turn(self, text: str) -> None:
-        """Consume the conversation's events, posting UI messages a batch at a time.
+    async def run_turn(self, prompt: str | None, replace: Replace | None = None) -> None:
+        """Run a turn: a new prompt, or (prompt None) the model asked again about the history.
+
+        Args:
+            prompt: the user's text; None to regenerate the last answer.
+            replace: mark the saved last answer (and with "prompt" its prompt too) replaced
+                first; they stay in the database.
+        """
+        if replace is not None:
+            await self._replace_saved(replace)
+        recorder = await self.app.recorder_for(prompt)  # type: ignore[attr-defined]
+        if prompt is None:
+            events = self.conversation.run_turn()
+        else:
+            events = self.conversation.send(prompt)
+        await self._relay(events, recorder)
+
+    async def _replace_saved(self, replace: Replace) -> None:
+        history = self._history
+        conversation_id = getattr(self.app, "conversation_id", None)
+        if history is None or conversation_id is None:
+            return
+        try:
+            await history.replace_last_answer(conversation_id, include_prompt=replace == "prompt")
+        except StorageError as error:
+            self.notify(str(error), title="Not saved", severity="error")
+
+    async def _relay(
+        self, events: AsyncIterator[list[Event]], recorder: TurnRecorder | None
+    ) -> None:
+        """Consume a turn's events, posting UI messages a batch at a time.
 
         Text is coalesced into at most one `TokensReceived` per frame interval: at 200
         chunks a second a message per chunk costs more than drawing the text.
@@ -150,9 +257,8 @@ class ChatScreen(Screen[None]):
         post = self.post_message
         feed = self.inspector.feed
         text_out = ui.TextCoalescer(post, TEXT_FRAME)
-        recorder = await self.app.recorder_for(text)  # type: ignore[attr-defined]
         try:
-            async for batch in self.conversation.send(text):
+            async for batch in events:
                 if recorder is not None:
                     recorder.observe(batch)
                 for message in ui.to_messages(batch, feed):
@@ -168,13 +274,29 @@ class ChatScreen(Screen[None]):
                 recorder.end()  # after a cancel: saves what arrived, marked cancelled
                 await asyncio.shield(recorder.flush())
 
+    def _settle_turn(self) -> None:
+        """The turn is over: its answers can be rebuilt from the messages from now on."""
+        groups = [
+            group
+            for kind, group, _ids in group_messages(self.conversation.messages[self._turn_start :])
+            if kind == "answer"
+        ]
+        live = [entry for entry in self.messages.entries if entry.live]
+        for position, entry in enumerate(live):
+            if position < len(groups):
+                self.messages.settle(entry, partial(build_widget, groups[position]))
+            else:  # not in the messages (should not happen): keep the text shown
+                text = entry.widget.body.text if isinstance(entry.widget, AssistantMessage) else ""
+                message = {"role": "assistant", "content": text}
+                self.messages.settle(entry, partial(build_widget, [message]))
+
     # -- the worker's messages -----------------------------------------------------------
 
     @on(ui.AnswerStarted)
     def _answer_started(self, event: ui.AnswerStarted) -> None:
         self.answer = AssistantMessage()
-        self._answer_started = self.clock()
-        self._add(self.answer)
+        self._answer_began = self.clock()
+        self.messages.add(self.answer, None, "answer")
 
     @on(ui.TokensReceived)
     def _tokens(self, event: ui.TokensReceived) -> None:
@@ -223,7 +345,7 @@ class ChatScreen(Screen[None]):
     @on(ui.AnswerFinished)
     def _answer_finished(self, event: ui.AnswerFinished) -> None:
         if self.answer is not None and not self.answer.ended:
-            elapsed = self.clock() - self._answer_started
+            elapsed = self.clock() - self._answer_began
             self.answer.finish(event.finish_reason, event.usage, elapsed)
             self._last_finished = self.answer
 
@@ -235,15 +357,15 @@ class ChatScreen(Screen[None]):
         answer = self.answer
         if answer is not None:
             if answer.is_empty:
-                answer.remove()  # nothing arrived: the error says it all
+                self.messages.discard(answer)  # nothing arrived: the error says it all
                 self.answer = None
             else:
                 answer.mark(f"failed ({event.kind}): the text above is what arrived")
-        self._add(ErrorMessage(event.text))
+        self._add_note(ErrorMessage, event.text)
 
     @on(ui.NoticeShown)
     def _notice(self, event: ui.NoticeShown) -> None:
-        self._add(NoticeMessage(event.text))
+        self._add_note(NoticeMessage, event.text)
 
     @on(ui.TurnEnded)
     def _turn_ended(self, event: ui.TurnEnded) -> None:
@@ -272,24 +394,165 @@ class ChatScreen(Screen[None]):
                     if view.state in ("streaming", "ready", "running"):
                         view.set_result("Cancelled by the user.", True, 0.0)
             self.answer = None
-            self._add(NoticeMessage("Cancelled."))
+            self._add_note(NoticeMessage, "Cancelled.")
         elif event.state == WorkerState.ERROR:
             # A bug of ours in the worker must not take the app down: say what broke.
             if self.answer is not None:
                 self.answer.mark("failed: tuichat hit an internal error")
-            self._add(ErrorMessage(f"Internal error: {event.worker.error!r}"))
+            self._add_note(ErrorMessage, f"Internal error: {event.worker.error!r}")
             self.answer = None
+        if event.state in (WorkerState.SUCCESS, WorkerState.CANCELLED, WorkerState.ERROR):
+            self._settle_turn()
+
+    # -- conversations -------------------------------------------------------------------
+
+    async def open_conversation(self, conversation_id: int, message_id: int | None = None) -> bool:
+        """Show a saved conversation and continue it (at `message_id`, else at its end).
+
+        Returns:
+            Whether it was opened.
+        """
+        history = self._history
+        if history is None:
+            return False
+        if self.busy:
+            self.notify("An answer is still arriving: Esc cancels it.", severity="warning")
+            return False
+        try:
+            rows = await history.message_rows(conversation_id, include_replaced=False)
+            if not rows and await history.get_conversation(conversation_id) is None:
+                self.notify(f"There is no conversation {conversation_id}.", severity="warning")
+                return False
+        except StorageError as error:
+            self.notify(str(error), title="History not available", severity="error")
+            return False
+        self._stop_editing()
+        messages = [row.message for row in rows]
+        self.conversation.messages[:] = messages
+        self.app.conversation_id = conversation_id  # type: ignore[attr-defined]
+        entries = entries_for_history(messages, [row.id for row in rows])
+        around = None
+        if message_id is not None:
+            around = next(
+                (i for i, entry in enumerate(entries) if message_id in entry.message_ids), None
+            )
+        await self.messages.show(entries, around=around)
+        if around is not None:
+            found = entries[around].widget
+            if found is not None:
+                found.add_class("-found")
+                self.set_timer(FOUND_HIGHLIGHT, partial(found.remove_class, "-found"))
+        return True
+
+    async def new_conversation(self) -> bool:
+        """Start afresh: an empty screen, and the next prompt starts a new saved conversation."""
+        if self.busy:
+            self.notify("An answer is still arriving: Esc cancels it.", severity="warning")
+            return False
+        system = [m for m in self.conversation.messages[:1] if m.get("role") == "system"]
+        self.conversation.messages[:] = system
+        self.app.conversation_id = None  # type: ignore[attr-defined]
+        self._stop_editing()
+        self.prompt.clear()
+        await self.messages.show([])
+        return True
 
     # -- actions -------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # With text in the prompt, ctrl+e goes on to it (end of line).
+        return not (action == "edit_last_prompt" and self.is_mounted and self.prompt.text)
 
     def action_cancel(self) -> None:
         """Stop the answer that is arriving; its text so far stays, marked cancelled."""
         if self.busy:
             # Cancelling the worker closes the HTTP response on its way out.
             self.workers.cancel_group(self, "completion")
+        elif self.editing:
+            self._stop_editing()
+
+    async def action_regenerate(self) -> None:
+        """Ask for the last answer again; the old one stays in the history, marked replaced."""
+        if self.busy:
+            self.notify("An answer is still arriving: Esc cancels it.", severity="warning")
+            return
+        index = _last_user_index(self.conversation.messages)
+        if index is None:
+            self.notify("There is no answer to regenerate yet.", severity="warning")
+            return
+        self._stop_editing()
+        await self.messages.jump_to_end()
+        del self.conversation.messages[index + 1 :]
+        last = self.messages.last_index("user")
+        if last is not None:
+            self.messages.truncate(last + 1)
+        await self._start_turn(None, "answer")
+
+    def action_edit_last_prompt(self) -> None:
+        """Put the last prompt in the input: Enter re-sends it (replacing its answer)."""
+        if self.busy:
+            self.notify("An answer is still arriving: Esc cancels it.", severity="warning")
+            return
+        index = _last_user_index(self.conversation.messages)
+        if index is None:
+            self.notify("There is no prompt to edit yet.", severity="warning")
+            return
+        content = self.conversation.messages[index].get("content")
+        prompt = self.prompt
+        prompt.load_text(content if isinstance(content, str) else str(content or ""))
+        prompt.move_cursor(prompt.document.end)
+        self.editing = True
+        prompt.border_title = "editing the last prompt · Enter re-sends · Esc cancels"
+        prompt.add_class("-editing")
+
+    def _stop_editing(self) -> None:
+        """Leave edit mode; the text being edited goes too."""
+        if self.editing:
+            self.editing = False
+            self.prompt.border_title = None
+            self.prompt.remove_class("-editing")
+            self.prompt.clear()
+
+    async def action_new_conversation(self) -> None:
+        """Start a new conversation."""
+        if await self.new_conversation():
+            self.notify("New conversation.")
+
+    def action_show_history(self) -> None:
+        """List the saved conversations: open, rename, delete."""
+        history = self._history
+        if history is None:
+            self.notify("The history is off: nothing is saved.", severity="warning")
+            return
+        current = getattr(self.app, "conversation_id", None)
+        self.app.push_screen(
+            ConversationList(history, current, busy=self.busy), self._history_chosen
+        )
+
+    def action_search_history(self) -> None:
+        """Search every saved message."""
+        history = self._history
+        if history is None:
+            self.notify("The history is off: nothing is saved.", severity="warning")
+            return
+        self.app.push_screen(SearchScreen(history), self._history_chosen)
+
+    async def _history_chosen(self, choice: HistoryChoice | None) -> None:
+        """Act on what the conversation list or the search returned."""
+        if choice is None:
+            return
+        current = getattr(self.app, "conversation_id", None)
+        if choice.open is not None and await self.open_conversation(choice.open, choice.message_id):
+            return
+        if choice.new or (current is not None and current in choice.deleted):
+            await self.new_conversation()
 
     def _last_answer_text(self) -> str:
-        answers = [m for m in self.conversation.messages if m.get("role") == "assistant" and m.get("content")]
+        answers = [
+            m
+            for m in self.conversation.messages
+            if m.get("role") == "assistant" and m.get("content")
+        ]
         return str(answers[-1]["content"]) if answers else ""
 
     def action_copy_answer(self) -> None:
@@ -317,7 +580,7 @@ class ChatScreen(Screen[None]):
         def chosen(model: str | None) -> None:
             if model:
                 self.conversation.client.provider.model = model
-                self.app.refresh_subtitle()
+                self.app.refresh_subtitle()  # type: ignore[attr-defined]
                 self.notify(f"Model: {model}")
 
         self.app.push_screen(ModelPicker(self.conversation.client), chosen)
@@ -333,15 +596,17 @@ class ChatScreen(Screen[None]):
     def action_page_down(self) -> None:
         self.messages.scroll_page_down(animate=False)
 
-    def action_scroll_top(self) -> None:
-        self.messages.scroll_home(animate=False)
+    async def action_scroll_top(self) -> None:
+        """Go to the first message of the conversation."""
+        await self.messages.jump_to_start()
 
-    def action_scroll_bottom(self) -> None:
-        self.messages.anchor()
+    async def action_scroll_bottom(self) -> None:
+        """Go to the latest message and follow new text."""
+        await self.messages.jump_to_end()
 
     @on(PromptInput.ScrollRequested)
-    def _scroll_requested(self, event: PromptInput.ScrollRequested) -> None:
+    async def _scroll_requested(self, event: PromptInput.ScrollRequested) -> None:
         if event.where == "home":
-            self.action_scroll_top()
+            await self.action_scroll_top()
         else:
-            self.action_scroll_bottom()
+            await self.action_scroll_bottom()

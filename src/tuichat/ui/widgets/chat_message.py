@@ -9,8 +9,8 @@ from typing import Any
 from rich.syntax import Syntax
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widget import Widget
 from textual.content import Content
+from textual.widget import Widget
 from textual.widgets import Collapsible, Static
 
 from tuichat.core.text import strip_control
@@ -167,6 +167,15 @@ class AssistantMessage(Vertical):
         yield from self.tool_calls.values()
         yield self.status
 
+    def on_unmount(self) -> None:
+        # Each StreamingMarkdown subscribes to theme changes, and Textual's signal holds a
+        # subscriber (through its callback) until the next theme change: without this, every
+        # answer scrolled out of a long conversation's window would stay in memory.
+        signal = self.app.theme_changed_signal
+        for view in (self.body, self.reasoning):
+            if view is not None:
+                signal.unsubscribe(view)
+
     @property
     def is_empty(self) -> bool:
         """Nothing arrived: no text, no reasoning, no tool call."""
@@ -266,8 +275,8 @@ def widgets_for_history(messages: list[dict[str, Any]]) -> list[Widget]:
             answer.show_saved_status(message)
             widgets.append(answer)
         elif role == "tool":
-            view = calls.get(str(message.get("tool_call_id") or ""))
-            if view is not None:
+            called = calls.get(str(message.get("tool_call_id") or ""))
+            if called is not None:
                 content = str(message.get("content") or "")
-                view.set_result(content, content.startswith("Error:"), 0.0)
+                called.set_result(content, content.startswith("Error:"), 0.0)
     return widgets

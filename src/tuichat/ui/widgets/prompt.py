@@ -1,7 +1,13 @@
-"""The multi-line prompt: Enter sends, Ctrl+J / Shift+Enter / Alt+Enter insert a newline."""
+"""The multi-line prompt: Enter sends, Ctrl+J / Shift+Enter / Alt+Enter insert a newline.
+
+Up on an empty prompt recalls earlier prompts (this session's, then the history's), and Down
+goes forward again; while the prompt holds a recalled prompt unchanged, Up on its first line
+and Down on its last keep browsing. Otherwise the arrows move the cursor as usual.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from textual import events
@@ -10,6 +16,7 @@ from textual.message import Message
 from textual.widgets import TextArea
 
 NEWLINE_KEYS = frozenset({"ctrl+j", "shift+enter", "alt+enter", "ctrl+enter"})
+RECALL_LIMIT = 500  # prompts kept for Up-arrow recall
 
 
 class PromptInput(TextArea):
@@ -24,7 +31,7 @@ class PromptInput(TextArea):
     class Submitted(Message):
         """The user pressed Enter with some text."""
 
-        prompt: "PromptInput"
+        prompt: PromptInput
         text: str
 
     @dataclass
@@ -36,6 +43,61 @@ class PromptInput(TextArea):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, soft_wrap=True, show_line_numbers=False, compact=True)
         self.placeholder = "Message (Enter sends, Ctrl+J newline, F2 inspector, Esc cancels)"
+        self.recall: list[str] = []  # earlier prompts, newest first, each once
+        self._recall_index = -1  # the prompt shown from `recall`; -1: not browsing
+        self._recalled: str | None = None
+
+    # -- recall ---------------------------------------------------------------------------
+
+    def remember(self, text: str) -> None:
+        """Add a prompt just sent to the recall list (and stop browsing)."""
+        if text in self.recall:
+            self.recall.remove(text)
+        self.recall.insert(0, text)
+        del self.recall[RECALL_LIMIT:]
+        self._recall_index = -1
+
+    def add_saved_prompts(self, prompts: Iterable[str]) -> None:
+        """Add prompts from the history (newest first) after this session's own."""
+        known = set(self.recall)
+        for prompt in prompts:
+            if prompt not in known:
+                known.add(prompt)
+                self.recall.append(prompt)
+        del self.recall[RECALL_LIMIT:]
+
+    @property
+    def browsing(self) -> bool:
+        """Whether the prompt shows a recalled prompt, unchanged."""
+        return self._recall_index >= 0 and self.text == self._recalled
+
+    def _show_recalled(self, index: int) -> None:
+        self._recall_index = index
+        text = self.recall[index] if index >= 0 else ""
+        self._recalled = text if index >= 0 else None
+        self.load_text(text)
+        self.move_cursor(self.document.end)
+
+    def _recall_older(self) -> bool:
+        """Up: the previous prompt, when the prompt is empty or browsing, on the first line."""
+        if self.text and not self.browsing:
+            return False
+        if not self.navigator.is_first_wrapped_line(self.cursor_location):
+            return False
+        index = self._recall_index if self.browsing else -1
+        if index + 1 >= len(self.recall):
+            return bool(self.text)  # at the oldest: stay (an empty prompt just moves nothing)
+        self._show_recalled(index + 1)
+        return True
+
+    def _recall_newer(self) -> bool:
+        """Down: the next prompt (or the empty prompt again), while browsing, on the last line."""
+        if not self.browsing or not self.navigator.is_last_wrapped_line(self.cursor_location):
+            return False
+        self._show_recalled(self._recall_index - 1)
+        return True
+
+    # -- keys ------------------------------------------------------------------------------
 
     async def _on_key(self, event: events.Key) -> None:
         if event.key == "enter":
@@ -49,6 +111,12 @@ class PromptInput(TextArea):
             event.stop()
             event.prevent_default()
             self.insert("\n")
+            return
+        if (event.key == "up" and self._recall_older()) or (
+            event.key == "down" and self._recall_newer()
+        ):
+            event.stop()
+            event.prevent_default()
             return
         await super()._on_key(event)
 
