@@ -205,6 +205,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             config_path=config_file(args.config),
             notices=[*settings.warnings, *theme_problems],
         )
+        # Start-up objects never die: keep them out of the collector's full passes, which
+        # otherwise scan them on every one (pauses while scrolling long conversations).
+        import gc
+
+        gc.freeze()
         app.run()
     return 0
 
