@@ -167,15 +167,6 @@ class AssistantMessage(Vertical):
         yield from self.tool_calls.values()
         yield self.status
 
-    def on_unmount(self) -> None:
-        # Each StreamingMarkdown subscribes to theme changes, and Textual's signal holds a
-        # subscriber (through its callback) until the next theme change: without this, every
-        # answer scrolled out of a long conversation's window would stay in memory.
-        signal = self.app.theme_changed_signal
-        for view in (self.body, self.reasoning):
-            if view is not None:
-                signal.unsubscribe(view)
-
     @property
     def is_empty(self) -> bool:
         """Nothing arrived: no text, no reasoning, no tool call."""

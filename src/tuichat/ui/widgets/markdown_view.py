@@ -431,6 +431,12 @@ class StreamingMarkdown(Widget, can_focus=False):
         if self._pending:
             self._schedule_flush()
 
+    def _on_unmount(self, event: events.Unmount) -> None:
+        """Stop following theme changes: Textual's signal would otherwise keep this widget
+        (and its cached lines) alive until the next theme change, so every answer scrolled
+        out of a long conversation's window would stay in memory."""
+        self.app.theme_changed_signal.unsubscribe(self)
+
     def get_content_width(self, container: Size, viewport: Size) -> int:
         """Fill the available width (Markdown wraps to whatever it is given).
 
