@@ -73,3 +73,67 @@ async def test_a_reopened_conversation_regenerates_its_last_answer(
     assert store.load_messages(cid) == kept
     assert [r.message["content"] for r in store.message_rows(cid) if r.replaced] == ["Old answer."]
     store.close()
+
+
+async def test_the_inspector_shows_a_saved_answers_raw_chunks(
+    server: ChatServer, tmp_path: Path
+) -> None:
+    db = tmp_path / "history.sqlite3"
+    server.enqueue(Scripted(text="First answer."), Scripted(text="Second answer."))
+    app = history_app(server, db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "one")
+        await finish_turn(pilot)
+        await send(pilot, "two")
+        await finish_turn(pilot)
+        live = list(app.screen.inspector.lines)
+        # This session's answers know their rows: Alt+Up shows the first one's saved chunks.
+        await pilot.press("f2", "alt+up", "alt+up")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        inspector = app.screen.inspector
+        assert inspector.saved_title is not None and "answer 1" in inspector.saved_title
+        assert any('"First' in line for line in inspector.lines)
+        assert not any("Second" in line for line in inspector.lines)
+        # Past the last answer: the live feed of this session's turn again.
+        await pilot.press("alt+down", "alt+down")
+        assert inspector.saved_title is None and inspector.lines == live
+
+    again = history_app(server, db, resume="last")
+    async with again.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        # A reopened conversation has no live turn: F2 shows its last answer as saved.
+        await pilot.press("f2")
+        await again.workers.wait_for_complete()
+        await pilot.pause()
+        inspector = again.screen.inspector
+        assert inspector.display and inspector.saved_title is not None
+        assert "answer 2" in inspector.saved_title
+        chunk_lines = [line for line in inspector.lines if line.startswith("+")]
+        assert any('"Second' in line for line in chunk_lines)
+        assert inspector.chunk_count == len(chunk_lines)
+        assert "chunks/s" in inspector.header_text()
+        # Clicking an answer while the panel is open shows that answer's chunks.
+        first = again.screen.query(AssistantMessage).first()
+        await pilot.click(first)
+        await again.workers.wait_for_complete()
+        await pilot.pause()
+        assert any('"First' in line for line in inspector.lines)
+        assert "answer 1" in (inspector.saved_title or "")
+
+
+async def test_without_saved_chunks_the_inspector_says_so(server: ChatServer, tmp_path: Path) -> None:
+    db = tmp_path / "history.sqlite3"
+    provider = Provider(base_url=server.base_url, model="tuichat-demo", max_retries=0)
+    app = TuichatApp(
+        Conversation(ChatClient(provider)), subtitle="test", history_path=db, save_raw_chunks=False
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "hello")
+        await finish_turn(pilot)
+        await pilot.press("f2", "alt+up")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        inspector = app.screen.inspector
+        assert inspector.lines == []
+        assert "save_raw_chunks" in inspector.header_text()

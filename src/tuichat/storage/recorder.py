@@ -108,6 +108,7 @@ class TurnRecorder:
         self._written = 0  # messages of this turn already handed to the writer
         self._open: deque[_Answer] = deque()  # answers whose rows are not final yet
         self._answer: _Answer | None = None  # the one receiving text
+        self._answers: list[_Answer] = []  # every answer of the turn, in order
         self._checkpoint_pending = False
         self._pending: set[asyncio.Future[Any]] = set()
         self.error: StorageError | None = None
@@ -178,6 +179,14 @@ class TurnRecorder:
             await asyncio.gather(*list(self._pending), return_exceptions=True)
         return self.error
 
+    @property
+    def answer_ids(self) -> list[int | None]:
+        """The stored id of each answer (round) of the turn, in order; None where no row exists.
+
+        Complete once `flush()` has returned.
+        """
+        return [answer.id for answer in self._answers]
+
     # -- internals -------------------------------------------------------------------------
 
     def _start_answer(self) -> _Answer:
@@ -186,6 +195,7 @@ class TurnRecorder:
         now = self._clock()
         answer = _Answer(started=now, last_checkpoint=now)
         self._open.append(answer)
+        self._answers.append(answer)
         self._answer = answer
         conversation_id, model, provider = self.conversation_id, self._model, self._provider
 

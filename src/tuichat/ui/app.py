@@ -16,7 +16,7 @@ from tuichat.config.settings import ConfigError, Settings, save_settings_changes
 from tuichat.config.theme_files import ThemeSpec
 from tuichat.core.conversation import Conversation
 from tuichat.storage.db import StorageError
-from tuichat.storage.history import AsyncHistory
+from tuichat.storage.history import AsyncHistory, StoredMessage
 from tuichat.storage.recorder import TurnRecorder
 from tuichat.ui.screens.chat import ChatScreen
 from tuichat.ui.themes import register_all
@@ -176,15 +176,22 @@ class TuichatApp(App[None]):
             self.theme = self._start_theme
         if problems:
             self.notify("\n".join(problems), title="Config", severity="warning", timeout=15)
-        shown: list[dict[str, Any]] = []
+        shown: list[StoredMessage] = []
         if self.history_path is not None:
             shown = await self._open_history(self.history_path)
         # Pushed rather than returned from get_default_screen(): only pushed screens load
         # their own CSS_PATH.
         welcome = None if shown else self.welcome
-        await self.push_screen(ChatScreen(self.conversation, welcome=welcome, shown=shown))
+        await self.push_screen(
+            ChatScreen(
+                self.conversation,
+                welcome=welcome,
+                shown=[row.message for row in shown],
+                shown_ids=[row.id for row in shown],
+            )
+        )
 
-    async def _open_history(self, path: Path) -> list[dict[str, Any]]:
+    async def _open_history(self, path: Path) -> list[StoredMessage]:
         """Open the database, and the conversation to resume; problems are one notification."""
         try:
             self.history = await AsyncHistory.open(path)
@@ -194,14 +201,14 @@ class TuichatApp(App[None]):
             if cid is None or await self.history.get_conversation(cid) is None:
                 self.notify(f"No conversation {self.resume} to reopen: starting a new one.")
                 return []
-            messages = await self.history.load_messages(cid)
+            rows = await self.history.message_rows(cid, include_replaced=False)
         except StorageError as error:
             self.notify(str(error), title="History not available", severity="error", timeout=15)
             self.history = None
             return []
         self.conversation_id = cid
-        self.conversation.messages[:] = messages
-        return messages
+        self.conversation.messages[:] = [row.message for row in rows]
+        return rows
 
     async def recorder_for(self, prompt: str | None) -> TurnRecorder | None:
         """A recorder for the turn about to start (creating the conversation row at first)."""

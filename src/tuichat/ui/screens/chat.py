@@ -17,7 +17,7 @@ from textual.widgets import Footer, Header
 from textual.worker import Worker, WorkerState
 
 from tuichat.core.conversation import Conversation
-from tuichat.core.events import Event
+from tuichat.core.events import Event, RawChunk, RequestSent
 from tuichat.storage.db import StorageError
 from tuichat.storage.history import AsyncHistory
 from tuichat.storage.recorder import TurnRecorder
@@ -80,6 +80,22 @@ class ChatScreen(Screen[None]):
     # Each binding's id is its action's name: `[keys]` in the config file remaps by id.
     BINDINGS = [
         Binding("f2", "toggle_inspector", "Inspector", id="toggle_inspector"),
+        Binding(
+            "alt+up",
+            "inspect_answer(-1)",
+            "Inspect the previous answer",
+            show=False,
+            priority=True,
+            id="inspect_previous",
+        ),
+        Binding(
+            "alt+down",
+            "inspect_answer(1)",
+            "Inspect the next answer",
+            show=False,
+            priority=True,
+            id="inspect_next",
+        ),
         Binding("escape", "cancel", "Cancel answer", priority=True, id="cancel"),
         Binding("pageup", "page_up", "Page up", show=False, priority=True, id="page_up"),
         Binding("pagedown", "page_down", "Page down", show=False, priority=True, id="page_down"),
@@ -112,17 +128,21 @@ class ChatScreen(Screen[None]):
         *,
         welcome: str | None = None,
         shown: list[dict[str, Any]] | None = None,
+        shown_ids: list[int] | None = None,
     ) -> None:
         super().__init__()
         self.conversation = conversation
         self.welcome = welcome
         self.shown = shown or []  # earlier messages to show (a reopened conversation)
+        self.shown_ids = shown_ids  # their stored ids, if saved
         self.answer: AssistantMessage | None = None  # the answer receiving text now
         self._answer_began = 0.0  # clock() when the answer began
         self.clock = time.monotonic  # replaceable, so snapshots do not show varying times
         self._last_finished: AssistantMessage | None = None  # for the turn's usage totals
         self._turn_start = 0  # where the running turn's messages begin
         self.editing = False  # the prompt holds the last prompt, to be edited and re-sent
+        self._turn_answer_ids: list[int | None] = []  # stored ids of the last turn's answers
+        self._inspected: Entry | None = None  # the answer whose saved chunks the inspector shows
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -134,7 +154,7 @@ class ChatScreen(Screen[None]):
 
     async def on_mount(self) -> None:
         self.query_one("#inspector").display = False
-        entries = entries_for_history(self.shown)
+        entries = entries_for_history(self.shown, self.shown_ids)
         if self.welcome and not entries:
             entries = [Entry("note", partial(NoticeMessage, self.welcome))]
         await self.messages.show(entries)
@@ -215,6 +235,7 @@ class ChatScreen(Screen[None]):
             self.messages.add(UserMessage(prompt), partial(UserMessage, prompt), "user")
         self.messages.anchor()
         self.inspector.new_turn()
+        self._inspected = None
         self._turn_start = len(self.conversation.messages)
         self.run_turn(prompt, replace)
 
@@ -273,6 +294,7 @@ class ChatScreen(Screen[None]):
             if recorder is not None:
                 recorder.end()  # after a cancel: saves what arrived, marked cancelled
                 await asyncio.shield(recorder.flush())
+                self._turn_answer_ids = recorder.answer_ids
 
     def _settle_turn(self) -> None:
         """The turn is over: its answers can be rebuilt from the messages from now on."""
@@ -282,6 +304,12 @@ class ChatScreen(Screen[None]):
             if kind == "answer"
         ]
         live = [entry for entry in self.messages.entries if entry.live]
+        # Answers are recorded in the order they start, as their widgets are added (a failed
+        # empty answer is discarded, but only the last one of a turn can be).
+        for entry, answer_id in zip(live, self._turn_answer_ids):
+            if answer_id is not None:
+                entry.message_ids = (answer_id,)
+        self._turn_answer_ids = []
         for position, entry in enumerate(live):
             if position < len(groups):
                 self.messages.settle(entry, partial(build_widget, groups[position]))
@@ -586,9 +614,68 @@ class ChatScreen(Screen[None]):
         self.app.push_screen(ModelPicker(self.conversation.client), chosen)
 
     def action_toggle_inspector(self) -> None:
-        """Show or hide the raw-chunk inspector."""
+        """Show or hide the raw-chunk inspector (on a reopened conversation: its last answer)."""
         inspector = self.inspector
         inspector.display = not inspector.display
+        if inspector.display and not inspector.feed and inspector.saved_title is None:
+            self.action_inspect_answer(-1)
+
+    @on(AssistantMessage.Clicked)
+    def _answer_clicked(self, event: AssistantMessage.Clicked) -> None:
+        entry = self.messages.entry_of(event.answer)
+        if self.inspector.display and entry is not None:
+            self._inspect(entry)
+
+    def action_inspect_answer(self, step: int) -> None:
+        """Show the raw chunks of the answer before (-1) or after (1) the one shown."""
+        answers = [entry for entry in self.messages.entries if entry.kind == "answer"]
+        if not answers:
+            self.notify("There is no answer to inspect yet.", severity="warning")
+            return
+        if self._inspected in answers:
+            position = answers.index(self._inspected) + step
+        else:  # the live feed: the latest answers
+            position = len(answers) - 1 if step < 0 or not self.inspector.feed else len(answers)
+        if position >= len(answers) and self.inspector.feed:
+            self._inspected = None
+            self.inspector.show_live()  # past the last saved answer: this session's turn
+            self.inspector.display = True
+            return
+        self._inspect(answers[max(0, min(position, len(answers) - 1))])
+
+    def _inspect(self, entry: Entry) -> None:
+        """Show the saved raw chunks of an answer in the inspector."""
+        self._inspected = entry
+        self.inspector.display = True
+        widget = entry.widget
+        if widget is not None and widget.is_mounted:
+            self.messages.scroll_to_widget(widget, animate=False, top=True)
+            widget.add_class("-found")
+            self.set_timer(FOUND_HIGHLIGHT, partial(widget.remove_class, "-found"))
+        history = self._history
+        number = [e for e in self.messages.entries if e.kind == "answer"].index(entry) + 1
+        title = f"answer {number} (saved)"
+        if entry.live:
+            self.inspector.show_live()  # still arriving: the live feed is this answer
+        elif history is None or not entry.message_ids:
+            self.inspector.show_saved(f"{title} · not saved: the history is off", [])
+        else:
+            self._load_chunks(history, entry.message_ids[0], title)
+
+    @work(group="inspect", exclusive=True, exit_on_error=False)
+    async def _load_chunks(self, history: AsyncHistory, message_id: int, title: str) -> None:
+        try:
+            saved = await history.load_raw_chunks(message_id)
+        except StorageError as error:
+            self.notify(str(error), title="History not available", severity="error")
+            return
+        chunks: list[RawChunk | RequestSent] = [
+            RawChunk(str(chunk["data"]), float(chunk["offset"]), bool(chunk.get("whole_response")))
+            for chunk in saved
+        ]
+        if not chunks:
+            title += " · no raw chunks were saved for it ([history] save_raw_chunks = false?)"
+        self.inspector.show_saved(title, chunks)
 
     def action_page_up(self) -> None:
         self.messages.scroll_page_up(animate=False)

@@ -9,6 +9,7 @@ from typing import Any
 from rich.syntax import Syntax
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.message import Message
 from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Collapsible, Static
@@ -150,6 +151,13 @@ class AssistantMessage(Vertical):
     AssistantMessage Collapsible { height: auto; }
     """
 
+    class Clicked(Message):
+        """The user clicked the answer (the chat screen may inspect its raw chunks)."""
+
+        def __init__(self, answer: AssistantMessage) -> None:
+            super().__init__()
+            self.answer = answer
+
     def __init__(self) -> None:
         super().__init__(classes="message")
         self.body = StreamingMarkdown(classes="answer-text")
@@ -166,6 +174,9 @@ class AssistantMessage(Vertical):
         yield self.body
         yield from self.tool_calls.values()
         yield self.status
+
+    def on_click(self) -> None:
+        self.post_message(self.Clicked(self))
 
     @property
     def is_empty(self) -> bool:

@@ -1,4 +1,4 @@
-"""The raw-chunk inspector: every chunk of the current turn exactly as it arrived."""
+"""The raw-chunk inspector: every chunk of the current turn (or of a saved answer) as it arrived."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ class Inspector(Vertical):
         self.chunk_count = 0  # chunks of the latest request
         self.first_offset: float | None = None
         self.last_offset = 0.0
+        self.saved_title: str | None = None  # showing a saved answer, not the live feed
 
     def compose(self) -> ComposeResult:
         yield Static("no request yet", id="inspector-header")
@@ -60,6 +61,27 @@ class Inspector(Vertical):
     def new_turn(self) -> None:
         """Forget the previous turn."""
         self.feed.clear()
+        self.show_live()
+
+    def show_live(self) -> None:
+        """Show the live feed (the current or last turn of this session) again."""
+        self.saved_title = None
+        self._restart()
+        self.sync()
+
+    def show_saved(self, title: str, entries: list[RawChunk | RequestSent]) -> None:
+        """Show a saved answer's chunks instead of the live feed, until `show_live()`.
+
+        Args:
+            title: what the header says the chunks are (e.g. which answer).
+            entries: the answer's chunks, as saved.
+        """
+        self.saved_title = title
+        self._restart()
+        self._add_lines(entries)
+        self.sync()
+
+    def _restart(self) -> None:
         self._read = 0
         self._lines = []
         self._written = 0
@@ -67,14 +89,17 @@ class Inspector(Vertical):
         self.first_offset = None
         self.last_offset = 0.0
         self.query_one(Log).clear()
-        self.sync()
 
     def _read_feed(self) -> None:
         feed = self.feed
-        if self._read == len(feed):
+        if self.saved_title is not None or self._read == len(feed):
             return
+        self._add_lines(feed[self._read :])
+        self._read = len(feed)
+
+    def _add_lines(self, entries: list[RawChunk | RequestSent]) -> None:
         lines = self._lines
-        for entry in feed[self._read :]:
+        for entry in entries:
             if isinstance(entry, RequestSent):
                 request = entry.request
                 lines.append(f"── request {request.get('method', 'POST')} {request.get('url', '')}")
@@ -94,10 +119,9 @@ class Inspector(Vertical):
                 # A short reading first (the panel is narrow), then the payload exactly as sent.
                 summary = chunk_summary(entry.data)
                 lines.append(f"+{entry.offset:.3f}s {summary:<24} │ {strip_control(entry.data)}")
-        self._read = len(feed)
 
     def _sync_if_shown(self) -> None:
-        if self.display and self._read != len(self.feed):
+        if self.display and self.saved_title is None and self._read != len(self.feed):
             self.sync()
 
     def sync(self) -> None:
@@ -112,13 +136,16 @@ class Inspector(Vertical):
         self.query_one("#inspector-header", Static).update(Content(self.header_text()))
 
     def header_text(self) -> str:
-        """Time to first chunk, chunk count and rate."""
+        """Which answer is shown (when a saved one), time to first chunk, chunk count and rate."""
         self._read_feed()
+        prefix = "" if self.saved_title is None else f"{self.saved_title}\n"
         if self.first_offset is None:
+            if self.saved_title is not None:
+                return f"{prefix}no raw chunks"
             return "waiting for the first chunk" if self._lines else "no request yet"
         span = self.last_offset - self.first_offset
         rate = f"{self.chunk_count / span:,.0f} chunks/s" if span > 0 else "– chunks/s"
-        return f"first chunk {self.first_offset:.3f} s · {self.chunk_count:,} chunks · {rate}"
+        return f"{prefix}first chunk {self.first_offset:.3f} s · {self.chunk_count:,} chunks · {rate}"
 
 
 def _pretty(data: str) -> str:
