@@ -170,6 +170,7 @@ async def test_asking_policy_waits_for_approval_and_a_denial_goes_back_to_the_mo
     assert not results["c1"].is_error and "Asia/Seoul" in results["c1"].content
     assert results["c2"].is_error and "Denied by the user" in results["c2"].content
     assert results["c3"].is_error and "policy 'never'" in results["c3"].content
+    assert [results[c].status for c in ("c1", "c2", "c3")] == ["done", "denied", "not_allowed"]
     running = [e.id for e in events if isinstance(e, ToolRunning)]
     assert running == ["c1"]
     sent = {m["tool_call_id"]: m["content"] for m in server.requests[-1]["messages"] if m["role"] == "tool"}

@@ -434,7 +434,7 @@ async def test_lenient_where_json_is_ambiguous(registry: ToolRegistry) -> None:
 
 async def test_tool_exception_becomes_error_result(registry: ToolRegistry) -> None:
     outcome = await run_tool_call(registry, "fail", '{"reason": "disk on fire"}')
-    assert outcome == ToolOutcome("Error: ValueError: disk on fire", True, outcome.duration)
+    assert outcome == ToolOutcome("Error: ValueError: disk on fire", True, outcome.duration, "failed")
 
     outcome = await run_tool_call(registry, "get_current_time", '{"timezone": "Mars/Base"}')
     assert outcome.is_error
@@ -446,6 +446,7 @@ async def test_timeout_on_async_tool(registry: ToolRegistry) -> None:
     outcome = await run_tool_call(registry, "nap", '{"seconds": 10}', timeout=0.05)
     assert outcome.is_error
     assert outcome.content == "Error: tool 'nap' timed out after 0.05 s"
+    assert outcome.status == "timed_out"
     assert outcome.duration < 5
 
 
@@ -464,6 +465,7 @@ async def test_timeout_on_sync_tool_returns_while_the_thread_runs() -> None:
         release.set()  # let the worker thread finish so the loop can shut down
     assert outcome.is_error
     assert "timed out after 0.05 s" in outcome.content
+    assert outcome.status == "timed_out"
 
 
 async def test_tools_own_timeout_error_is_not_reported_as_ours() -> None:
@@ -473,6 +475,7 @@ async def test_tools_own_timeout_error_is_not_reported_as_ours() -> None:
 
     outcome = await run_tool_call(ToolRegistry([flaky]), "flaky", "{}", timeout=5)
     assert outcome.content == "Error: TimeoutError: upstream did not answer"
+    assert outcome.status == "failed"
 
 
 async def test_sync_tool_does_not_block_the_event_loop() -> None:

@@ -19,7 +19,7 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from tuichat.cli import add_provider_arguments, load_config, provider_session
 from tuichat.commands import add_db_argument, fail
@@ -41,7 +41,16 @@ from tuichat.storage.export import chat_message, fenced
 from tuichat.storage.history import AsyncHistory
 from tuichat.storage.paths import resolve_db_path
 from tuichat.storage.recorder import TurnRecorder
-from tuichat.tools.registry import default_registry
+from tuichat.tools.registry import ToolRegistry
+from tuichat.tools.setup import (
+    build_registry,
+    policy_function,
+    server_problems,
+    start_mcp_servers,
+)
+
+if TYPE_CHECKING:
+    from tuichat.tools.mcp_client import McpManager
 
 PROG = "tuichat ask"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -279,7 +288,16 @@ async def _converse(
     err: TextIO,
 ) -> int:
     client = ChatClient(provider)
+    tools: ToolRegistry | None = None
+    mcp: McpManager | None = None
     try:
+        if not args.no_tools:
+            tools, problems = build_registry(settings)
+            mcp = await start_mcp_servers(tools, settings)
+            if mcp is not None:
+                problems += server_problems(mcp.statuses())
+            for problem in problems:
+                print(f"{PROG}: {problem}", file=err)
         messages: list[dict[str, Any]] = []
         conversation_id: int | None = None
         try:
@@ -290,13 +308,16 @@ async def _converse(
                 messages = await history.load_messages(conversation_id)
             conversation = Conversation(
                 client,
-                None if args.no_tools else default_registry(disabled=settings.tools.disabled),
+                tools,
                 system_prompt=args.system or resolve_profile(settings, args.profile).system_prompt,
                 max_tool_rounds=(
                     settings.max_tool_rounds if args.max_tool_rounds is None else args.max_tool_rounds
                 ),
                 tool_timeout=settings.tool_timeout,
                 messages=messages,
+                # Tools whose policy is "ask" do not run: there is no one to ask here.
+                policy=policy_function(tools, settings) if tools is not None else None,
+                result_limit=settings.tools.result_limit,
             )
             recorder: TurnRecorder | None = None
             if history is not None and not args.no_save:
@@ -319,6 +340,8 @@ async def _converse(
         storage_error = await recorder.flush() if recorder is not None else None
     finally:
         await client.aclose()
+        if mcp is not None:
+            await mcp.aclose()
     return _report(args, outcome, storage_error, out, err)
 
 

@@ -24,6 +24,9 @@ from tuichat.config.paths import default_db_path
 from tuichat.config.profiles import PRESETS, ProfileSettings
 from tuichat.core.redact import REDACTED, redact_headers
 
+# Stdlib-only modules (no textual, no mcp SDK), so reading the config stays light.
+from tuichat.tools.policy import DEFAULT_RESULT_LIMIT, POLICIES
+
 DEFAULT_THEME = "tuichat-dark"
 """The theme when the file names none."""
 
@@ -32,6 +35,21 @@ FALLBACK_THEME = "textual-dark"
 
 DEFAULT_MAX_TOOL_ROUNDS = 8
 DEFAULT_TOOL_TIMEOUT = 30.0
+
+DEFAULT_MCP_START_TIMEOUT = 15.0
+"""Seconds an MCP server may take to start and list its tools. The same value as
+`tuichat.tools.mcp_client.DEFAULT_START_TIMEOUT`, repeated here because importing that module
+loads the whole `mcp` SDK (a test keeps the two equal)."""
+
+MCP_SERVER_NAME = re.compile(r"^[A-Za-z0-9-]+(?:_[A-Za-z0-9-]+)*$")
+"""What an MCP server name may be: letters, digits, `-` and single `_` (a double `__`
+separates the server from the tool in `server__tool`). Mirrors `McpServerConfig`'s rule, which
+also caps the length at `MCP_SERVER_NAME_MAX`; a test keeps the two in step."""
+
+MCP_SERVER_NAME_MAX = 40
+"""The longest MCP server name, in characters (leaves room for the tool in 64)."""
+
+_SECRET_ENV = re.compile(r"key|token|secret|password|auth", re.IGNORECASE)
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -78,7 +96,69 @@ class ToolsSettings:
     """The `[tools]` table."""
 
     disabled: tuple[str, ...] = ()
-    """Names of built-in tools the model is not offered, e.g. `["calculate"]`."""
+    """Names of tools the model is not offered, e.g. `["calculate"]`: built-ins, and tools
+    from plugins and tool files too."""
+
+    files: tuple[str, ...] = ()
+    """Python files whose functions become tools, as written in the file: `~` is expanded and
+    a relative path is relative to the config file's directory when the tools are loaded
+    (`tuichat.tools.setup.build_registry`)."""
+
+    plugins: bool = True
+    """Load the tools installed packages offer in the `tuichat.tools` entry-point group."""
+
+    result_limit: int = DEFAULT_RESULT_LIMIT
+    """The most characters of a tool result sent to the model (the UI shows it all); 0 means
+    no limit."""
+
+    policy: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    """Per-tool policies, tool name -> `run`, `ask` or `never` (`[tools.policy]`); MCP tools
+    are named `server__tool`. Unlisted tools: built-ins run, all others ask."""
+
+
+@dataclass(frozen=True, slots=True)
+class McpServerSettings:
+    """One `[mcp.servers.NAME]` table: a command tuichat starts (stdio) or a URL it connects
+    to (Streamable HTTP). Exactly one of `command` and `url` is set."""
+
+    name: str
+    """The server's name, the prefix of its tools' names (`name__tool`)."""
+
+    command: str | None = None
+    """The executable of a stdio server, e.g. `uvx`."""
+
+    args: tuple[str, ...] = ()
+    """The command's arguments, e.g. `["mcp-server-fetch"]`."""
+
+    env: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    """Extra environment variables for the command (values are literal, not expanded)."""
+
+    cwd: str | None = None
+    """The command's working directory, as written (`~` and relative paths are resolved
+    against the config file's directory by `tuichat.tools.setup.mcp_server_configs`)."""
+
+    url: str | None = None
+    """The endpoint of a Streamable HTTP server, e.g. `http://localhost:8000/mcp`."""
+
+    headers: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    """HTTP headers sent with every request to `url` (e.g. `Authorization`), literal values."""
+
+    start_timeout: float | None = None
+    """Seconds this server may take to start and list its tools; None: `[mcp] start_timeout`."""
+
+    enabled: bool = True
+    """False keeps the table but does not start the server."""
+
+
+@dataclass(frozen=True, slots=True)
+class McpSettings:
+    """The `[mcp]` table."""
+
+    start_timeout: float = DEFAULT_MCP_START_TIMEOUT
+    """Seconds an MCP server may take to start and list its tools, unless its table says."""
+
+    servers: tuple[McpServerSettings, ...] = ()
+    """The `[mcp.servers.NAME]` tables, in file order, enabled or not."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +206,9 @@ class Settings:
 
     history: HistorySettings = field(default_factory=HistorySettings)
     """The `[history]` table."""
+
+    mcp: McpSettings = field(default_factory=McpSettings)
+    """The `[mcp]` table: MCP servers whose tools the model may call."""
 
     db_path: Path | None = None
     """The history database. `~` is expanded; a relative path is relative to the config
@@ -259,6 +342,15 @@ _EXAMPLES: dict[str, str] = {
     "timeout": "120",
     "max_retries": "2",
     "disabled": '["calculate"]',
+    "files": '["~/tuichat/tools.py"]',
+    "plugins": "true",
+    "result_limit": "20000",
+    "start_timeout": "15",
+    "command": '"uvx"',
+    "args": '["mcp-server-fetch"]',
+    "cwd": '"~/mcp"',
+    "url": '"http://localhost:8000/mcp"',
+    "enabled": "true",
     "save_raw_chunks": "true",
     "input": "0.15",
     "output": "0.60",
@@ -283,8 +375,25 @@ _TOP_KEYS = (
     "keys",
     "prices",
     "history",
+    "mcp",
     "db_path",
 )
+_TOOLS_KEYS = ("disabled", "files", "plugins", "result_limit", "policy")
+_MCP_KEYS = ("start_timeout", "servers")
+_MCP_SERVER_KEYS = (
+    "command",
+    "args",
+    "env",
+    "cwd",
+    "url",
+    "headers",
+    "start_timeout",
+    "enabled",
+)
+# Keys that only make sense for one transport: a stdio server has no URL to send headers to,
+# and an HTTP server is not a process with arguments, environment or working directory.
+_STDIO_ONLY = ("args", "env", "cwd")
+_HTTP_ONLY = ("headers",)
 _PROFILE_KEYS = (
     "base_url",
     "api_key",
@@ -324,8 +433,6 @@ class _Checker:
                 f"[profiles.{format_key((profile,))}] table",
             )
         theme = self._take(doc, (), "theme", "str")
-        tools = self._table(doc, (), "tools")
-        self._unknown(tools, ("tools",), ("disabled",))
         history = self._table(doc, (), "history")
         self._unknown(history, ("history",), ("save_raw_chunks",))
         save_raw = self._take(history, ("history",), "save_raw_chunks", "bool")
@@ -339,10 +446,11 @@ class _Checker:
             tool_timeout=self._number(
                 doc, (), "tool_timeout", "float", DEFAULT_TOOL_TIMEOUT, 0, True
             ),
-            tools=ToolsSettings(tuple(self._take(tools, ("tools",), "disabled", "str_list") or ())),
+            tools=self._tools(doc),
             keys=MappingProxyType(self._strings(doc, (), "keys", non_empty=True)),
             prices=MappingProxyType(self._prices(doc)),
             history=HistorySettings(save_raw_chunks=True if save_raw is None else save_raw),
+            mcp=self._mcp(doc),
             db_path=self._db_path(doc),
             path=self.path,
             warnings=tuple(message for _, message in sorted(self.warnings, key=lambda w: w[0])),
@@ -391,6 +499,134 @@ class _Checker:
             max_retries=None
             if max_retries is None
             else self._number(table, at, "max_retries", "int", 0, 0),
+        )
+
+    def _tools(self, doc: Mapping[str, Any]) -> ToolsSettings:
+        at = ("tools",)
+        tools = self._table(doc, (), "tools")
+        self._unknown(tools, at, _TOOLS_KEYS)
+        files = self._take(tools, at, "files", "str_list") or []
+        for index, file in enumerate(files):
+            if not file.strip():
+                self.fail(
+                    (*at, "files"),
+                    f"has an empty entry (number {index + 1})",
+                    f"remove it, or name a Python file, e.g. files = {_EXAMPLES['files']}",
+                )
+        plugins = self._take(tools, at, "plugins", "bool")
+        return ToolsSettings(
+            disabled=tuple(self._take(tools, at, "disabled", "str_list") or ()),
+            files=tuple(files),
+            plugins=True if plugins is None else plugins,
+            result_limit=self._number(tools, at, "result_limit", "int", DEFAULT_RESULT_LIMIT, 0),
+            policy=MappingProxyType(self._policies(tools)),
+        )
+
+    def _policies(self, tools: Mapping[str, Any]) -> dict[str, str]:
+        at = ("tools", "policy")
+        allowed = ", ".join(f'"{policy}"' for policy in POLICIES)
+        policies = self._table(tools, ("tools",), "policy")
+        for name, value in policies.items():
+            if value not in POLICIES:
+                # A bare `run` (no quotes) is a TOML error caught earlier; here it is a
+                # misspelling or a non-string value.
+                close = (
+                    difflib.get_close_matches(value, POLICIES, n=1)
+                    if isinstance(value, str)
+                    else []
+                )
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                suggested = close[0] if close else "ask"
+                self.fail(
+                    (*at, name),
+                    f"must be one of {allowed}, not {_describe(value)}{hint}",
+                    f'write it as {format_key((name,))} = "{suggested}" (run: call without '
+                    "asking; ask: you approve each call; never: refuse the call)",
+                )
+        return dict(policies)
+
+    def _mcp(self, doc: Mapping[str, Any]) -> McpSettings:
+        at = ("mcp",)
+        mcp = self._table(doc, (), "mcp")
+        self._unknown(mcp, at, _MCP_KEYS)
+        start_timeout = self._number(
+            mcp, at, "start_timeout", "float", DEFAULT_MCP_START_TIMEOUT, 0, True
+        )
+        servers = tuple(
+            self._mcp_server(name, table) for name, table in self._table(mcp, at, "servers").items()
+        )
+        return McpSettings(start_timeout=start_timeout, servers=servers)
+
+    def _mcp_server(self, name: str, table: Any) -> McpServerSettings:
+        at = ("mcp", "servers", name)
+        header = f"[mcp.servers.{format_key((name,))}]"
+        if not isinstance(table, Mapping):
+            self.fail(
+                at,
+                f"must be a table, not {_describe(table)}",
+                f"write it as {header} on its own line, with command = {_EXAMPLES['command']} "
+                f"or url = {_EXAMPLES['url']} below",
+            )
+        if not MCP_SERVER_NAME.match(name) or len(name) > MCP_SERVER_NAME_MAX:
+            self.fail(
+                at,
+                f"is not a usable server name ({name!r})",
+                f"name it with up to {MCP_SERVER_NAME_MAX} letters, digits, '-' and single '_' "
+                "(no spaces, dots or '__': tools are named SERVER__TOOL), e.g. "
+                "[mcp.servers.fetch]",
+            )
+        self._unknown(table, at, _MCP_SERVER_KEYS)
+        command = self._take(table, at, "command", "str")
+        url = self._take(table, at, "url", "str")
+        if command is None and url is None:
+            self.fail(
+                at,
+                "has neither command nor url",
+                f"add command = {_EXAMPLES['command']} (with args = {_EXAMPLES['args']}) for a "
+                f"server tuichat starts, or url = {_EXAMPLES['url']} for one already running",
+            )
+        if command is not None and url is not None:
+            self.fail(
+                at,
+                "has both command and url",
+                "keep command (a server tuichat starts and talks to over stdio) or url (a "
+                "Streamable HTTP server already running), not both",
+            )
+        for key in ("command", "url", "cwd"):
+            if isinstance(table.get(key), str) and not table[key].strip():
+                self.fail(
+                    (*at, key),
+                    "is empty",
+                    f"remove the line or write e.g. {key} = {_EXAMPLES[key]}",
+                )
+        if url is not None and not url.startswith(("http://", "https://")):
+            self.fail(
+                (*at, "url"),
+                f"{url!r} is not an http:// or https:// URL",
+                f"write the full URL, e.g. url = {_EXAMPLES['url']}",
+            )
+        given, wrong = ("command", _HTTP_ONLY) if command is not None else ("url", _STDIO_ONLY)
+        for key in wrong:
+            if key in table:
+                self.fail(
+                    (*at, key),
+                    f"does not apply to a server with {given}",
+                    "remove it: args, env and cwd go with command; headers go with url",
+                )
+        enabled = self._take(table, at, "enabled", "bool")
+        start_timeout = table.get("start_timeout")
+        return McpServerSettings(
+            name=name,
+            command=command,
+            args=tuple(self._take(table, at, "args", "str_list") or ()),
+            env=MappingProxyType(self._strings(table, at, "env")),
+            cwd=self._take(table, at, "cwd", "str"),
+            url=url,
+            headers=MappingProxyType(self._strings(table, at, "headers")),
+            start_timeout=None
+            if start_timeout is None
+            else self._number(table, at, "start_timeout", "float", 0, 0, True),
+            enabled=True if enabled is None else enabled,
         )
 
     def _prices(self, doc: Mapping[str, Any]) -> dict[str, Price]:
@@ -608,7 +844,8 @@ def save_settings_changes(path: Path, changes: Mapping[str, Any]) -> Settings:
     The file is re-read and parsed as it is now; the changes are merged into that document
     (tables merge key by key, other values replace, None removes a key), so every other key
     and value stays, unknown ones included. Comments and formatting do not survive: tomli-w
-    writes the document anew. A file that holds any `api_key` gets mode 0600.
+    writes the document anew. A file that holds a secret (an `api_key`, an auth-like header, a
+    secret-looking MCP `env` value: see `holds_api_key`) gets mode 0600.
 
     Args:
         path: the config file; created (with its directory) if missing.
@@ -674,15 +911,48 @@ def _merge(document: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str,
 
 
 def holds_api_key(document: Any) -> bool:
-    """Whether any table in a parsed document has a non-empty `api_key`."""
+    """Whether a parsed document holds a secret, so the file should be private (mode 0600).
+
+    A secret is a non-empty `api_key` in any table, or a value that `config show` would
+    redact: an auth-like entry of a `headers` table (a profile's or an MCP server's), or a
+    secret-looking entry (KEY, TOKEN, SECRET, PASSWORD, AUTH in its name) of an MCP server's
+    `env` table.
+    """
     if isinstance(document, Mapping):
-        return any(
-            (key == "api_key" and isinstance(value, str) and value != "") or holds_api_key(value)
-            for key, value in document.items()
-        )
+        for key, value in document.items():
+            if key == "api_key" and isinstance(value, str) and value != "":
+                return True
+            if key in ("headers", "env") and _holds_secret_entry(key, value):
+                return True
+            if holds_api_key(value):
+                return True
+        return False
     if isinstance(document, list):
         return any(holds_api_key(item) for item in document)
     return False
+
+
+def _holds_secret_entry(kind: str, table: Any) -> bool:
+    """Whether a `headers` or `env` table has a non-empty value its redaction would hide."""
+    if not isinstance(table, Mapping):
+        return False
+    values = {str(name): value for name, value in table.items() if isinstance(value, str) and value}
+    redact = redact_headers if kind == "headers" else redact_env
+    # A secret is whatever redaction changes, so the file mode and `config show` agree on it.
+    return redact(values) != values
+
+
+def redact_env(env: Mapping[str, str]) -> dict[str, str]:
+    """Copy environment variables with the values of secret-looking ones replaced.
+
+    Args:
+        env: variable name -> value.
+
+    Returns:
+        The same names; a value is `[redacted]` when its name holds KEY, TOKEN, SECRET,
+        PASSWORD or AUTH (in any case).
+    """
+    return {name: REDACTED if _SECRET_ENV.search(name) else value for name, value in env.items()}
 
 
 # --- showing ---------------------------------------------------------------------------------
@@ -693,7 +963,8 @@ def settings_document(settings: Settings, *, redact: bool = True) -> dict[str, A
 
     Args:
         settings: the settings.
-        redact: replace `api_key` values and the values of auth-like headers.
+        redact: replace `api_key` values, the values of auth-like headers (profiles' and MCP
+            servers'), and secret-looking MCP `env` values (see `redact_env`).
     """
     document: dict[str, Any] = {"theme": settings.theme or DEFAULT_THEME}
     if settings.profile is not None:
@@ -701,8 +972,21 @@ def settings_document(settings: Settings, *, redact: bool = True) -> dict[str, A
     document["max_tool_rounds"] = settings.max_tool_rounds
     document["tool_timeout"] = settings.tool_timeout
     document["db_path"] = str(settings.database_path())
-    document["tools"] = {"disabled": list(settings.tools.disabled)}
+    tools = settings.tools
+    document["tools"] = {
+        "disabled": list(tools.disabled),
+        "files": list(tools.files),
+        "plugins": tools.plugins,
+        "result_limit": tools.result_limit,
+        "policy": dict(tools.policy),
+    }
     document["history"] = {"save_raw_chunks": settings.history.save_raw_chunks}
+    document["mcp"] = {
+        "start_timeout": settings.mcp.start_timeout,
+        "servers": {
+            server.name: _server_document(server, redact=redact) for server in settings.mcp.servers
+        },
+    }
     document["keys"] = dict(settings.keys)
     document["prices"] = {
         model: {"input": price.input, "output": price.output}
@@ -724,6 +1008,28 @@ def settings_document(settings: Settings, *, redact: bool = True) -> dict[str, A
         profiles[name] = table
     document["profiles"] = profiles
     return document
+
+
+def _server_document(server: McpServerSettings, *, redact: bool) -> dict[str, Any]:
+    """One MCP server's table for `settings_document()`; unset keys are left out."""
+    table: dict[str, Any] = {}
+    if server.command is not None:
+        table["command"] = server.command
+        table["args"] = list(server.args)
+        if server.env:
+            table["env"] = redact_env(server.env) if redact else dict(server.env)
+        if server.cwd is not None:
+            table["cwd"] = server.cwd
+    else:
+        table["url"] = server.url
+        if server.headers:
+            table["headers"] = (
+                redact_headers(dict(server.headers)) if redact else dict(server.headers)
+            )
+    if server.start_timeout is not None:
+        table["start_timeout"] = server.start_timeout
+    table["enabled"] = server.enabled
+    return table
 
 
 def settings_toml(settings: Settings, *, redact: bool = True) -> str:

@@ -25,7 +25,14 @@ from tuichat.core.events import (
     ToolRunning,
     TurnFinished,
 )
-from tuichat.tools.executor import ToolOutcome, run_tool_call
+from tuichat.tools.executor import (
+    CANCELLED_RESULT,
+    DENIED_RESULT,
+    ToolOutcome,
+    needs_approval_result,
+    not_allowed_result,
+    run_tool_call,
+)
 from tuichat.tools.policy import DEFAULT_RESULT_LIMIT, truncate_result
 from tuichat.tools.registry import ToolRegistry
 
@@ -145,21 +152,27 @@ class Conversation:
             async for batch in self._run_tools(calls):
                 yield batch
 
-    async def _decide(self, calls: list[dict[str, Any]]) -> list[str | None]:
-        """For each call: None to run it, or the result that says why it does not run."""
+    async def _decide(self, calls: list[dict[str, Any]]) -> list[ToolOutcome | None]:
+        """For each call: None to run it, or the outcome that says why it does not run."""
         names = [call["function"]["name"] for call in calls]
         policies = [self.policy(name) for name in names]
-        refusals: list[str | None] = [
-            f"Not run: tool '{name}' is not allowed (policy 'never')." if policy == "never" else None
+        refusals: list[ToolOutcome | None] = [
+            ToolOutcome(not_allowed_result(name), True, 0.0, "not_allowed")
+            if policy == "never"
+            else None
             for name, policy in zip(names, policies)
         ]
         asking = [i for i, policy in enumerate(policies) if policy == "ask"]
-        if asking and self.approve is not None:
+        if asking and self.approve is None:
+            # No one to ask (a script, a pipe): a call that needs approval does not run.
+            for i in asking:
+                refusals[i] = ToolOutcome(needs_approval_result(names[i]), True, 0.0, "not_allowed")
+        elif asking and self.approve is not None:
             # Parallel calls are put to the user together.
             answers = await self.approve([calls[i] for i in asking])
             for i, approved in zip(asking, answers):
                 if not approved:
-                    refusals[i] = "Denied by the user: do not retry this call unless asked to."
+                    refusals[i] = ToolOutcome(DENIED_RESULT, True, 0.0, "denied")
         return refusals
 
     async def _run_tools(self, calls: list[dict[str, Any]]) -> AsyncIterator[list[Event]]:
@@ -170,12 +183,13 @@ class Conversation:
         try:
             refusals = await self._decide(calls)
             refused = [
-                ToolResult(i, call["id"], call["function"]["name"], refusal, True, 0.0)
+                _result_event(i, call, refusal)
                 for i, (call, refusal) in enumerate(zip(calls, refusals))
                 if refusal is not None
             ]
-            for event in refused:
-                outcomes[event.index] = ToolOutcome(event.content, True, 0.0)
+            for i, refusal in enumerate(refusals):
+                if refusal is not None:
+                    outcomes[i] = refusal
             if refused:
                 yield list(refused)
             allowed = [i for i, refusal in enumerate(refusals) if refusal is None]
@@ -201,24 +215,14 @@ class Conversation:
                         position = tasks[task]
                         outcome = task.result()
                         outcomes[position] = outcome
-                        call = calls[position]
-                        batch.append(
-                            ToolResult(
-                                position,
-                                call["id"],
-                                call["function"]["name"],
-                                outcome.content,
-                                outcome.is_error,
-                                outcome.duration,
-                            )
-                        )
+                        batch.append(_result_event(position, calls[position], outcome))
                     yield batch
             finally:
                 for task in pending:
                     task.cancel()
         except asyncio.CancelledError:
             for position, call in enumerate(calls):
-                content = outcomes[position].content if position in outcomes else "Cancelled by the user."
+                content = outcomes[position].content if position in outcomes else CANCELLED_RESULT
                 self.messages.append(_tool_message(call["id"], self._for_model(content)))
             raise
         # One tool message per call, in the order of the calls, as the API requires.
@@ -239,6 +243,18 @@ class Conversation:
         elif state.error is not None:
             message["error"] = {"kind": state.error.kind, "message": state.error.message}
         self.messages.append(message)
+
+
+def _result_event(index: int, call: dict[str, Any], outcome: ToolOutcome) -> ToolResult:
+    return ToolResult(
+        index,
+        call["id"],
+        call["function"]["name"],
+        outcome.content,
+        outcome.is_error,
+        outcome.duration,
+        outcome.status,
+    )
 
 
 def _tool_message(call_id: str, content: str) -> dict[str, Any]:

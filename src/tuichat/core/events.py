@@ -122,6 +122,8 @@ class ToolResult:
     content: str
     is_error: bool = False
     duration: float = 0.0
+    # done, failed, timed_out, denied (by the user), not_allowed (policy "never"), cancelled
+    status: str = "done"
 
 
 @dataclass(frozen=True, slots=True)

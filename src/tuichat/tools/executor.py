@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import re
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from tuichat.tools.registry import JSONSchema, Tool, ToolRegistry, annotation_schema
 
@@ -45,6 +46,44 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
+ToolStatus = Literal["done", "failed", "timed_out", "denied", "not_allowed", "cancelled"]
+"""How a call ended: ran, failed (bad arguments, unknown tool, the tool raised), ran out of
+time, the user said no, the policy says never, or the user cancelled the turn."""
+
+# What the model reads when a call did not run; `status_of_result` recognises them again in
+# saved conversations.
+DENIED_RESULT = "Denied by the user: do not retry this call unless asked to."
+CANCELLED_RESULT = "Cancelled by the user."
+_NOT_ALLOWED_RESULT = "Not run: tool '{name}' is not allowed (policy 'never')."
+_TIMED_OUT = re.compile(r"^Error: tool '.*' timed out after \S+ s$")
+
+
+def not_allowed_result(name: str) -> str:
+    """The result of a call refused by the `never` policy."""
+    return _NOT_ALLOWED_RESULT.format(name=name)
+
+
+def needs_approval_result(name: str) -> str:
+    """The result of a call whose policy is `ask` where no one can be asked (`tuichat ask`)."""
+    return (
+        f"Not run: tool '{name}' needs the user's approval (policy 'ask'), which cannot be "
+        "given here."
+    )
+
+
+def status_of_result(content: str) -> ToolStatus:
+    """How a call ended, read back from the result the model got (for saved conversations)."""
+    if content == DENIED_RESULT:
+        return "denied"
+    if content == CANCELLED_RESULT:
+        return "cancelled"
+    if content.startswith("Not run: tool '"):
+        return "not_allowed"
+    if _TIMED_OUT.match(content):
+        return "timed_out"
+    return "failed" if content.startswith(ERROR_PREFIX) else "done"
+
+
 @dataclass(frozen=True, slots=True)
 class ToolOutcome:
     """The result of one tool call, as it goes back to the model.
@@ -54,15 +93,21 @@ class ToolOutcome:
             `"Error: ..."` explaining what went wrong.
         is_error: Whether the call failed.
         duration: Seconds from the start of the call to its result.
+        status: How the call ended (see `ToolStatus`).
     """
 
     content: str
     is_error: bool
     duration: float
+    status: ToolStatus = "done"
 
 
 class ToolCallError(Exception):
     """A failure to report to the model; the message becomes the outcome's content."""
+
+    def __init__(self, message: str, *, timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
 
 
 async def run_tool_call(
@@ -91,18 +136,21 @@ async def run_tool_call(
         asyncio.CancelledError: If the calling task is cancelled (it is never swallowed).
     """
     started = time.perf_counter()
+    status: ToolStatus = "done"
     try:
         content = await _run(registry, name, arguments_text, timeout)
         is_error = False
     except ToolCallError as exc:
         content, is_error = f"{ERROR_PREFIX}{exc}", True
+        status = "timed_out" if exc.timed_out else "failed"
     except Exception as exc:  # noqa: BLE001 - last resort, e.g. a malformed hand-written schema
         # The tool loop must never die on a single call; say what happened and carry on.
         content, is_error = (
             f"{ERROR_PREFIX}could not run tool {name!r}: {_exception_text(exc)}",
             True,
         )
-    return ToolOutcome(content=content, is_error=is_error, duration=time.perf_counter() - started)
+        status = "failed"
+    return ToolOutcome(content, is_error, time.perf_counter() - started, status)
 
 
 async def run_tool_calls(
@@ -379,7 +427,7 @@ async def _invoke(tool: Tool, arguments: dict[str, Any], timeout: float | None) 
     except TimeoutError as exc:
         if deadline.expired():
             raise ToolCallError(
-                f"tool {tool.name!r} timed out after {_format_seconds(timeout)} s"
+                f"tool {tool.name!r} timed out after {_format_seconds(timeout)} s", timed_out=True
             ) from None
         # The tool's own TimeoutError (e.g. a socket timeout), not ours.
         raise ToolCallError(_exception_text(exc)) from None

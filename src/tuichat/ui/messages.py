@@ -81,7 +81,7 @@ class ToolResultReceived(Message, bubble=False):
 
     index: int
     content: str
-    is_error: bool
+    status: str  # done, failed, timed_out, denied, not_allowed (see ToolStatus)
     duration: float
 
 
@@ -160,7 +160,7 @@ def to_messages(
         elif isinstance(event, core.ToolRunning):
             out.append(ToolRunning(event.index))
         elif isinstance(event, core.ToolResult):
-            out.append(ToolResultReceived(event.index, event.content, event.is_error, event.duration))
+            out.append(ToolResultReceived(event.index, event.content, event.status, event.duration))
         elif isinstance(event, core.UsageReported):
             usage = event.usage
         elif isinstance(event, core.Finished):

@@ -19,11 +19,13 @@ from textual.worker import Worker, WorkerState
 from tuichat.core.conversation import Conversation
 from tuichat.core.events import Event, RawChunk, RequestSent
 from tuichat.storage.db import StorageError
+from tuichat.tools.executor import CANCELLED_RESULT
 from tuichat.storage.history import AsyncHistory
 from tuichat.storage.recorder import TurnRecorder
 from tuichat.ui import messages as ui
 from tuichat.ui.screens.history import ConversationList, HistoryChoice, SearchScreen
 from tuichat.ui.widgets.chat_message import (
+    ENDED_STATES,
     AssistantMessage,
     ErrorMessage,
     NoticeMessage,
@@ -368,7 +370,7 @@ class ChatScreen(Screen[None]):
     def _tool_result(self, event: ui.ToolResultReceived) -> None:
         view = self.answer.tool_call(event.index) if self.answer else None
         if view is not None:
-            view.set_result(event.content, event.is_error, event.duration)
+            view.set_result(event.content, event.status, event.duration)
 
     @on(ui.AnswerFinished)
     def _answer_finished(self, event: ui.AnswerFinished) -> None:
@@ -419,8 +421,8 @@ class ChatScreen(Screen[None]):
             if answer is not None:
                 answer.mark("cancelled by you (Esc): the text above is what arrived")
                 for view in answer.tool_calls.values():
-                    if view.state in ("streaming", "ready", "running"):
-                        view.set_result("Cancelled by the user.", True, 0.0)
+                    if view.state not in ENDED_STATES:
+                        view.set_result(CANCELLED_RESULT, "cancelled", 0.0)
             self.answer = None
             self._add_note(NoticeMessage, "Cancelled.")
         elif event.state == WorkerState.ERROR:

@@ -11,10 +11,12 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.content import Content
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Collapsible, Static
 
 from tuichat.core.text import strip_control
+from tuichat.tools.executor import status_of_result
 from tuichat.ui.widgets.markdown_view import StreamingMarkdown
 
 
@@ -63,8 +65,26 @@ class NoticeMessage(Static):
 RESULT_LINES_SHOWN = 4  # a tool result with more lines starts collapsed
 
 
+# The title of a call in each state: an icon and what is happening.
+_STATE_TITLES = {
+    "streaming": ("…", "arguments arriving"),
+    "ready": ("•", "ready"),
+    "waiting": ("?", "waiting for your approval"),
+    "running": ("⟳", "running"),
+    "done": ("✓", "done"),
+    "failed": ("✗", "failed"),
+    "timed_out": ("⏱", "timed out"),
+    "denied": ("⊘", "denied by you"),
+    "not_allowed": ("⊘", "not allowed (policy never)"),
+    "cancelled": ("✗", "cancelled"),
+}
+ENDED_STATES = frozenset({"done", "failed", "timed_out", "denied", "not_allowed", "cancelled"})
+ARGUMENT_LINES_SHOWN = 12  # arguments with more lines fold into a collapsible once complete
+ELAPSED_TICK = 0.5  # seconds between updates of a running call's elapsed time
+
+
 class ToolCallView(Vertical):
-    """One tool call: its name at once, arguments live, then running, then the result."""
+    """One tool call: its name at once, arguments live, approval, running, then the result."""
 
     DEFAULT_CSS = """
     ToolCallView { height: auto; }
@@ -83,8 +103,9 @@ class ToolCallView(Vertical):
         self.result: str | None = None
         # Made here, not in compose: arguments may arrive before the view is mounted.
         self.title_view = Static(self._title(), classes="tool-title")
-        self.arguments_view = Static("", classes="tool-arguments")
+        self.arguments_view: Static | Collapsible = Static("", classes="tool-arguments")
         self.result_view: Collapsible | None = None
+        self._ticking: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield self.title_view
@@ -93,9 +114,14 @@ class ToolCallView(Vertical):
             yield self.result_view
 
     def _title(self, detail: str = "") -> Content:
-        icon = {"streaming": "…", "ready": "•", "running": "⟳", "done": "✓", "failed": "✗"}
-        text = f"{icon.get(self.state, '•')} {self.tool_name}  {self.state}"
+        icon, words = _STATE_TITLES.get(self.state, ("•", self.state))
+        text = f"{icon} {self.tool_name}  {words}"
         return Content(strip_control(text + (f"  {detail}" if detail else "")))
+
+    def _set_state(self, state: str, detail: str = "") -> None:
+        self.state = state
+        self.set_class(state == "waiting", "-waiting")
+        self.title_view.update(self._title(detail))
 
     @property
     def arguments_text(self) -> str:
@@ -105,38 +131,67 @@ class ToolCallView(Vertical):
     def append_arguments(self, text: str) -> None:
         """Show another fragment of the arguments as it streams."""
         self._arguments.append(text)
-        self.arguments_view.update(literal(self.arguments_text))
+        if isinstance(self.arguments_view, Static):
+            self.arguments_view.update(literal(self.arguments_text))
 
     def set_ready(self, name: str, arguments_text: str, error: str | None) -> None:
         """The call is complete: show its arguments pretty-printed (or why they are bad)."""
         self.tool_name = name or self.tool_name
         self._arguments = [arguments_text]
-        self.state = "ready"
         if error:
-            self.arguments_view.update(literal(f"{arguments_text}\n({error})"))
+            shown: Syntax | Content = literal(f"{arguments_text}\n({error})")
         else:
-            self.arguments_view.update(json_view(arguments_text or "{}"))
-        self.title_view.update(self._title())
+            shown = json_view(arguments_text or "{}")
+        lines = pretty_json(arguments_text).count("\n") + 1
+        if lines > ARGUMENT_LINES_SHOWN and isinstance(self.arguments_view, Static):
+            # Long arguments fold away, like long results: the title says what they are.
+            folded = Collapsible(
+                Static(shown, classes="tool-arguments"),
+                title=f"arguments ({lines} lines)",
+                collapsed=True,
+            )
+            old, self.arguments_view = self.arguments_view, folded
+            if old.is_attached:
+                self.mount(folded, after=old)
+                old.remove()
+        elif isinstance(self.arguments_view, Static):
+            self.arguments_view.update(shown)
+        self._set_state("ready")
+
+    def set_waiting(self) -> None:
+        """The call waits for the user to approve it."""
+        self._set_state("waiting")
 
     def set_running(self) -> None:
-        """The tool loop started the call."""
-        self.state = "running"
+        """The tool loop started the call: its elapsed time counts up until the result."""
         self._started = time.monotonic()
-        self.title_view.update(self._title())
+        self._set_state("running")
+        if self.is_attached and self._ticking is None:
+            self._ticking = self.set_interval(ELAPSED_TICK, self._tick)
 
-    def set_result(self, content: str, is_error: bool, duration: float) -> None:
-        """Show the result, collapsible."""
-        self.state = "failed" if is_error else "done"
+    def _tick(self) -> None:
+        if self.state == "running" and self._started is not None:
+            self.title_view.update(self._title(f"{time.monotonic() - self._started:.1f} s"))
+        elif self._ticking is not None:
+            self._ticking.stop()
+            self._ticking = None
+
+    def set_result(self, content: str, status: str, duration: float) -> None:
+        """Show how the call ended and its result (whole: the model may have got less)."""
+        detail = f"{duration:.1f} s" if status in ("done", "failed", "timed_out") else ""
+        self._set_state(status, detail)
         self.result = content
-        self.title_view.update(self._title(f"{duration:.1f} s"))
         # Short results show at once; longer ones fold to a one-line preview.
         collapsed = pretty_json(content).count("\n") >= RESULT_LINES_SHOWN
         preview = " ".join(strip_control(content).split())
         if len(preview) > 70:
             preview = preview[:69] + "…"
+        label = "result" if status == "done" else "error" if status in ("failed", "timed_out") else "not run"
+        if self.result_view is not None:  # a second ending (e.g. cancelled after a result)
+            self.result_view.remove()
         self.result_view = Collapsible(
             Static(json_view(content), classes="tool-result"),
-            title=f"{'error' if is_error else 'result'}: {preview}",
+            title=f"{label}: {preview}",
             collapsed=collapsed,
         )
         _mount_if_shown(self, self.result_view)
@@ -280,5 +335,5 @@ def widgets_for_history(messages: list[dict[str, Any]]) -> list[Widget]:
             called = calls.get(str(message.get("tool_call_id") or ""))
             if called is not None:
                 content = str(message.get("content") or "")
-                called.set_result(content, content.startswith("Error:"), 0.0)
+                called.set_result(content, status_of_result(content), 0.0)
     return widgets
