@@ -13,7 +13,6 @@ from tuichat.config.profiles import PRESETS, resolve_profile, resolve_provider, 
 from tuichat.config.settings import ConfigError, Settings, load_settings
 from tuichat.core.client import ChatClient, Provider
 from tuichat.core.conversation import DEFAULT_MAX_TOOL_ROUNDS, Conversation
-from tuichat.tools.registry import default_registry
 
 DEFAULT_MODEL = "gpt-4o-mini"
 DEMO_MODEL = "tuichat-demo"
@@ -181,11 +180,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     with provider_session(args, dict(os.environ), settings) as (provider, demo):
         from tuichat.storage.paths import resolve_db_path
+        from tuichat.tools.setup import build_registry, policy_function
         from tuichat.ui.app import TuichatApp
 
+        # User tools load here (their import problems join the start-up notice); MCP servers
+        # start in the app, without holding up its first paint.
+        tools, tool_problems = build_registry(settings)
         conversation = Conversation(
             ChatClient(provider),
-            default_registry(disabled=settings.tools.disabled),
+            tools,
+            policy=policy_function(tools, settings),
+            result_limit=settings.tools.result_limit,
             system_prompt=args.system or profile.system_prompt,
             max_tool_rounds=(
                 settings.max_tool_rounds if args.max_tool_rounds is None else args.max_tool_rounds
@@ -203,7 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             theme_specs=theme_specs,
             theme=theme,
             config_path=config_file(args.config),
-            notices=[*settings.warnings, *theme_problems],
+            notices=[*settings.warnings, *theme_problems, *tool_problems],
         )
         # Start-up objects never die: keep them out of the collector's full passes, which
         # otherwise scan them on every one (pauses while scrolling long conversations).

@@ -5,9 +5,6 @@ from __future__ import annotations
 import os
 import socket
 import sys
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -135,35 +132,9 @@ PID_WRAPPER = (
 # --- Streamable HTTP ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-def http_server() -> Iterator[str]:
-    """The calc server over Streamable HTTP on 127.0.0.1, run by uvicorn in a thread."""
-    import uvicorn
-
-    from tests.tools.mcp_servers.calc_server import build
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(build().streamable_http_app(), log_level="error", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 5
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert server.started
-    try:
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        server.should_exit = True
-        thread.join(5)
-        sock.close()
-
-
-async def test_streamable_http_server(http_server: str) -> None:
+async def test_streamable_http_server(mcp_http_server: str) -> None:
     registry = ToolRegistry()
-    config = McpServerConfig(name="web", url=http_server, headers={"X-Test": "1"})
+    config = McpServerConfig(name="web", url=mcp_http_server, headers={"X-Test": "1"})
     async with McpManager(registry, [config]) as manager:
         assert manager.status("web").state == "ready", manager.status("web")
         outcome = await run_tool_call(registry, "web__add", '{"a": 20, "b": 22}')

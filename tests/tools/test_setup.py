@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 from pathlib import Path
 
 import pytest
@@ -42,10 +41,6 @@ def whisper(text: str) -> str:
 
 BROKEN_FILE = "def oops(:\n    pass\n"
 
-plugin_installed = pytest.mark.skipif(
-    not any(ep.name == "shout" for ep in importlib.metadata.entry_points(group="tuichat.tools")),
-    reason="test plugin not installed: pip install -e tests/tools/plugin_pkg",
-)
 
 
 def config(tmp_path: Path, text: str) -> Settings:
@@ -145,7 +140,7 @@ def test_a_file_tool_cannot_shadow_a_builtin(tmp_path: Path) -> None:
     assert len(problems) == 1 and "calculate" in problems[0]
 
 
-@plugin_installed
+@pytest.mark.usefixtures("installed_test_plugin")
 def test_plugins_load_only_when_enabled(tmp_path: Path) -> None:
     with_plugins, _ = build_registry(config(tmp_path, "[tools]\nplugins = true\n"))
     without, _ = build_registry(config(tmp_path, "[tools]\nplugins = false\n"))

@@ -1,6 +1,7 @@
 """User tools from tool files and entry-point plugins, and capture of their output.
 
-The plugin tests need the test plugin installed: `pip install -e tests/tools/plugin_pkg`.
+The plugin test installs the test plugin (tests/tools/plugin_pkg) for itself: see the
+`installed_test_plugin` fixture.
 """
 
 from __future__ import annotations
@@ -70,10 +71,6 @@ TOOLS = [two]
 
 BROKEN = "def oops(:\n    pass\n"
 
-plugin_installed = pytest.mark.skipif(
-    not any(ep.name == "shout" for ep in importlib.metadata.entry_points(group="tuichat.tools")),
-    reason="test plugin not installed: pip install -e tests/tools/plugin_pkg",
-)
 
 
 @pytest.fixture
@@ -193,7 +190,7 @@ def test_clashing_name_is_reported(tmp_path: Path) -> None:
     assert tool is not None and tool.source == "builtin"
 
 
-@plugin_installed
+@pytest.mark.usefixtures("installed_test_plugin")
 async def test_entry_point_plugin_tools(capfd: pytest.CaptureFixture[str]) -> None:
     result = load_plugin_tools()
     by_name = {tool.name: tool for tool in result.tools}

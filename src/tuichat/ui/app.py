@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -19,7 +20,11 @@ from tuichat.storage.db import StorageError
 from tuichat.storage.history import AsyncHistory, StoredMessage
 from tuichat.storage.recorder import TurnRecorder
 from tuichat.ui.screens.chat import ChatScreen
+from tuichat.tools.setup import ToolPolicies
 from tuichat.ui.themes import register_all
+
+if TYPE_CHECKING:
+    from tuichat.tools.mcp_client import McpManager, ServerStatus
 
 
 class TuichatApp(App[None]):
@@ -59,6 +64,9 @@ class TuichatApp(App[None]):
         self.conversation_id: int | None = None
         self.resume = resume
         self.save_raw_chunks = save_raw_chunks
+        self.mcp: McpManager | None = None
+        self._mcp_started = False  # start-up is over: later failures are news
+        self._tools_starting: asyncio.Event | None = None
         self.fixed_subtitle = subtitle  # tests and benchmarks name their own
         self.welcome = welcome
         self.refresh_subtitle()
@@ -109,6 +117,55 @@ class TuichatApp(App[None]):
         self.notify(f"Tool {name}: {state}.")
         disabled = [tool for tool in tools.names() if not tools.is_enabled(tool)]
         self.save_setting({"tools": {"disabled": disabled}})
+
+    def always_run(self, name: str) -> None:
+        """Run a tool without asking from now on; saved as `[tools.policy] NAME = "run"`."""
+        policy = self.conversation.policy
+        if isinstance(policy, ToolPolicies):
+            policy.set(name, "run")
+        self.notify(f"Tool {name}: runs without asking from now on ([tools.policy] in the config).")
+        self.save_setting({"tools": {"policy": {name: "run"}}})
+
+    def mcp_statuses(self) -> dict[str, ServerStatus]:
+        """Each configured MCP server's status (empty without servers)."""
+        return self.mcp.statuses() if self.mcp is not None else {}
+
+    async def tools_ready(self) -> None:
+        """Wait until the MCP servers started at launch are ready or have failed."""
+        if self._tools_starting is not None:
+            await self._tools_starting.wait()
+
+    @work(group="mcp", exit_on_error=False)
+    async def _start_mcp(self) -> None:
+        from tuichat.tools.setup import server_problems, start_mcp_servers
+
+        tools = self.conversation.tools
+        try:
+            if tools is not None:
+                self.mcp = await start_mcp_servers(tools, self.settings, on_status=self._mcp_changed)
+        finally:
+            if self._tools_starting is not None:
+                self._tools_starting.set()
+        if self.mcp is None:
+            return
+        # Start-up problems in one notice; later changes (a server dying) each get their own.
+        problems = server_problems(self.mcp.statuses())
+        ready = [f"{name} ({len(s.tools)} tools)" for name, s in self.mcp.statuses().items() if s.state == "ready"]
+        if problems:
+            self.notify("\n".join(problems), title="MCP servers", severity="warning", timeout=15)
+        elif ready:
+            self.notify("Ready: " + ", ".join(ready), title="MCP servers")
+        self._mcp_started = True
+
+    def _mcp_changed(self, name: str, status: ServerStatus) -> None:
+        if self._mcp_started and status.state == "failed":
+            self.notify(
+                f"MCP server {name!r} stopped: {status.reason or 'no reason given'}. Its tools are "
+                "withdrawn; the conversation goes on.",
+                title="MCP server",
+                severity="error",
+                timeout=15,
+            )
 
     def save_setting(self, changes: dict[str, Any]) -> None:
         """Write a change made in the app back to the config file (off the event loop)."""
@@ -176,6 +233,9 @@ class TuichatApp(App[None]):
             self.theme = self._start_theme
         if problems:
             self.notify("\n".join(problems), title="Config", severity="warning", timeout=15)
+        if any(server.enabled for server in self.settings.mcp.servers):
+            self._tools_starting = asyncio.Event()
+            self._start_mcp()
         shown: list[StoredMessage] = []
         if self.history_path is not None:
             shown = await self._open_history(self.history_path)
@@ -254,6 +314,8 @@ class TuichatApp(App[None]):
             self.call_from_thread(self.notify, str(error), title="Setting not saved", severity="warning")
 
     async def on_unmount(self) -> None:
+        if self.mcp is not None:
+            await self.mcp.aclose()  # stdio servers get their stdin closed, then are stopped
         await self.conversation.client.aclose()
         if self.history is not None:
             await self.history.aclose()

@@ -66,6 +66,7 @@ class ToolCallReady(Message, bubble=False):
     name: str
     arguments_text: str
     error: str | None
+    call_id: str = ""
 
 
 @dataclass
@@ -83,6 +84,14 @@ class ToolResultReceived(Message, bubble=False):
     content: str
     status: str  # done, failed, timed_out, denied, not_allowed (see ToolStatus)
     duration: float
+
+
+@dataclass
+class ApprovalRequested(Message, bubble=False):
+    """Tool calls wait for the user's approval; the screen resolves `decision` (one bool each)."""
+
+    calls: list[dict[str, Any]]
+    decision: asyncio.Future[list[bool]]
 
 
 @dataclass
@@ -156,7 +165,9 @@ def to_messages(
         elif isinstance(event, core.ToolArgsDelta):
             out.append(ToolArgumentsReceived(event.index, event.delta))
         elif isinstance(event, core.ToolCallReady):
-            out.append(ToolCallReady(event.index, event.name, event.arguments_text, event.error))
+            out.append(
+                ToolCallReady(event.index, event.name, event.arguments_text, event.error, event.id)
+            )
         elif isinstance(event, core.ToolRunning):
             out.append(ToolRunning(event.index))
         elif isinstance(event, core.ToolResult):

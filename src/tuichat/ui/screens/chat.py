@@ -24,11 +24,14 @@ from tuichat.storage.history import AsyncHistory
 from tuichat.storage.recorder import TurnRecorder
 from tuichat.ui import messages as ui
 from tuichat.ui.screens.history import ConversationList, HistoryChoice, SearchScreen
+from tuichat.ui.screens.tool_approval import ApprovalResult, ApprovalScreen, PendingCall
+from tuichat.ui.screens.tools import ToolsScreen
 from tuichat.ui.widgets.chat_message import (
     ENDED_STATES,
     AssistantMessage,
     ErrorMessage,
     NoticeMessage,
+    ToolCallView,
     UserMessage,
 )
 from tuichat.ui.widgets.inspector import Inspector
@@ -105,6 +108,7 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+end", "scroll_bottom", "Jump to latest", priority=True, id="scroll_bottom"),
         Binding("f1", "app.toggle_help", "Help", id="toggle_help"),
         Binding("f3", "pick_model", "Model", id="pick_model"),
+        Binding("f5", "show_tools", "Tools", id="show_tools"),
         Binding("ctrl+y", "copy_answer", "Copy answer", priority=True, id="copy_answer"),
         Binding("alt+y", "copy_code", "Copy code block", show=False, priority=True, id="copy_code"),
         Binding("f4", "show_history", "Conversations", show=False, id="show_history"),
@@ -156,6 +160,8 @@ class ChatScreen(Screen[None]):
 
     async def on_mount(self) -> None:
         self.query_one("#inspector").display = False
+        # Calls whose policy is "ask" come to this screen's modal.
+        self.conversation.approve = self.approve_calls
         entries = entries_for_history(self.shown, self.shown_ids)
         if self.welcome and not entries:
             entries = [Entry("note", partial(NoticeMessage, self.welcome))]
@@ -252,6 +258,7 @@ class ChatScreen(Screen[None]):
         """
         if replace is not None:
             await self._replace_saved(replace)
+        await self.app.tools_ready()  # type: ignore[attr-defined]
         recorder = await self.app.recorder_for(prompt)  # type: ignore[attr-defined]
         if prompt is None:
             events = self.conversation.run_turn()
@@ -359,6 +366,54 @@ class ChatScreen(Screen[None]):
             view.call_after_refresh(view.set_ready, event.name, event.arguments_text, event.error)
         else:
             view.set_ready(event.name, event.arguments_text, event.error)
+        if event.call_id:
+            view.call_id = event.call_id
+
+    async def approve_calls(self, calls: list[dict[str, Any]]) -> list[bool]:
+        """Ask the user whether these calls may run (the conversation's approver).
+
+        Runs in the completion worker: the question goes to the screen as a message carrying
+        a future, which the modal resolves. Cancelling the turn cancels the wait.
+        """
+        decision: asyncio.Future[list[bool]] = asyncio.get_running_loop().create_future()
+        self.post_message(ui.ApprovalRequested(calls, decision))
+        return await decision
+
+    @on(ui.ApprovalRequested)
+    def _approval_requested(self, event: ui.ApprovalRequested) -> None:
+        views = [self._call_view(str(call.get("id") or "")) for call in event.calls]
+        for view in views:
+            if view is not None:
+                view.set_waiting()
+        tools = self.conversation.tools
+        pending = []
+        for call in event.calls:
+            function = call.get("function") or {}
+            name = str(function.get("name") or "")
+            tool = tools.get(name) if tools is not None else None
+            source = tool.source if tool is not None else "unknown tool"
+            pending.append(
+                PendingCall(str(call.get("id") or ""), name, source, str(function.get("arguments") or ""))
+            )
+
+        def decided(result: ApprovalResult | None) -> None:
+            result = result or ApprovalResult.deny_all(len(pending))
+            for name in sorted(result.always):
+                self.app.always_run(name)  # type: ignore[attr-defined]
+            for view, approved in zip(views, result.approved):
+                if view is not None and approved and view.state == "waiting":
+                    view.set_approved()
+            if not event.decision.done():
+                event.decision.set_result(list(result.approved))
+
+        self.app.push_screen(ApprovalScreen(pending), decided)
+
+    def _call_view(self, call_id: str) -> ToolCallView | None:
+        """The view of the running answer's call with this id."""
+        answer = self.answer
+        if answer is None or not call_id:
+            return None
+        return next((v for v in answer.tool_calls.values() if v.call_id == call_id), None)
 
     @on(ui.ToolRunning)
     def _tool_running(self, event: ui.ToolRunning) -> None:
@@ -416,6 +471,10 @@ class ChatScreen(Screen[None]):
             return
         # Handled here rather than in action_cancel: this message comes after every message
         # the worker posted before it stopped, so the answer has all its text when marked.
+        # A question about calls of a turn that has ended has no one waiting for it.
+        ended = event.state in (WorkerState.CANCELLED, WorkerState.ERROR)
+        if ended and isinstance(self.app.screen, ApprovalScreen):
+            self.app.screen.dismiss(None)
         if event.state == WorkerState.CANCELLED:
             answer = self.answer
             if answer is not None:
@@ -614,6 +673,21 @@ class ChatScreen(Screen[None]):
                 self.notify(f"Model: {model}")
 
         self.app.push_screen(ModelPicker(self.conversation.client), chosen)
+
+    def action_show_tools(self) -> None:
+        """List every tool (source, policy, description) and switch each on or off."""
+        tools = self.conversation.tools
+        if tools is None:
+            self.notify("Tools are off (--no-tools).", severity="warning")
+            return
+        self.app.push_screen(
+            ToolsScreen(
+                tools,
+                policy=self.conversation.policy,
+                toggle=self.app.toggle_tool,  # type: ignore[attr-defined]
+                servers=self.app.mcp_statuses(),  # type: ignore[attr-defined]
+            )
+        )
 
     def action_toggle_inspector(self) -> None:
         """Show or hide the raw-chunk inspector (on a reopened conversation: its last answer)."""

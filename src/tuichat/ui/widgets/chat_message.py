@@ -113,6 +113,10 @@ class ToolCallView(Vertical):
         if self.result_view is not None:
             yield self.result_view
 
+    def on_mount(self) -> None:
+        if self.state == "running" and self._ticking is None:
+            self._ticking = self.set_interval(ELAPSED_TICK, self._tick)
+
     def _title(self, detail: str = "") -> Content:
         icon, words = _STATE_TITLES.get(self.state, ("•", self.state))
         text = f"{icon} {self.tool_name}  {words}"
@@ -161,6 +165,10 @@ class ToolCallView(Vertical):
     def set_waiting(self) -> None:
         """The call waits for the user to approve it."""
         self._set_state("waiting")
+
+    def set_approved(self) -> None:
+        """The user approved the call: it runs next."""
+        self._set_state("ready", "approved")
 
     def set_running(self) -> None:
         """The tool loop started the call: its elapsed time counts up until the result."""
