@@ -87,3 +87,16 @@ async def test_keys_can_be_changed_in_the_config_file(server: ChatServer, tmp_pa
         await pilot.press("f8")
         await pilot.pause()
         assert inspector.display
+
+
+def test_every_remappable_action_is_documented() -> None:
+    from importlib.resources import files
+    from pathlib import Path
+
+    example = (files("tuichat.config") / "example.toml").read_text()
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    keys_row = next(line for line in readme.splitlines() if line.startswith("| `[keys]"))
+    for binding in ChatScreen.BINDINGS:
+        key_id = binding.id  # type: ignore[union-attr]
+        assert f'# {key_id} = "' in example, key_id
+        assert f"`{key_id}`" in keys_row, key_id

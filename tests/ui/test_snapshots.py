@@ -93,3 +93,34 @@ def test_chat_in_the_dark_theme(make_app: AppFactory, snap_compare: Any) -> None
     """You should see the same answer on tuichat-dark, with tuichat's own message colours."""
     app = themed_app(make_app, "tuichat-dark")
     assert snap_compare(app, terminal_size=(100, 60), run_before=lambda p: converse(p, "show me some markdown"))
+
+
+def test_tool_approval_modal(make_app: AppFactory, server: ChatServer, snap_compare: Any) -> None:
+    """You should see, over the chat, a modal titled `Allow 2 tool calls?` with two ticked
+    calls of `calculate` from `builtin`, each with its indented JSON arguments, the key hints
+    and the buttons Approve (y), Always (a), Deny (n). Behind it both calls wait for approval."""
+    server.enqueue(
+        Scripted(
+            tool_calls=[
+                ToolCall("calculate", {"expression": "6*7"}, id="call_a"),
+                ToolCall("calculate", {"expression": "2**10"}, id="call_b"),
+            ]
+        ),
+        Scripted(text="Done."),
+    )
+    app = make_app()
+    app.conversation.policy = lambda name: "ask"
+
+    async def ask(pilot: Pilot[None]) -> None:
+        from tuichat.ui.screens.tool_approval import ApprovalScreen
+
+        await steady(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, ChatScreen)
+        screen.clock = lambda: 0.0  # elapsed times would differ from run to run
+        await pilot.press(*"compute", "enter")
+        while not isinstance(pilot.app.screen, ApprovalScreen):
+            await pilot.pause(0.01)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=ask)
