@@ -517,3 +517,15 @@ def test_scripted_tool_calls_accept_dicts() -> None:
     reply = Scripted(tool_calls=[{"name": "f", "arguments": {"x": 1}}, ToolCall("g", '{"y": 2}')])
     assert [c.arguments_text() for c in reply.calls()] == ['{"x": 1}', '{"y": 2}']
     assert reply.resolved_finish_reason() == "tool_calls"
+
+
+def test_call_prompt_calls_any_offered_tool() -> None:
+    from tuichat.demo.script import plan_reply
+
+    tools = [{"type": "function", "function": {"name": "calc__add", "parameters": {}}}]
+    reply = plan_reply([{"role": "user", "content": 'call calc__add {"a": 2, "b": 3}'}], tools)
+    assert [(c.name, c.arguments) for c in reply.tool_calls] == [("calc__add", {"a": 2, "b": 3})]
+    missing = plan_reply([{"role": "user", "content": "call nope"}], tools)
+    assert not missing.tool_calls and "calc__add" in missing.text
+    bad = plan_reply([{"role": "user", "content": "call calc__add {oops}"}], tools)
+    assert not bad.tool_calls and "JSON object" in bad.text

@@ -532,9 +532,33 @@ def plan_reply(messages: list[dict[str, Any]], tools: list[dict[str, Any]] | Non
     return reply
 
 
+_CALL_PROMPT = re.compile(r"^\s*call\s+([A-Za-z0-9_-]{1,64})\s*(\{.*\})?\s*$", re.DOTALL)
+
+
+def _explicit_call(prompt: str, tools: list[dict[str, Any]] | None) -> Scripted | None:
+    """`call NAME {"json": "arguments"}`: call that tool, so any tool can be tried offline."""
+    match = _CALL_PROMPT.match(prompt)
+    if match is None:
+        return None
+    name, arguments = match.group(1), match.group(2) or "{}"
+    if name not in _tool_names(tools):
+        offered = ", ".join(sorted(_tool_names(tools))) or "none"
+        return Scripted(text=f"I have no tool called `{name}`. Tools offered to me: {offered}.")
+    try:
+        parsed = json.loads(arguments)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        return Scripted(text=f"The arguments for `{name}` must be a JSON object, like `{{\"a\": 1}}`.")
+    return Scripted(tool_calls=[ToolCall(name, parsed)])
+
+
 def _plan_without_reasoning(
     prompt: str, korean: bool, tools: list[dict[str, Any]] | None
 ) -> Scripted:
+    explicit = _explicit_call(prompt, tools)
+    if explicit is not None:
+        return explicit
     zones = _cities_in(prompt)
     asks_time = _mentions(prompt, _TIME_EN, _TIME_KO) or (
         bool(zones) and (re.search(r"\btime\b", prompt, re.IGNORECASE) or "시간" in prompt)
