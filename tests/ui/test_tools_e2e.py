@@ -6,6 +6,7 @@ stdio process (tests/tools/mcp_servers/calc_server.py), the config a real TOML f
 from __future__ import annotations
 
 import json
+import re
 import sys
 import tomllib
 from pathlib import Path
@@ -182,6 +183,11 @@ async def test_a_slow_tool_times_out_and_a_running_one_is_cancelled_with_esc(
         server.enqueue(Scripted(tool_calls=[ToolCall("calc__slow", {"seconds": 30}, id="c2")]))
         await send(pilot, "slow again")
         await wait_until(pilot, lambda: any(v.state == "running" for v in tool_views(pilot)))
+        [running] = [v for v in tool_views(pilot) if v.state == "running"]
+        # While it runs, its title counts the seconds.
+        await wait_until(
+            pilot, lambda: re.search(r"running  \d+\.\d s", str(running.title_view.render())) is not None
+        )
         await press_while_streaming(pilot, "escape")
         await finish_turn(pilot)
         cancelled = [v for v in tool_views(pilot) if v.call_id == "c2"]
