@@ -59,6 +59,9 @@ def add_provider_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--system", help="system prompt")
     parser.add_argument(
+        "--no-tools", action="store_true", help="offer the model no tools (and start no MCP server)"
+    )
+    parser.add_argument(
         "--max-tool-rounds",
         type=int,
         help=f"tool rounds per turn before tuichat stops asking (default: {DEFAULT_MAX_TOOL_ROUNDS})",
@@ -186,11 +189,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         # User tools load here (their import problems join the start-up notice); MCP servers
         # start in the app, without holding up its first paint.
-        tools, tool_problems = build_registry(settings)
+        tools, tool_problems = (None, []) if args.no_tools else build_registry(settings)
         conversation = Conversation(
             ChatClient(provider),
             tools,
-            policy=policy_function(tools, settings),
+            policy=policy_function(tools, settings) if tools is not None else None,
             result_limit=settings.tools.result_limit,
             system_prompt=args.system or profile.system_prompt,
             max_tool_rounds=(

@@ -18,7 +18,7 @@ import pytest
 
 from tuichat.commands import ask
 from tuichat.demo.script import long_text
-from tuichat.demo.server import ChatServer, DropAfter, HTTPError, RawSSE, Scripted, Slow
+from tuichat.demo.server import ChatServer, DropAfter, HTTPError, RawSSE, Scripted, Slow, ToolCall
 from tuichat.storage.history import HistoryStore
 
 KEY = "sk-test-ask-0123456789abcdefSECRET"
@@ -142,6 +142,38 @@ def test_json_prints_one_object_with_the_turn_in_openai_format(
     assert set(final) == {"role", "content", "reasoning", "finish_reason", "usage"}
     assert "Seoul" in final["content"] and final["reasoning"] is None
     assert final["finish_reason"] == "stop" and final["usage"]["total_tokens"] > 0
+
+
+def test_user_and_mcp_tools_run_by_policy_with_no_one_to_ask(
+    server: ChatServer, tmp_path: Path
+) -> None:
+    calc = Path(__file__).parents[1] / "tools" / "mcp_servers" / "calc_server.py"
+    (tmp_path / "mine.py").write_text(
+        'def word_count(text: str) -> int:\n    """Count words."""\n    return len(text.split())\n'
+    )
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[tools]\nfiles = ["mine.py"]\n[tools.policy]\ncalc__add = "run"\n'
+        f"[mcp.servers.calc]\ncommand = {json.dumps(sys.executable)}\nargs = [{json.dumps(str(calc))}]\n"
+    )
+    server.enqueue(
+        Scripted(
+            tool_calls=[
+                ToolCall("calc__add", {"a": 2, "b": 40}, id="c1"),
+                ToolCall("word_count", {"text": "a b"}, id="c2"),
+            ]
+        ),
+        Scripted(text="Done."),
+    )
+    code, out, err = ask_run(
+        server, tmp_path / "h.sqlite3", "--config", str(config), "--json", "use the tools"
+    )
+    assert code == 0, err
+    results = {
+        m["tool_call_id"]: m["content"] for m in json.loads(out)["messages"] if m["role"] == "tool"
+    }
+    assert results["c1"] == "42"  # policy run: an MCP tool, through the server tuichat started
+    assert "needs the user's approval" in results["c2"]  # a file tool asks: nobody to ask here
 
 
 @pytest.mark.parametrize(

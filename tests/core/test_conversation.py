@@ -191,3 +191,7 @@ async def test_a_long_result_is_cut_for_the_model_but_whole_in_the_event(server:
     assert result.content == "x" * 5000
     sent = next(m for m in server.requests[-1]["messages"] if m["role"] == "tool")["content"]
     assert len(sent) <= 1000 and sent.startswith("x" * 800) and "truncated" in sent
+    # The history keeps the whole result beside what the model got, and never sends it.
+    [kept] = [m for m in conv.messages if m["role"] == "tool"]
+    assert kept["content"] == sent and kept["full_content"] == "x" * 5000
+    assert "full_content" not in next(m for m in server.requests[-1]["messages"] if m["role"] == "tool")

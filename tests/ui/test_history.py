@@ -21,7 +21,9 @@ def history_app(server: ChatServer, db: Path, resume: int | str | None = None) -
     return TuichatApp(conversation, subtitle="test", history_path=db, resume=resume)  # type: ignore[arg-type]
 
 
-async def test_a_turn_is_saved_and_reopens_with_its_tool_calls(server: ChatServer, tmp_path: Path) -> None:
+async def test_a_turn_is_saved_and_reopens_with_its_tool_calls(
+    server: ChatServer, tmp_path: Path
+) -> None:
     db = tmp_path / "history.sqlite3"
     app = history_app(server, db)
     async with app.run_test(size=(100, 40)) as pilot:
@@ -120,9 +122,15 @@ async def test_the_inspector_shows_a_saved_answers_raw_chunks(
         await pilot.pause()
         assert any('"First' in line for line in inspector.lines)
         assert "answer 1" in (inspector.saved_title or "")
+        # A new conversation: the panel no longer shows the old one's chunks.
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert inspector.saved_title is None and inspector.lines == []
 
 
-async def test_without_saved_chunks_the_inspector_says_so(server: ChatServer, tmp_path: Path) -> None:
+async def test_without_saved_chunks_the_inspector_says_so(
+    server: ChatServer, tmp_path: Path
+) -> None:
     db = tmp_path / "history.sqlite3"
     provider = Provider(base_url=server.base_url, model="tuichat-demo", max_retries=0)
     app = TuichatApp(
@@ -137,3 +145,25 @@ async def test_without_saved_chunks_the_inspector_says_so(server: ChatServer, tm
         inspector = app.screen.inspector
         assert inspector.lines == []
         assert "save_raw_chunks" in inspector.header_text()
+
+
+def test_a_reopened_tool_result_shows_whole_and_its_state() -> None:
+    from tuichat.ui.widgets.chat_message import widgets_for_history
+
+    call = {"id": "c1", "type": "function", "function": {"name": "big", "arguments": "{}"}}
+    denied = {"id": "c2", "type": "function", "function": {"name": "big", "arguments": "{}"}}
+    [answer] = widgets_for_history(
+        [
+            {"role": "assistant", "content": None, "tool_calls": [call, denied]},
+            {"role": "tool", "tool_call_id": "c1", "content": "x [cut]", "full_content": "x" * 50},
+            {
+                "role": "tool",
+                "tool_call_id": "c2",
+                "content": "Denied by the user: do not retry this call unless asked to.",
+            },
+        ]
+    )
+    assert isinstance(answer, AssistantMessage)
+    first, second = answer.tool_calls.values()
+    assert (first.state, first.result) == ("done", "x" * 50)
+    assert second.state == "denied"

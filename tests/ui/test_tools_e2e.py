@@ -186,7 +186,8 @@ async def test_a_slow_tool_times_out_and_a_running_one_is_cancelled_with_esc(
         [running] = [v for v in tool_views(pilot) if v.state == "running"]
         # While it runs, its title counts the seconds.
         await wait_until(
-            pilot, lambda: re.search(r"running  \d+\.\d s", str(running.title_view.render())) is not None
+            pilot,
+            lambda: re.search(r"running  \d+\.\d s", str(running.title_view.render())) is not None,
         )
         await press_while_streaming(pilot, "escape")
         await finish_turn(pilot)

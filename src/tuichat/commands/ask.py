@@ -71,7 +71,6 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help='print one JSON object at the end instead of the text: {"messages": [...], "error": ...}',
     )
-    parser.add_argument("--no-tools", action="store_true", help="offer the model no tools")
     parser.add_argument(
         "-c",
         "--continue",

@@ -223,15 +223,23 @@ class Conversation:
         except asyncio.CancelledError:
             for position, call in enumerate(calls):
                 content = outcomes[position].content if position in outcomes else CANCELLED_RESULT
-                self.messages.append(_tool_message(call["id"], self._for_model(content)))
+                self.messages.append(self._result_message(call["id"], content))
             raise
         # One tool message per call, in the order of the calls, as the API requires.
         for position, call in enumerate(calls):
-            self.messages.append(_tool_message(call["id"], self._for_model(outcomes[position].content)))
+            self.messages.append(self._result_message(call["id"], outcomes[position].content))
 
-    def _for_model(self, content: str) -> str:
-        """A result as the model gets it: cut to the limit, with a note (the UI has it whole)."""
-        return truncate_result(content, self.result_limit)[0]
+    def _result_message(self, call_id: str, content: str) -> dict[str, Any]:
+        """The tool message: the result cut to the limit for the model, with a note saying so.
+
+        The whole text stays in `full_content` (not sent; saved with the history), so the
+        call's view shows all of it, now and when the conversation is reopened.
+        """
+        for_model, cut = truncate_result(content, self.result_limit)
+        message = _tool_message(call_id, for_model)
+        if cut:
+            message["full_content"] = content
+        return message
 
     def _keep_partial(self, state: StreamState, timing: _Timing, *, cancelled: bool) -> None:
         """Keep what arrived of a failed or cancelled answer (without its unfinished calls)."""

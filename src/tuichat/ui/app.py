@@ -233,7 +233,8 @@ class TuichatApp(App[None]):
             self.theme = self._start_theme
         if problems:
             self.notify("\n".join(problems), title="Config", severity="warning", timeout=15)
-        if any(server.enabled for server in self.settings.mcp.servers):
+        servers = any(server.enabled for server in self.settings.mcp.servers)
+        if servers and self.conversation.tools is not None:
             self._tools_starting = asyncio.Event()
             self._start_mcp()
         shown: list[StoredMessage] = []

@@ -526,6 +526,7 @@ class ChatScreen(Screen[None]):
                 (i for i, entry in enumerate(entries) if message_id in entry.message_ids), None
             )
         await self.messages.show(entries, around=around)
+        self._forget_inspected()
         if around is not None:
             found = entries[around].widget
             if found is not None:
@@ -544,7 +545,15 @@ class ChatScreen(Screen[None]):
         self._stop_editing()
         self.prompt.clear()
         await self.messages.show([])
+        self._forget_inspected()
         return True
+
+    def _forget_inspected(self) -> None:
+        """Another conversation is shown: the inspector leaves the previous one's chunks."""
+        self._inspected = None
+        self.inspector.new_turn()
+        if self.inspector.display and any(e.kind == "answer" for e in self.messages.entries):
+            self.action_inspect_answer(-1)
 
     # -- actions -------------------------------------------------------------------------
 

@@ -343,5 +343,6 @@ def widgets_for_history(messages: list[dict[str, Any]]) -> list[Widget]:
             called = calls.get(str(message.get("tool_call_id") or ""))
             if called is not None:
                 content = str(message.get("content") or "")
-                called.set_result(content, status_of_result(content), 0.0)
+                whole = str(message.get("full_content") or content)  # the model got less
+                called.set_result(whole, status_of_result(content), 0.0)
     return widgets
