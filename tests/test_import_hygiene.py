@@ -24,7 +24,7 @@ def test_package_imports_without_textual_or_rich(package: str) -> None:
 
 
 def test_import_linter_contract_holds() -> None:
-    result = subprocess.run(
+    result = subprocess.run(  # noqa: PLW1510 - the return code is asserted below
         [sys.executable, "-c", "from importlinter.cli import lint_imports_command; lint_imports_command()"],
         capture_output=True,
         text=True,

@@ -8,7 +8,13 @@ import random
 import pytest
 
 from tuichat.core.accumulator import StreamState
-from tuichat.core.events import StreamError, TextDelta, ToolArgsDelta, ToolCallReady, ToolCallStarted
+from tuichat.core.events import (
+    StreamError,
+    TextDelta,
+    ToolArgsDelta,
+    ToolCallReady,
+    ToolCallStarted,
+)
 from tuichat.core.sse import SSEDecoder
 
 from .streams import CASES, STREAMS, assert_reaches_expected

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from textual.pilot import Pilot
 from textual.geometry import Region
+from textual.pilot import Pilot
 from textual.widget import Widget
 
 from tuichat.ui.screens.chat import ChatScreen

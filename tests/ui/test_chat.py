@@ -15,7 +15,16 @@ from tuichat.ui.widgets.chat_message import (
 from tuichat.ui.widgets.inspector import Inspector
 
 from .conftest import AppFactory
-from .pilot_helpers import answer_receiving, finish_turn, next_frame, press_while_streaming, rendered_lines, send, shown_text, wait_until
+from .pilot_helpers import (
+    answer_receiving,
+    finish_turn,
+    next_frame,
+    press_while_streaming,
+    rendered_lines,
+    send,
+    shown_text,
+    wait_until,
+)
 
 SLOW_TEXT = " ".join(f"word{i}" for i in range(60))
 

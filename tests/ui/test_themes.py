@@ -43,7 +43,7 @@ async def test_theme_picked_in_the_palette_is_applied_and_saved(
 async def test_a_broken_theme_is_reported_once_and_the_rest_load(
     server: ChatServer, tmp_path: Path
 ) -> None:
-    from tuichat.config.theme_files import load_theme_specs, bundled_themes_dir
+    from tuichat.config.theme_files import bundled_themes_dir, load_theme_specs
 
     user = tmp_path / "themes"
     user.mkdir()

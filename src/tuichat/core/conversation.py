@@ -17,9 +17,9 @@ from tuichat.core.client import ChatClient
 from tuichat.core.events import (
     Event,
     Notice,
+    ReasoningDelta,
     RoundStarted,
     TextDelta,
-    ReasoningDelta,
     ToolCallStarted,
     ToolResult,
     ToolRunning,

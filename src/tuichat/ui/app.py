@@ -19,8 +19,8 @@ from tuichat.core.conversation import Conversation
 from tuichat.storage.db import StorageError
 from tuichat.storage.history import AsyncHistory, StoredMessage
 from tuichat.storage.recorder import TurnRecorder
-from tuichat.ui.screens.chat import ChatScreen
 from tuichat.tools.setup import ToolPolicies
+from tuichat.ui.screens.chat import ChatScreen
 from tuichat.ui.themes import register_all
 
 if TYPE_CHECKING:

@@ -6,11 +6,11 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from functools import partial
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Header
@@ -19,9 +19,9 @@ from textual.worker import Worker, WorkerState
 from tuichat.core.conversation import Conversation
 from tuichat.core.events import Event, RawChunk, RequestSent
 from tuichat.storage.db import StorageError
-from tuichat.tools.executor import CANCELLED_RESULT
 from tuichat.storage.history import AsyncHistory
 from tuichat.storage.recorder import TurnRecorder
+from tuichat.tools.executor import CANCELLED_RESULT
 from tuichat.ui import messages as ui
 from tuichat.ui.screens.history import ConversationList, HistoryChoice, SearchScreen
 from tuichat.ui.screens.tool_approval import ApprovalResult, ApprovalScreen, PendingCall
@@ -83,7 +83,7 @@ class ChatScreen(Screen[None]):
     CSS_PATH = "chat.tcss"
 
     # Each binding's id is its action's name: `[keys]` in the config file remaps by id.
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f2", "toggle_inspector", "Inspector", id="toggle_inspector"),
         Binding(
             "alt+up",

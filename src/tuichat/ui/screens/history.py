@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -78,7 +79,7 @@ class ConfirmDelete(ModalScreen[bool]):
 
     CSS_PATH = "history.tcss"
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Delete", id="confirm_delete"),
         Binding("n,escape", "answer(False)", "Keep", id="keep_conversation"),
     ]
@@ -118,7 +119,7 @@ class ConversationList(ModalScreen[HistoryChoice]):
 
     CSS_PATH = "history.tcss"
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close", id="conversations_close"),
         Binding("r", "rename", "Rename", id="conversations_rename"),
         Binding("d,delete", "delete", "Delete", id="conversations_delete"),
@@ -284,7 +285,7 @@ class SearchScreen(ModalScreen[HistoryChoice | None]):
 
     CSS_PATH = "history.tcss"
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss(None)", "Close", id="search_close"),
         Binding("down", "move(1)", "Next", show=False, id="search_next"),
         Binding("up", "move(-1)", "Previous", show=False, id="search_previous"),

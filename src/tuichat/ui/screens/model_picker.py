@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -27,7 +29,7 @@ class ModelPicker(ModalScreen[str | None]):
     ModelPicker OptionList { height: 1fr; }
     """
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss(None)", "Close"),
         Binding("down", "move(1)", "Next", show=False),
         Binding("up", "move(-1)", "Previous", show=False),
@@ -55,7 +57,7 @@ class ModelPicker(ModalScreen[str | None]):
         status = self.query_one("#model-status", Static)
         try:
             self.models = await self.client.list_models()
-        except Exception as error:  # any failure: the user can still type a name
+        except Exception as error:  # noqa: BLE001 - any failure: the user can still type a name
             status.update(
                 Content(f"This server does not list its models ({type(error).__name__}): "
                         "type a model name and press Enter.")

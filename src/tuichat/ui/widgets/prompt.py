@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import ClassVar
 
 from textual import events
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import TextArea
 
@@ -22,7 +23,7 @@ RECALL_LIMIT = 500  # prompts kept for Up-arrow recall
 class PromptInput(TextArea):
     """Where the user types."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("home", "home", "Top", show=False),
         Binding("end", "end", "Bottom", show=False),
     ]
