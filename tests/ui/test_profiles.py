@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tuichat.config.profiles import resolve_provider
 from tuichat.config.settings import parse_settings
 from tuichat.core.client import ChatClient
@@ -47,6 +49,10 @@ async def test_switching_profiles_sends_to_the_other_server_and_prices_the_conve
             assert [m["role"] for m in second.requests[0]["messages"]] == ["user", "assistant", "user"]
             status = shown_text(screen.query(AssistantMessage).last().status)
             assert "conversation" in status and "$" in status
+            # Each answer is priced at the model that wrote it: model-one has no price.
+            usage = app.conversation.messages[-1]["usage"]
+            expected = settings.prices["model-two"].cost(usage["prompt_tokens"], usage["completion_tokens"])
+            assert app.conversation_usage()[2] == pytest.approx(expected)
         assert 'profile = "two"' in config.read_text()
 
 

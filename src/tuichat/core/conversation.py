@@ -2,7 +2,7 @@
 
 The history is a list of OpenAI-format messages. Assistant messages also carry what the model
 does not need back but the user does (`reasoning`, `finish_reason`, `usage`, `timing`,
-`cancelled`, `error`); `wire_message()` strips those before a request.
+`model`, `cancelled`, `error`; a cut tool result its `full_content`); `wire_message()` strips those before a request.
 """
 
 from __future__ import annotations
@@ -129,6 +129,7 @@ class Conversation:
                 return
             message = state.final_message()
             message["timing"] = timing.summary()
+            message["model"] = self.client.provider.model  # as asked for: prices are keyed by it
             self.messages.append(message)
             calls = message.get("tool_calls") or []
             if not calls:
@@ -246,6 +247,7 @@ class Conversation:
         message = state.final_message()
         message.pop("tool_calls", None)
         message["timing"] = timing.summary()
+        message["model"] = self.client.provider.model
         if cancelled:
             message["cancelled"] = True
         elif state.error is not None:
