@@ -167,3 +167,12 @@ def test_a_reopened_tool_result_shows_whole_and_its_state() -> None:
     first, second = answer.tool_calls.values()
     assert (first.state, first.result) == ("done", "x" * 50)
     assert second.state == "denied"
+
+
+async def test_f2_on_a_fresh_session_just_opens_the_panel(server: ChatServer, tmp_path: Path) -> None:
+    app = history_app(server, tmp_path / "history.sqlite3")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f2")
+        inspector = app.screen.inspector
+        assert inspector.display and inspector.header_text() == "no request yet"
+        assert not app._notifications  # no "nothing to inspect" warning for opening a panel

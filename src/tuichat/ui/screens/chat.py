@@ -702,7 +702,8 @@ class ChatScreen(Screen[None]):
         """Show or hide the raw-chunk inspector (on a reopened conversation: its last answer)."""
         inspector = self.inspector
         inspector.display = not inspector.display
-        if inspector.display and not inspector.feed and inspector.saved_title is None:
+        answers = any(entry.kind == "answer" for entry in self.messages.entries)
+        if inspector.display and answers and not inspector.feed and inspector.saved_title is None:
             self.action_inspect_answer(-1)
 
     @on(AssistantMessage.Clicked)
