@@ -319,3 +319,21 @@ async def test_a_streamable_http_mcp_server_approved_with_the_button(
         assert view.state == "done"
         assert tool_messages(server) == {"w1": "42"}
         assert "42" in screen.query(AssistantMessage).last().body.text
+
+
+async def test_the_first_turn_waits_for_a_starting_server_then_goes_on_without_it(
+    server: ChatServer, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.toml"
+    settings = write_config(config, "[mcp]\nstart_timeout = 1\n", flags="--hang-at-start")
+    app = tools_app(server, settings, config)
+    server.enqueue(Scripted(text="Answered."))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await send(pilot, "hello")  # before the server has started (it never will)
+        screen = await finish_turn(pilot)
+        assert any("Waiting for the MCP servers" in n.message for n in app._notifications)
+        status = app.mcp_statuses()["calc"]
+        assert status.state == "failed" and "1" in (status.reason or "")
+        offered = [t["function"]["name"] for t in server.requests[-1].get("tools") or []]
+        assert offered and not [name for name in offered if name.startswith("calc__")]
+        assert screen.query(AssistantMessage).last().body.text == "Answered."

@@ -132,8 +132,13 @@ class TuichatApp(App[None]):
 
     async def tools_ready(self) -> None:
         """Wait until the MCP servers started at launch are ready or have failed."""
-        if self._tools_starting is not None:
-            await self._tools_starting.wait()
+        starting = self._tools_starting
+        if starting is not None and not starting.is_set():
+            self.notify(
+                f"Waiting for the MCP servers to start (at most {self.settings.mcp.start_timeout:g} s)…",
+                title="MCP servers",
+            )
+            await starting.wait()
 
     @work(group="mcp", exit_on_error=False)
     async def _start_mcp(self) -> None:
@@ -142,7 +147,9 @@ class TuichatApp(App[None]):
         tools = self.conversation.tools
         try:
             if tools is not None:
-                self.mcp = await start_mcp_servers(tools, self.settings, on_status=self._mcp_changed)
+                self.mcp = await start_mcp_servers(
+                    tools, self.settings, on_status=self._mcp_changed
+                )
         finally:
             if self._tools_starting is not None:
                 self._tools_starting.set()
@@ -150,7 +157,11 @@ class TuichatApp(App[None]):
             return
         # Start-up problems in one notice; later changes (a server dying) each get their own.
         problems = server_problems(self.mcp.statuses())
-        ready = [f"{name} ({len(s.tools)} tools)" for name, s in self.mcp.statuses().items() if s.state == "ready"]
+        ready = [
+            f"{name} ({len(s.tools)} tools)"
+            for name, s in self.mcp.statuses().items()
+            if s.state == "ready"
+        ]
         if problems:
             self.notify("\n".join(problems), title="MCP servers", severity="warning", timeout=15)
         elif ready:
@@ -182,7 +193,9 @@ class TuichatApp(App[None]):
                 continue
             p, c = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
             prompt, completion = prompt + p, completion + c
-            price = self.settings.price_for(str(message.get("model") or self.conversation.client.provider.model))
+            price = self.settings.price_for(
+                str(message.get("model") or self.conversation.client.provider.model)
+            )
             if price is not None:
                 cost = (cost or 0.0) + price.cost(p, c)
         return prompt, completion, cost
@@ -198,7 +211,11 @@ class TuichatApp(App[None]):
         yield from super().get_system_commands(screen)
         # Every action of the screen, by the words its binding shows.
         for name in self.settings.profiles:
-            yield SystemCommand(f"Profile: {name}", f"Talk to the {name} profile", partial(self.switch_profile, name))
+            yield SystemCommand(
+                f"Profile: {name}",
+                f"Talk to the {name} profile",
+                partial(self.switch_profile, name),
+            )
         tools = self.conversation.tools
         for name in tools.names() if tools is not None else ():
             state = "on" if tools is not None and tools.is_enabled(name) else "off"
@@ -258,7 +275,9 @@ class TuichatApp(App[None]):
             self.history = await AsyncHistory.open(path)
             if self.resume is None:
                 return []
-            cid = await self.history.last_conversation_id() if self.resume == "last" else self.resume
+            cid = (
+                await self.history.last_conversation_id() if self.resume == "last" else self.resume
+            )
             if cid is None or await self.history.get_conversation(cid) is None:
                 self.notify(f"No conversation {self.resume} to reopen: starting a new one.")
                 return []
@@ -283,7 +302,9 @@ class TuichatApp(App[None]):
                     model=provider.model,
                     provider=provider.name,
                     title=None,
-                    messages=[m for m in self.conversation.messages[:1] if m.get("role") == "system"],
+                    messages=[
+                        m for m in self.conversation.messages[:1] if m.get("role") == "system"
+                    ],
                 )
         except StorageError as error:
             self.notify(str(error), title="Not saved", severity="error")
@@ -312,7 +333,9 @@ class TuichatApp(App[None]):
         try:
             save_settings_changes(self.config_path, changes)
         except ConfigError as error:
-            self.call_from_thread(self.notify, str(error), title="Setting not saved", severity="warning")
+            self.call_from_thread(
+                self.notify, str(error), title="Setting not saved", severity="warning"
+            )
 
     async def on_unmount(self) -> None:
         if self.mcp is not None:
@@ -320,4 +343,3 @@ class TuichatApp(App[None]):
         await self.conversation.client.aclose()
         if self.history is not None:
             await self.history.aclose()
-
