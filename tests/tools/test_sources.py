@@ -6,6 +6,7 @@ The plugin test installs the test plugin (tests/tools/plugin_pkg) for itself: se
 
 from __future__ import annotations
 
+import asyncio
 import importlib.metadata
 import inspect
 import sys
@@ -233,3 +234,27 @@ def test_event_loop_untouched() -> None:
 
     wrapped = capture_output(coro, "coro")
     assert inspect.iscoroutinefunction(wrapped)
+
+
+async def test_what_a_call_prints_comes_back_with_its_outcome() -> None:
+    def noisy(text: str) -> str:
+        """Print, then answer."""
+        print(f"working on {text}")
+        print("warning: almost done", file=sys.stderr)
+        return text.upper()
+
+    async def quiet() -> str:
+        """Answer without printing."""
+        return "ok"
+
+    seen: list[tuple[str, str]] = []
+    registry = ToolRegistry(
+        [capture_output(noisy, "noisy", lambda n, t: seen.append((n, t))), capture_output(quiet, "quiet")]
+    )
+    loud, silent = await asyncio.gather(
+        run_tool_call(registry, "noisy", '{"text": "a"}'), run_tool_call(registry, "quiet", "{}")
+    )
+    assert loud.content == "A"
+    assert loud.output == "working on a\nwarning: almost done\n"
+    assert silent.output == ""
+    assert seen == [("noisy", loud.output)]  # the sink still gets it too

@@ -295,6 +295,12 @@ async def test_plugin_and_file_tools_ask_first_and_a_broken_file_is_reported(
         await press_while_streaming(pilot, "y")
         await finish_turn(pilot)
         assert tool_messages(server) == {"c1": "two one", "c2": "HEY"}
+        # What the plugin printed is in its call's view (folded), not on the terminal, and
+        # not sent to the model.
+        shout = next(view for view in tool_views(pilot) if view.tool_name == "shout")
+        assert shout.output_view is not None and "printed (1 line)" in str(shout.output_view.title)
+        assert app.conversation.messages[-2]["output"] == "shouting!\n"
+        assert "shouting" not in json.dumps(server.requests[-1]["messages"])
 
 
 async def test_a_streamable_http_mcp_server_approved_with_the_button(

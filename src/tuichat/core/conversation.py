@@ -228,18 +228,22 @@ class Conversation:
             raise
         # One tool message per call, in the order of the calls, as the API requires.
         for position, call in enumerate(calls):
-            self.messages.append(self._result_message(call["id"], outcomes[position].content))
+            outcome = outcomes[position]
+            self.messages.append(self._result_message(call["id"], outcome.content, outcome.output))
 
-    def _result_message(self, call_id: str, content: str) -> dict[str, Any]:
+    def _result_message(self, call_id: str, content: str, output: str = "") -> dict[str, Any]:
         """The tool message: the result cut to the limit for the model, with a note saying so.
 
-        The whole text stays in `full_content` (not sent; saved with the history), so the
-        call's view shows all of it, now and when the conversation is reopened.
+        The whole text stays in `full_content`, and what the tool printed in `output` (neither
+        is sent; both are saved with the history), so the call's view shows them, now and when
+        the conversation is reopened.
         """
         for_model, cut = truncate_result(content, self.result_limit)
         message = _tool_message(call_id, for_model)
         if cut:
             message["full_content"] = content
+        if output:
+            message["output"] = output
         return message
 
     def _keep_partial(self, state: StreamState, timing: _Timing, *, cancelled: bool) -> None:
@@ -264,6 +268,7 @@ def _result_event(index: int, call: dict[str, Any], outcome: ToolOutcome) -> Too
         outcome.is_error,
         outcome.duration,
         outcome.status,
+        outcome.output,
     )
 
 

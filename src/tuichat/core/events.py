@@ -124,6 +124,7 @@ class ToolResult:
     duration: float = 0.0
     # done, failed, timed_out, denied (by the user), not_allowed (policy "never"), cancelled
     status: str = "done"
+    output: str = ""  # what the tool printed (shown to the user, not sent to the model)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ import json
 import re
 import time
 from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -22,6 +23,10 @@ from tuichat.tools.registry import JSONSchema, Tool, ToolRegistry, annotation_sc
 
 DEFAULT_TIMEOUT = 30.0
 ERROR_PREFIX = "Error: "
+
+call_output: ContextVar[list[str] | None] = ContextVar("call_output", default=None)
+"""Where what the running call printed is collected (see `tuichat.tools.sources`): set per
+call, and seen by its worker thread too, since `asyncio.to_thread` copies the context."""
 # How much of a bad argument text to echo back; enough to see the mistake, not a flood.
 _PREVIEW_CHARS = 200
 
@@ -94,12 +99,14 @@ class ToolOutcome:
         is_error: Whether the call failed.
         duration: Seconds from the start of the call to its result.
         status: How the call ended (see `ToolStatus`).
+        output: What the tool printed (captured, never on the terminal); empty if nothing.
     """
 
     content: str
     is_error: bool
     duration: float
     status: ToolStatus = "done"
+    output: str = ""
 
 
 class ToolCallError(Exception):
@@ -137,6 +144,8 @@ async def run_tool_call(
     """
     started = time.perf_counter()
     status: ToolStatus = "done"
+    printed: list[str] = []
+    token = call_output.set(printed)
     try:
         content = await _run(registry, name, arguments_text, timeout)
         is_error = False
@@ -150,7 +159,9 @@ async def run_tool_call(
             True,
         )
         status = "failed"
-    return ToolOutcome(content, is_error, time.perf_counter() - started, status)
+    finally:
+        call_output.reset(token)
+    return ToolOutcome(content, is_error, time.perf_counter() - started, status, "".join(printed))
 
 
 async def run_tool_calls(

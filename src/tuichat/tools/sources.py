@@ -40,6 +40,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, TextIO
 
+from tuichat.tools.executor import call_output
 from tuichat.tools.registry import Tool, ToolRegistry
 
 ENTRY_POINT_GROUP = "tuichat.tools"
@@ -178,6 +179,9 @@ def capture_output(
     def report(buffer: io.StringIO) -> None:
         text = buffer.getvalue()
         if text:
+            collected = call_output.get()
+            if collected is not None:  # the call's view shows it
+                collected.append(text)
             try:
                 deliver(name, text)
             except Exception:

@@ -84,6 +84,7 @@ class ToolResultReceived(Message, bubble=False):
     content: str
     status: str  # done, failed, timed_out, denied, not_allowed (see ToolStatus)
     duration: float
+    output: str = ""  # what the tool printed
 
 
 @dataclass
@@ -171,7 +172,11 @@ def to_messages(
         elif isinstance(event, core.ToolRunning):
             out.append(ToolRunning(event.index))
         elif isinstance(event, core.ToolResult):
-            out.append(ToolResultReceived(event.index, event.content, event.status, event.duration))
+            out.append(
+                ToolResultReceived(
+                    event.index, event.content, event.status, event.duration, event.output
+                )
+            )
         elif isinstance(event, core.UsageReported):
             usage = event.usage
         elif isinstance(event, core.Finished):

@@ -425,7 +425,7 @@ class ChatScreen(Screen[None]):
     def _tool_result(self, event: ui.ToolResultReceived) -> None:
         view = self.answer.tool_call(event.index) if self.answer else None
         if view is not None:
-            view.set_result(event.content, event.status, event.duration)
+            view.set_result(event.content, event.status, event.duration, event.output)
 
     @on(ui.AnswerFinished)
     def _answer_finished(self, event: ui.AnswerFinished) -> None:

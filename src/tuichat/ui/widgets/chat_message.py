@@ -105,6 +105,7 @@ class ToolCallView(Vertical):
         self.title_view = Static(self._title(), classes="tool-title")
         self.arguments_view: Static | Collapsible = Static("", classes="tool-arguments")
         self.result_view: Collapsible | None = None
+        self.output_view: Collapsible | None = None  # what the tool printed
         self._ticking: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -112,6 +113,8 @@ class ToolCallView(Vertical):
         yield self.arguments_view
         if self.result_view is not None:
             yield self.result_view
+        if self.output_view is not None:
+            yield self.output_view
 
     def on_mount(self) -> None:
         if self.state == "running" and self._ticking is None:
@@ -184,8 +187,9 @@ class ToolCallView(Vertical):
             self._ticking.stop()
             self._ticking = None
 
-    def set_result(self, content: str, status: str, duration: float) -> None:
-        """Show how the call ended and its result (whole: the model may have got less)."""
+    def set_result(self, content: str, status: str, duration: float, output: str = "") -> None:
+        """Show how the call ended, its result (whole: the model may have got less) and what
+        it printed (folded)."""
         detail = f"{duration:.1f} s" if status in ("done", "failed", "timed_out") else ""
         self._set_state(status, detail)
         self.result = content
@@ -203,6 +207,14 @@ class ToolCallView(Vertical):
             collapsed=collapsed,
         )
         _mount_if_shown(self, self.result_view)
+        if output:
+            lines = output.rstrip("\n").count("\n") + 1
+            self.output_view = Collapsible(
+                Static(literal(output.rstrip("\n")), classes="tool-output"),
+                title=f"printed ({lines} line{'s' if lines != 1 else ''})",
+                collapsed=True,
+            )
+            _mount_if_shown(self, self.output_view)
 
 
 class AssistantMessage(Vertical):
@@ -344,5 +356,6 @@ def widgets_for_history(messages: list[dict[str, Any]]) -> list[Widget]:
             if called is not None:
                 content = str(message.get("content") or "")
                 whole = str(message.get("full_content") or content)  # the model got less
-                called.set_result(whole, status_of_result(content), 0.0)
+                printed = str(message.get("output") or "")
+                called.set_result(whole, status_of_result(content), 0.0, printed)
     return widgets
