@@ -16,7 +16,7 @@ from textual.widget import Widget
 from textual.widgets import Collapsible, Static
 
 from tuichat.core.text import strip_control
-from tuichat.tools.executor import status_of_result
+from tuichat.tools.executor import ERROR_PREFIX, status_of_result
 from tuichat.ui.widgets.markdown_view import StreamingMarkdown
 
 
@@ -196,6 +196,8 @@ class ToolCallView(Vertical):
         # Short results show at once; longer ones fold to a one-line preview.
         collapsed = pretty_json(content).count("\n") >= RESULT_LINES_SHOWN
         preview = " ".join(strip_control(content).split())
+        if status in ("failed", "timed_out"):
+            preview = preview.removeprefix(ERROR_PREFIX)  # the title already says "error"
         if len(preview) > 70:
             preview = preview[:69] + "…"
         label = "result" if status == "done" else "error" if status in ("failed", "timed_out") else "not run"
