@@ -745,6 +745,7 @@ Things to try:
 - `write something long`: a long essay, to watch streaming and scrolling
 - `what time is it in Seoul and New York?`: two parallel `get_current_time` tool calls
 - `think about it`: reasoning streamed before the answer
+- `call calculate {"expression": "6*7"}`: call any tool offered (yours and MCP servers' too: F5 lists them)
 
 To talk to a real model, set `OPENAI_API_KEY` and pass `--model` (and `--base-url` for any \
 OpenAI-compatible server), e.g. `tuichat --base-url https://api.openai.com/v1 --model gpt-4o-mini`."""
@@ -757,6 +758,7 @@ _TRY_KO = """\
 - `긴 글 써줘`: 긴 에세이 (스트리밍과 스크롤 확인용)
 - `서울과 뉴욕의 현재 시간은?`: `get_current_time` 도구를 병렬로 두 번 호출
 - `생각해 보고 답해줘`: 답변 전에 추론 과정 스트리밍
+- `call calculate {"expression": "6*7"}`: 제공된 도구를 직접 호출 (내 도구와 MCP 서버 도구도: F5로 목록 보기)
 
 실제 모델을 쓰려면 `OPENAI_API_KEY`를 설정하고 `--model`을 지정하세요. OpenAI 호환 서버라면 \
 `--base-url`도 함께: `tuichat --base-url https://api.openai.com/v1 --model gpt-4o-mini`."""
