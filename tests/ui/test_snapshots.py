@@ -124,3 +124,20 @@ def test_tool_approval_modal(make_app: AppFactory, server: ChatServer, snap_comp
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=ask)
+
+
+def test_tools_screen(make_app: AppFactory, snap_compare: Any) -> None:
+    """You should see, over the chat, a panel titled `Tools (3, 2 on)`: a table with the
+    three built-in tools, `calculate` switched off (–), each with source `builtin`, policy
+    `run` and the first line of its description, and the keys to switch and close."""
+    app = make_app()
+    tools = app.conversation.tools
+    assert tools is not None
+    tools.set_enabled("calculate", False)
+
+    async def open_tools(pilot: Pilot[None]) -> None:
+        await steady(pilot)
+        await pilot.press("f5")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=open_tools)
