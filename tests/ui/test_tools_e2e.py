@@ -343,3 +343,35 @@ async def test_the_first_turn_waits_for_a_starting_server_then_goes_on_without_i
         offered = [t["function"]["name"] for t in server.requests[-1].get("tools") or []]
         assert offered and not [name for name in offered if name.startswith("calc__")]
         assert screen.query(AssistantMessage).last().body.text == "Answered."
+
+
+async def test_quitting_while_a_server_starts_stops_its_process(
+    server: ChatServer, tmp_path: Path
+) -> None:
+    import os
+    import time
+
+    pid_file = tmp_path / "pid"
+    # Records its pid, then becomes the calc server that never finishes starting.
+    wrapper = (
+        "import os, sys; open(sys.argv[1], 'w').write(str(os.getpid())); "
+        "os.execv(sys.executable, [sys.executable, *sys.argv[2:]])"
+    )
+    config = tmp_path / "config.toml"
+    args = json.dumps(["-c", wrapper, str(pid_file), str(CALC_SERVER), "--hang-at-start"])
+    text = f"[mcp.servers.calc]\ncommand = {json.dumps(sys.executable)}\nargs = {args}\nstart_timeout = 60\n"
+    config.write_text(text)
+    app = tools_app(server, parse_settings(text, config), config)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_until(pilot, lambda: pid_file.exists() and pid_file.read_text() != "")
+        pid = int(pid_file.read_text())
+        assert app.mcp_statuses()["calc"].state == "starting"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the MCP server process outlived the app")

@@ -44,6 +44,7 @@ from tuichat.storage.recorder import TurnRecorder
 from tuichat.tools.registry import ToolRegistry
 from tuichat.tools.setup import (
     build_registry,
+    mcp_manager,
     policy_function,
     server_problems,
     start_mcp_servers,
@@ -292,8 +293,9 @@ async def _converse(
     try:
         if not args.no_tools:
             tools, problems = build_registry(settings)
-            mcp = await start_mcp_servers(tools, settings)
+            mcp = mcp_manager(tools, settings)
             if mcp is not None:
+                await start_mcp_servers(mcp, tools, settings)
                 problems += server_problems(mcp.statuses())
             for problem in problems:
                 print(f"{PROG}: {problem}", file=err)

@@ -198,20 +198,20 @@ def mcp_server_configs(settings: Settings) -> list[McpServerConfig]:
     return configs
 
 
-async def start_mcp_servers(
+def mcp_manager(
     registry: ToolRegistry,
     settings: Settings,
     *,
     on_status: Callable[[str, ServerStatus], None] | None = None,
 ) -> McpManager | None:
-    """Start the config's MCP servers and register their tools; None when there are none.
+    """A manager for the config's MCP servers, not started yet; None when there are none.
 
-    Returns when every server is ready or has failed (see `McpManager.statuses()`); a server
-    that fails never raises here. `[tools] disabled` is applied to the tools that arrived.
+    Hold on to it before starting it: `aclose()` must reach servers still starting when the
+    program ends (a stdio server is a child process).
 
     Args:
         registry: Where the servers' tools go.
-        settings: The loaded settings (`[mcp]`, `tool_timeout`, `[tools] disabled`).
+        settings: The loaded settings (`[mcp]`, `tool_timeout`).
         on_status: Called on every server status change (a dying server, later on).
     """
     configs = mcp_server_configs(settings)
@@ -219,16 +219,24 @@ async def start_mcp_servers(
         return None
     from tuichat.tools.mcp_client import McpManager
 
-    manager = McpManager(
+    return McpManager(
         registry,
         configs,
         start_timeout=settings.mcp.start_timeout,
         call_timeout=settings.tool_timeout,
         on_status=on_status,
     )
+
+
+async def start_mcp_servers(
+    manager: McpManager, registry: ToolRegistry, settings: Settings
+) -> None:
+    """Start the servers; return when each is ready or has failed (never raises for one).
+
+    `[tools] disabled` is applied to the tools that arrived.
+    """
     await manager.start()
     apply_disabled(registry, settings.tools.disabled)
-    return manager
 
 
 def server_problems(statuses: Mapping[str, ServerStatus]) -> list[str]:

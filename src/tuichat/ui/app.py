@@ -142,26 +142,24 @@ class TuichatApp(App[None]):
 
     @work(group="mcp", exit_on_error=False)
     async def _start_mcp(self) -> None:
-        from tuichat.tools.setup import server_problems, start_mcp_servers
+        from tuichat.tools.setup import mcp_manager, server_problems, start_mcp_servers
 
         tools = self.conversation.tools
         try:
             if tools is not None:
-                self.mcp = await start_mcp_servers(
-                    tools, self.settings, on_status=self._mcp_changed
-                )
+                # Kept before starting: quitting during start-up still stops the servers.
+                self.mcp = mcp_manager(tools, self.settings, on_status=self._mcp_changed)
+                if self.mcp is not None:
+                    await start_mcp_servers(self.mcp, tools, self.settings)
         finally:
             if self._tools_starting is not None:
                 self._tools_starting.set()
         if self.mcp is None:
             return
         # Start-up problems in one notice; later changes (a server dying) each get their own.
-        problems = server_problems(self.mcp.statuses())
-        ready = [
-            f"{name} ({len(s.tools)} tools)"
-            for name, s in self.mcp.statuses().items()
-            if s.state == "ready"
-        ]
+        statuses = self.mcp.statuses()
+        problems = server_problems(statuses)
+        ready = [f"{name} ({len(s.tools)} tools)" for name, s in statuses.items() if s.state == "ready"]
         if problems:
             self.notify("\n".join(problems), title="MCP servers", severity="warning", timeout=15)
         elif ready:
