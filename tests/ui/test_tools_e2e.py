@@ -5,6 +5,7 @@ stdio process (tests/tools/mcp_servers/calc_server.py), the config a real TOML f
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import sys
@@ -372,6 +373,6 @@ async def test_quitting_while_a_server_starts_stops_its_process(
             os.kill(pid, 0)
         except ProcessLookupError:
             break
-        time.sleep(0.05)
+        await asyncio.sleep(0.05)
     else:
         raise AssertionError("the MCP server process outlived the app")
