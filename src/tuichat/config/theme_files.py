@@ -206,7 +206,7 @@ def parse_theme(text: str, file_name: str) -> ThemeSpec:
         dark=dark,
         variables=MappingProxyType(checked),
         source=file_name,
-        **colours,
+        **colours,  # type: ignore[arg-type]  # mypy cannot match the keys to the fields
         **numbers,  # type: ignore[arg-type]
     )
 
@@ -214,12 +214,12 @@ def parse_theme(text: str, file_name: str) -> ThemeSpec:
 def _colour(value: Any, fail: Any) -> str:
     if not isinstance(value, str):
         raise fail(f'{value!r} is not a colour (write it in quotes, e.g. "#5f9fff")')
-    value = value.strip()
-    if not is_colour(value):
+    colour = str(value).strip()
+    if not is_colour(colour):
         raise fail(
-            f"{value!r} is not a colour (use #rrggbb, rgb(r, g, b), hsl(...) or a colour name)"
+            f"{colour!r} is not a colour (use #rrggbb, rgb(r, g, b), hsl(...) or a colour name)"
         )
-    return value
+    return colour
 
 
 def load_theme_specs(dirs: Iterable[Traversable]) -> tuple[dict[str, ThemeSpec], list[str]]:

@@ -13,7 +13,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import openai
 
@@ -25,11 +25,15 @@ from tuichat.core.sse import SSEDecoder
 try:  # openai 3.x runs on httpx2; earlier releases on httpx
     import httpx2 as _httpx
 except ImportError:  # pragma: no cover - depends on the installed SDK
-    import httpx as _httpx  # type: ignore[no-redef]
+    import httpx as _httpx  # type: ignore[no-redef, import-not-found, unused-ignore]
 
 # Network errors raised while we read the body ourselves (the SDK wraps only its own reads).
 _TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (_httpx.TransportError, _httpx.StreamError)
 _TIMEOUT_ERRORS: tuple[type[BaseException], ...] = (_httpx.TimeoutException,)
+_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (openai.APIConnectionError, *_TRANSPORT_ERRORS)
+
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletionMessageParam
 
 NO_KEY = "no-key"  # AsyncOpenAI insists on a key; local servers ignore this one
 
@@ -107,7 +111,7 @@ def describe_status_error(error: openai.APIStatusError, provider: Provider) -> s
 def _transport_message(error: BaseException, provider: Provider, mid_stream: bool) -> StreamError:
     cause = error.__cause__ or error
     detail = str(cause) or str(error) or type(error).__name__
-    timeouts = (openai.APITimeoutError, *_TIMEOUT_ERRORS)
+    timeouts: tuple[type[BaseException], ...] = (openai.APITimeoutError, *_TIMEOUT_ERRORS)
     if isinstance(error, timeouts) or isinstance(cause, timeouts):
         return StreamError(
             "timeout",
@@ -191,12 +195,14 @@ class ChatClient:
         yield [RequestSent(self.describe_request(body))]
         kwargs = {key: value for key, value in body.items() if key not in ("model", "messages")}
         extra = {k: kwargs.pop(k) for k in list(kwargs) if k not in _SDK_PARAMS}
+        # Plain dicts in the wire format: the SDK's TypedDicts describe the same shape.
+        wire = cast("list[ChatCompletionMessageParam]", messages)
         received = False
         try:
             if self.provider.stream:
                 completions = self._openai.chat.completions.with_streaming_response
                 async with completions.create(
-                    model=self.provider.model, messages=messages, extra_body=extra or None, **kwargs
+                    model=self.provider.model, messages=wire, extra_body=extra or None, **kwargs
                 ) as response:
                     decoder = _SSEBatcher(state, started)
                     async for data in response.http_response.aiter_bytes():
@@ -209,19 +215,19 @@ class ChatClient:
                     yield decoder.finish()
             else:
                 raw = await self._openai.chat.completions.with_raw_response.create(
-                    model=self.provider.model, messages=messages, extra_body=extra or None, **kwargs
+                    model=self.provider.model, messages=wire, extra_body=extra or None, **kwargs
                 )
                 text = raw.http_response.text
-                batch: list[Event] = [RawChunk(text, time.perf_counter() - started, True)]
+                whole: list[Event] = [RawChunk(text, time.perf_counter() - started, True)]
                 try:
-                    batch += state.feed(json.loads(text))
+                    whole += state.feed(json.loads(text))
                 except json.JSONDecodeError as error:
-                    batch += state.feed_invalid(text, error.msg)
-                yield batch + state.finish(done=True)
+                    whole += state.feed_invalid(text, error.msg)
+                yield whole + state.finish(done=True)
         except openai.APIStatusError as error:
             failure = StreamError("http", describe_status_error(error, self.provider), error.status_code)
             yield state.fail(failure)
-        except (openai.APIConnectionError, *_TRANSPORT_ERRORS) as error:
+        except _CONNECTION_ERRORS as error:
             yield state.fail(_transport_message(error, self.provider, received))
 
     async def list_models(self) -> list[str]:

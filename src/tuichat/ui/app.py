@@ -53,6 +53,7 @@ class TuichatApp(App[None]):
         self.settings = settings or Settings()
         self.config_path = config_path  # None: theme changes are not saved (tests)
         self._start_theme = theme
+        self._theme_applied = False
         self._theme_specs = dict(theme_specs or {})
         self._notices = list(notices)
         if self.settings.keys:
@@ -246,6 +247,7 @@ class TuichatApp(App[None]):
         problems = [*self._notices, *register_all(self, self._theme_specs)]
         if self._start_theme in self.available_themes:
             self.theme = self._start_theme
+        self._theme_applied = True  # from now on a theme change is the user's: saved
         if problems:
             self.notify("\n".join(problems), title="Config", severity="warning", timeout=15)
         servers = any(server.enabled for server in self.settings.mcp.servers)
@@ -321,7 +323,7 @@ class TuichatApp(App[None]):
 
     def watch_theme(self, name: str) -> None:
         # A theme picked in the app (command palette) is saved to the config file.
-        if self.is_mounted and self.config_path is not None and name != self._start_theme:
+        if self._theme_applied and self.config_path is not None and name != self._start_theme:
             self._start_theme = name
             self.save_setting({"theme": name})
 

@@ -42,8 +42,12 @@ def to_textual_theme(spec: ThemeSpec) -> Theme:
     if spec.text_alpha is not None:
         extra["text_alpha"] = spec.text_alpha
     theme = Theme(
-        name=spec.name, dark=spec.dark, variables=dict(spec.variables), **colours, **extra
-    )  # type: ignore[arg-type]
+        name=spec.name,
+        dark=spec.dark,
+        variables=dict(spec.variables),
+        **colours,  # type: ignore[arg-type]  # mypy cannot match the keys to the fields
+        **extra,  # type: ignore[arg-type]
+    )
     try:
         theme.to_color_system().generate()  # derives every shade: fails now, not on switch
     except (ColorParseError, ValueError) as error:

@@ -78,7 +78,7 @@ def server_line(name: str, status: ServerStatus) -> Content:
         The line, literal apart from the colour of the state.
     """
     style = {"ready": "$text-success", "failed": "$text-error"}.get(status.state, "$text-muted")
-    state = status.state
+    state: str = status.state
     if status.reason and status.state in ("failed", "stopped"):
         state = f"{state}: {first_line(status.reason)}"
     parts: list[str | tuple[str, str]] = [(strip_control(name), "bold"), " · ", (state, style)]
@@ -95,7 +95,7 @@ class ToolsScreen(ModalScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss(None)", "Close", id="tools_close"),
-        Binding("space", "toggle", "Switch on/off", id="tools_toggle"),
+        Binding("space", "switch_highlighted", "Switch on/off", id="tools_toggle"),
     ]
 
     def __init__(
@@ -186,7 +186,7 @@ class ToolsScreen(ModalScreen[None]):
         self.toggle(name)
         self.refresh_row(name)
 
-    def action_toggle(self) -> None:
+    def action_switch_highlighted(self) -> None:
         """Switch the highlighted tool on or off."""
         tables = self.query(DataTable)
         if not tables:

@@ -431,7 +431,7 @@ class StreamingMarkdown(Widget, can_focus=False):
         if self._pending:
             self._schedule_flush()
 
-    def _on_unmount(self, event: events.Unmount) -> None:
+    def on_unmount(self) -> None:
         """Stop following theme changes: Textual's signal would otherwise keep this widget
         (and its cached lines) alive until the next theme change, so every answer scrolled
         out of a long conversation's window would stay in memory."""
