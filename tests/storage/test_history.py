@@ -12,7 +12,7 @@ import pytest
 
 from tuichat.core.client import ChatClient, Provider
 from tuichat.core.conversation import Conversation
-from tuichat.core.events import RawChunk
+from tuichat.core.events import RawChunk, RequestSent
 from tuichat.demo.server import ChatServer, DropAfter, Scripted, Slow, ToolCall
 from tuichat.storage.history import AsyncHistory, HistoryStore, make_title
 from tuichat.storage.recorder import TurnRecorder
@@ -91,8 +91,13 @@ async def test_a_tool_using_turn_reloads_exactly(server: ChatServer, tmp_path: P
     rows = await history.message_rows(conversation_id)
     answers = [row for row in rows if row.message["role"] == "assistant"]
     stored = [await history.load_raw_chunks(row.id) for row in answers]
-    assert [c["data"] for c in stored[0] + stored[1]] == [c.data for c in raw]
-    assert stored[1][-1]["data"] == "[DONE]" and stored[0][0]["whole_response"] is False
+    chunks = [r for r in stored[0] + stored[1] if isinstance(r, RawChunk)]
+    assert chunks == [RawChunk(c.data, round(c.offset, 6), c.whole_response) for c in raw]
+    assert chunks[-1].data == "[DONE]"
+    # Each answer starts with the request that asked for it, as the inspector showed it.
+    requests = [r for r in stored[0] + stored[1] if isinstance(r, RequestSent)]
+    assert [type(answer[0]) for answer in stored] == [RequestSent, RequestSent]
+    assert [len(r.request["body"]["messages"]) for r in requests] == [2, 5]
     assert all(row.status == "complete" and row.model == "m" for row in answers)
     await history.aclose()
 
@@ -160,6 +165,14 @@ async def test_the_api_key_is_nowhere_in_the_database_files(
         assert b"SECRETkey" not in file.read_bytes()
     await history.aclose()
     assert SECRET_KEY.encode() not in path.read_bytes()
+    # Nor inside the compressed raw records (the saved request included).
+    import sqlite3
+    import zlib
+
+    with sqlite3.connect(path) as db:
+        blobs = [zlib.decompress(row[0]) for row in db.execute("SELECT data FROM raw_chunks")]
+    assert blobs and all(b"SECRETkey" not in blob for blob in blobs)
+    assert any(b'"request"' in blob and b"redacted" in blob for blob in blobs)
 
 
 def test_list_titles_rename_counts_and_newest_first(tmp_path: Path) -> None:

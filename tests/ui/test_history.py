@@ -114,6 +114,7 @@ async def test_the_inspector_shows_a_saved_answers_raw_chunks(
         chunk_lines = [line for line in inspector.lines if line.startswith("+")]
         assert any('"Second' in line for line in chunk_lines)
         assert inspector.chunk_count == len(chunk_lines)
+        assert inspector.lines[0].startswith("── request POST")  # the request was saved too
         assert "chunks/s" in inspector.header_text()
         # Clicking an answer while the panel is open shows that answer's chunks.
         first = again.screen.query(AssistantMessage).first()

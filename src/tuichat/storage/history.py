@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 
-from tuichat.core.events import RawChunk
+from tuichat.core.events import RawChunk, RequestSent
 from tuichat.storage.db import DEFAULT_TIMEOUT, StorageError, boundary, open_database
 
 P = ParamSpec("P")
@@ -238,26 +238,49 @@ def row_message(row: sqlite3.Row) -> Message:
     return message
 
 
-def encode_raw_chunks(chunks: Iterable[RawChunk]) -> tuple[int, bytes]:
-    """Compress raw chunks as zlib JSON lines of `{offset, data, whole_response}`.
+RawRecord = RawChunk | RequestSent
+"""What the inspector showed for an answer: the request (secrets already redacted), then
+every chunk."""
+
+
+def encode_raw_chunks(records: Iterable[RawRecord]) -> tuple[int, bytes]:
+    """Compress an answer's raw records as zlib JSON lines: `{offset, data, whole_response}`
+    per chunk, `{request}` for the request that asked for it.
 
     Returns:
-        The number of chunks and the compressed bytes.
+        The number of chunks (requests not counted) and the compressed bytes.
     """
-    lines = [
-        json.dumps(
-            {"offset": round(c.offset, 6), "data": c.data, "whole_response": c.whole_response},
-            ensure_ascii=False,
-        )
-        for c in chunks
-    ]
-    return len(lines), zlib.compress("\n".join(lines).encode("utf-8"), 6)
+    lines: list[str] = []
+    count = 0
+    for record in records:
+        if isinstance(record, RequestSent):
+            entry: dict[str, Any] = {"request": record.request}
+        else:
+            count += 1
+            entry = {
+                "offset": round(record.offset, 6),
+                "data": record.data,
+                "whole_response": record.whole_response,
+            }
+        lines.append(json.dumps(entry, ensure_ascii=False))
+    return count, zlib.compress("\n".join(lines).encode("utf-8"), 6)
 
 
-def decode_raw_chunks(data: bytes) -> list[dict[str, Any]]:
-    """The chunks `encode_raw_chunks` stored, as dicts."""
+def decode_raw_chunks(data: bytes) -> list[RawRecord]:
+    """The records `encode_raw_chunks` stored."""
     text = zlib.decompress(data).decode("utf-8")
-    return [json.loads(line) for line in text.split("\n") if line]
+    records: list[RawRecord] = []
+    for line in text.split("\n"):
+        if not line:
+            continue
+        entry = json.loads(line)
+        if "request" in entry:
+            records.append(RequestSent(entry["request"]))
+        else:
+            records.append(
+                RawChunk(str(entry["data"]), float(entry["offset"]), bool(entry["whole_response"]))
+            )
+    return records
 
 
 def quote_fts_query(query: str) -> str:
@@ -613,7 +636,7 @@ class HistoryStore:
         message_id: int,
         message: Message,
         *,
-        raw_chunks: Sequence[RawChunk] | None = None,
+        raw_chunks: Sequence[RawRecord] | None = None,
         status: str | None = None,
     ) -> None:
         """Replace a streaming answer's row with its final message.
@@ -647,7 +670,7 @@ class HistoryStore:
             )
 
     @_guarded
-    def save_raw_chunks(self, message_id: int, chunks: Sequence[RawChunk]) -> None:
+    def save_raw_chunks(self, message_id: int, chunks: Sequence[RawRecord]) -> None:
         """Keep an answer's raw SSE payloads (compressed)."""
         count, data = encode_raw_chunks(chunks)
         with self._write():
@@ -657,8 +680,8 @@ class HistoryStore:
             )
 
     @_guarded
-    def load_raw_chunks(self, message_id: int) -> list[dict[str, Any]]:
-        """An answer's raw chunks as `{offset, data, whole_response}` dicts (empty if none)."""
+    def load_raw_chunks(self, message_id: int) -> list[RawRecord]:
+        """An answer's request and raw chunks, as the inspector showed them (empty if none)."""
         row = self._db.execute(
             "SELECT data FROM raw_chunks WHERE message_id = ?", (message_id,)
         ).fetchone()
@@ -958,7 +981,7 @@ class AsyncHistory:
             lambda store: store.message_rows(conversation_id, include_replaced=include_replaced)
         )
 
-    async def load_raw_chunks(self, message_id: int) -> list[dict[str, Any]]:
+    async def load_raw_chunks(self, message_id: int) -> list[RawRecord]:
         """See `HistoryStore.load_raw_chunks`."""
         return await self.run(lambda store: store.load_raw_chunks(message_id))
 

@@ -29,6 +29,7 @@ from tuichat.core.events import (
     Event,
     RawChunk,
     ReasoningDelta,
+    RequestSent,
     RoundStarted,
     TextDelta,
     TurnFinished,
@@ -48,7 +49,7 @@ class _Answer:
     id: int | None = None  # set by the worker thread when the row exists
     text: list[str] = field(default_factory=list)
     reasoning: list[str] = field(default_factory=list)
-    raw: list[RawChunk] = field(default_factory=list)
+    raw: list[RawChunk | RequestSent] = field(default_factory=list)
     dirty: bool = False
 
 
@@ -136,7 +137,7 @@ class TurnRecorder:
             self._sync()  # the conversation appended messages (an answer, tool results)
         answer = self._answer
         for event in batch:
-            if isinstance(event, RawChunk):
+            if isinstance(event, RawChunk | RequestSent):
                 if answer is not None and self._save_raw:
                     answer.raw.append(event)
             elif isinstance(event, TextDelta):

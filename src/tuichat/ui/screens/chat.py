@@ -17,7 +17,7 @@ from textual.widgets import Footer, Header
 from textual.worker import Worker, WorkerState
 
 from tuichat.core.conversation import Conversation
-from tuichat.core.events import Event, RawChunk, RequestSent
+from tuichat.core.events import Event
 from tuichat.storage.db import StorageError
 from tuichat.storage.history import AsyncHistory
 from tuichat.storage.recorder import TurnRecorder
@@ -755,10 +755,7 @@ class ChatScreen(Screen[None]):
         except StorageError as error:
             self.notify(str(error), title="History not available", severity="error")
             return
-        chunks: list[RawChunk | RequestSent] = [
-            RawChunk(str(chunk["data"]), float(chunk["offset"]), bool(chunk.get("whole_response")))
-            for chunk in saved
-        ]
+        chunks = list(saved)
         if not chunks:
             title += " · no raw chunks were saved for it ([history] save_raw_chunks = false?)"
         self.inspector.show_saved(title, chunks)
