@@ -3,8 +3,6 @@ and every spec becomes a Textual theme without touching Textual's built-ins."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -185,17 +183,3 @@ def test_every_colour_name_is_one_textual_knows() -> None:
     from textual._color_constants import COLOR_NAME_TO_RGB
 
     assert set(COLOR_NAME_TO_RGB) | {"ansi_default"} == COLOUR_NAMES
-
-
-def test_tuichat_config_does_not_import_textual_or_rich() -> None:
-    code = (
-        "import sys, importlib, pkgutil, tuichat.config as pkg\n"
-        "for info in pkgutil.walk_packages(pkg.__path__, 'tuichat.config.'):\n"
-        "    importlib.import_module(info.name)\n"
-        "import tuichat.commands.config\n"
-        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules} & {'textual', 'rich'})))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == ""
