@@ -21,7 +21,13 @@ from typing import TextIO
 
 from tuichat.commands import add_db_argument, fail
 from tuichat.storage.db import StorageError
-from tuichat.storage.export import FORMATS, ExportFormat, export_conversation, format_time, iso_time
+from tuichat.storage.export import (
+    FORMATS,
+    ExportFormat,
+    export_conversation,
+    format_time,
+    summary_json,
+)
 from tuichat.storage.history import ConversationSummary, HistoryStore
 from tuichat.storage.paths import resolve_db_path
 
@@ -53,18 +59,6 @@ def _open(path: Path) -> HistoryStore | None:
     return HistoryStore.open_for_reading(path)
 
 
-def _summary_json(summary: ConversationSummary) -> dict[str, object]:
-    return {
-        "id": summary.id,
-        "title": summary.title,
-        "created": iso_time(summary.created),
-        "updated": iso_time(summary.updated),
-        "model": summary.model,
-        "provider": summary.provider,
-        "messages": summary.message_count,
-    }
-
-
 def _tsv_field(value: object) -> str:
     return " ".join(str(value if value is not None else "").split())
 
@@ -94,7 +88,12 @@ def run_list(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
         return fail("tuichat list", str(error), err)
     if args.json:
         out.write(
-            json.dumps([_summary_json(s) for s in summaries], ensure_ascii=False, indent=2) + "\n"
+            json.dumps(
+                [{**summary_json(s), "messages": s.message_count} for s in summaries],
+                ensure_ascii=False,
+                indent=2,
+            )
+            + "\n"
         )
     else:
         for s in summaries:

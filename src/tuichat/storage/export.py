@@ -151,6 +151,18 @@ def _parts_text(content: Any) -> str:
     return "" if content is None else str(content)
 
 
+def summary_json(summary: ConversationSummary) -> dict[str, object]:
+    """A conversation's id, title, times (ISO 8601), model and provider, for JSON."""
+    return {
+        "id": summary.id,
+        "title": summary.title,
+        "created": iso_time(summary.created),
+        "updated": iso_time(summary.updated),
+        "model": summary.model,
+        "provider": summary.provider,
+    }
+
+
 def export_json(summary: ConversationSummary, messages: list[Message]) -> str:
     """The conversation as JSON: `{"conversation": {...}, "messages": [...]}`.
 
@@ -159,14 +171,7 @@ def export_json(summary: ConversationSummary, messages: list[Message]) -> str:
     `load_messages` returns, so it can be sent again or reloaded.
     """
     document = {
-        "conversation": {
-            "id": summary.id,
-            "title": summary.title,
-            "created": iso_time(summary.created),
-            "updated": iso_time(summary.updated),
-            "model": summary.model,
-            "provider": summary.provider,
-        },
+        "conversation": summary_json(summary),
         "messages": messages,
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
