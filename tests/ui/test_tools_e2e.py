@@ -83,7 +83,7 @@ async def modal(pilot: Pilot[None]) -> ApprovalScreen:
 async def mcp_ready(pilot: Pilot[None]) -> None:
     app = pilot.app
     assert isinstance(app, TuichatApp)
-    await wait_until(pilot, lambda: app.mcp_statuses().get("calc") is not None and app._mcp_started)
+    await wait_until(pilot, lambda: app.mcp_statuses().get("calc") is not None and app.mcp_started)
 
 
 async def test_an_mcp_tool_approved_in_the_modal_reaches_the_model(
@@ -316,7 +316,7 @@ async def test_a_streamable_http_mcp_server_approved_with_the_button(
     app = tools_app(server, parse_settings(text, config), config)
     server.enqueue(Scripted(tool_calls=[ToolCall("web__add", {"a": 20, "b": 22}, id="w1")]))
     async with app.run_test(size=(100, 40)) as pilot:
-        await wait_until(pilot, lambda: app._mcp_started)
+        await wait_until(pilot, lambda: app.mcp_started)
         assert app.mcp_statuses()["web"].state == "ready"
         await send(pilot, "add over http")
         await modal(pilot)

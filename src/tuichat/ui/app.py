@@ -66,8 +66,7 @@ class TuichatApp(App[None]):
         self.resume = resume
         self.save_raw_chunks = save_raw_chunks
         self.mcp: McpManager | None = None
-        self._mcp_started = False  # start-up is over: later failures are news
-        self._tools_starting: asyncio.Event | None = None
+        self._tools_starting: asyncio.Event | None = None  # set once MCP start-up is over
         self.fixed_subtitle = subtitle  # tests and benchmarks name their own
         self.welcome = welcome
         self.refresh_subtitle()
@@ -131,6 +130,11 @@ class TuichatApp(App[None]):
         """Each configured MCP server's status (empty without servers)."""
         return self.mcp.statuses() if self.mcp is not None else {}
 
+    @property
+    def mcp_started(self) -> bool:
+        """Whether MCP start-up is over (its problems were reported together; later ones are news)."""
+        return self._tools_starting is not None and self._tools_starting.is_set()
+
     async def tools_ready(self) -> None:
         """Wait until the MCP servers started at launch are ready or have failed."""
         starting = self._tools_starting
@@ -165,10 +169,9 @@ class TuichatApp(App[None]):
             self.notify("\n".join(problems), title="MCP servers", severity="warning", timeout=15)
         elif ready:
             self.notify("Ready: " + ", ".join(ready), title="MCP servers")
-        self._mcp_started = True
 
     def _mcp_changed(self, name: str, status: ServerStatus) -> None:
-        if self._mcp_started and status.state == "failed":
+        if self.mcp_started and status.state == "failed":
             self.notify(
                 f"MCP server {name!r} stopped: {status.reason or 'no reason given'}. Its tools are "
                 "withdrawn; the conversation goes on.",

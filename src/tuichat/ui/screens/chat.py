@@ -552,7 +552,7 @@ class ChatScreen(Screen[None]):
         """Another conversation is shown: the inspector leaves the previous one's chunks."""
         self._inspected = None
         self.inspector.new_turn()
-        if self.inspector.display and any(e.kind == "answer" for e in self.messages.entries):
+        if self.inspector.display and self._answer_entries():
             self.action_inspect_answer(-1)
 
     # -- actions -------------------------------------------------------------------------
@@ -702,8 +702,7 @@ class ChatScreen(Screen[None]):
         """Show or hide the raw-chunk inspector (on a reopened conversation: its last answer)."""
         inspector = self.inspector
         inspector.display = not inspector.display
-        answers = any(entry.kind == "answer" for entry in self.messages.entries)
-        if inspector.display and answers and not inspector.feed and inspector.saved_title is None:
+        if inspector.display and self._answer_entries() and not inspector.feed and inspector.saved_title is None:
             self.action_inspect_answer(-1)
 
     @on(AssistantMessage.Clicked)
@@ -714,7 +713,7 @@ class ChatScreen(Screen[None]):
 
     def action_inspect_answer(self, step: int) -> None:
         """Show the raw chunks of the answer before (-1) or after (1) the one shown."""
-        answers = [entry for entry in self.messages.entries if entry.kind == "answer"]
+        answers = self._answer_entries()
         if not answers:
             self.notify("There is no answer to inspect yet.", severity="warning")
             return
@@ -729,6 +728,10 @@ class ChatScreen(Screen[None]):
             return
         self._inspect(answers[max(0, min(position, len(answers) - 1))])
 
+    def _answer_entries(self) -> list[Entry]:
+        """The conversation's answers, in order (shown or not)."""
+        return [entry for entry in self.messages.entries if entry.kind == "answer"]
+
     def _inspect(self, entry: Entry) -> None:
         """Show the saved raw chunks of an answer in the inspector."""
         self._inspected = entry
@@ -739,7 +742,7 @@ class ChatScreen(Screen[None]):
             widget.add_class("-found")
             self.set_timer(FOUND_HIGHLIGHT, partial(widget.remove_class, "-found"))
         history = self._history
-        number = [e for e in self.messages.entries if e.kind == "answer"].index(entry) + 1
+        number = self._answer_entries().index(entry) + 1
         title = f"answer {number} (saved)"
         if entry.live:
             self.inspector.show_live()  # still arriving: the live feed is this answer
