@@ -75,7 +75,11 @@ def build(path: Path, count: int) -> int:
                     "content": text,
                     "reasoning": None,
                     "finish_reason": "stop",
-                    "usage": {"prompt_tokens": 100 * turn, "completion_tokens": 300, "total_tokens": 100 * turn + 300},
+                    "usage": {
+                        "prompt_tokens": 100 * turn,
+                        "completion_tokens": 300,
+                        "total_tokens": 100 * turn + 300,
+                    },
                     "timing": {"time_to_first_token": 0.3, "duration": 6.0},
                 },
                 raw_chunks=chunks,
@@ -91,7 +95,8 @@ def timed(label: str, repeat: int, call: Callable[[], Any]) -> Any:
         result = call()
         times.append(time.perf_counter() - started)
     print(
-        f"{label:<42} median {statistics.median(times) * 1000:8.1f} ms   best {min(times) * 1000:8.1f} ms"
+        f"{label:<42} median {statistics.median(times) * 1000:8.1f} ms   best "
+        f"{min(times) * 1000:8.1f} ms"
     )
     return result
 
@@ -115,7 +120,8 @@ def main() -> None:
         conversation_id = build(path, args.messages)
         size = sum(p.stat().st_size for p in Path(directory).iterdir())
         print(
-            f"built {args.messages} messages in {time.perf_counter() - started:.2f} s, {size / 1e6:.1f} MB"
+            f"built {args.messages} messages in {time.perf_counter() - started:.2f} s, "
+            f"{size / 1e6:.1f} MB"
         )
 
         def open_and_load() -> list[dict[str, Any]]:
@@ -142,7 +148,8 @@ def main() -> None:
             timed("list_conversations", args.repeat, store.list_conversations)
             timed("search('terminal')", args.repeat, lambda: store.search("terminal", 50))
         print(
-            f"loaded {len(messages)} messages, {sum(len(m.get('content') or '') for m in messages) / 1e6:.1f} M characters"
+            f"loaded {len(messages)} messages, "
+            f"{sum(len(m.get('content') or '') for m in messages) / 1e6:.1f} M characters"
         )
 
 

@@ -96,16 +96,17 @@ def build(path: Path, count: int) -> int:
             )
             written += 1
             if turn % 7 == 0 and written + 3 < count:  # a tool round now and then
-                call = {"id": f"call_{turn}", "type": "function",
-                        "function": {"name": "get_current_time", "arguments": '{"timezone": "Asia/Seoul"}'}}  # fmt: skip
+                function = {"name": "get_current_time", "arguments": '{"timezone": "Asia/Seoul"}'}
+                call = {"id": f"call_{turn}", "type": "function", "function": function}
                 store.add_message(
                     conversation_id,
                     {"role": "assistant", "content": None, "tool_calls": [call], "reasoning": None,
                      "finish_reason": "tool_calls", "usage": None},
                     model="gpt-bench",
                 )  # fmt: skip
+                result = '{"datetime": "2025-01-01T12:00:00+09:00"}'
                 store.add_message(conversation_id, {"role": "tool", "tool_call_id": f"call_{turn}",
-                                                    "content": '{"datetime": "2025-01-01T12:00:00+09:00"}'})  # fmt: skip
+                                                    "content": result})  # fmt: skip
                 written += 2
             store.add_message(
                 conversation_id,
@@ -293,7 +294,8 @@ def main() -> None:
     if "PageUp to the top" in figures:
         run = figures["PageUp to the top"]
         print(
-            f"  PageUp at {PAGE_UP_RATE}/s to the top: {run['pages']} pages in {run['seconds']:.1f} s"
+            f"  PageUp at {PAGE_UP_RATE}/s to the top: {run['pages']} pages in "
+            f"{run['seconds']:.1f} s"
         )
         row("  longest pause", run["longest pause"] * 1000)
         row("  longest pause without a full gc", run["longest pause without gc"] * 1000)

@@ -20,8 +20,8 @@ import os
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from openai import AsyncOpenAI
 
@@ -40,7 +40,9 @@ def flood_server(chunks: int, tps: float | None) -> Iterator[str]:
     command = [sys.executable, "-m", "tuichat.demo", "--port", "0", "--flood", str(chunks)]
     if tps:
         command += ["--tps", str(tps)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
@@ -95,16 +97,26 @@ async def app_consumer(base_url: str) -> None:
 
 def run(sizes: list[int], paced: int, repeat: int) -> None:
     panel = ", inspector open" if INSPECTOR["shown"] else ""
-    print(f"stream render benchmark ({os.cpu_count()} cores, headless app at {SIZE[0]}x{SIZE[1]}{panel})")
+    print(
+        f"stream render benchmark ({os.cpu_count()} cores, headless app at "
+        f"{SIZE[0]}x{SIZE[1]}{panel})"
+    )
     print("bare: an AsyncOpenAI consumer that does nothing per chunk (client creation included)")
     print("app:  the headless app, from Enter until the last token is painted (start-up apart)")
-    print(f"{'chunks':>8} {'pace':>6} {'bare wall':>10} {'bare cpu':>9} {'app wall':>9} {'app cpu':>8} "
-          f"{'wall b/a':>9} {'cpu b/a':>8} {'app µs/chunk':>13} {'app start-up':>13}")
+    print(
+        f"{'chunks':>8} {'pace':>6} {'bare wall':>10} {'bare cpu':>9} {'app wall':>9} "
+        f"{'app cpu':>8} "
+        f"{'wall b/a':>9} {'cpu b/a':>8} {'app µs/chunk':>13} {'app start-up':>13}"
+    )
 
-    def row(chunks: int, pace: str, bare: tuple[float, float], app: tuple[float, float], total: float) -> None:
+    def row(
+        chunks: int, pace: str, bare: tuple[float, float], app: tuple[float, float], total: float
+    ) -> None:
         (bw, bc), (aw, ac) = bare, app
-        print(f"{chunks:>8} {pace:>6} {bw:>10.2f} {bc:>9.2f} {aw:>9.2f} {ac:>8.2f} "
-              f"{aw / bw:>9.2f} {ac / bc:>8.2f} {aw / chunks * 1e6:>13.1f} {total - aw:>12.2f}s")
+        print(
+            f"{chunks:>8} {pace:>6} {bw:>10.2f} {bc:>9.2f} {aw:>9.2f} {ac:>8.2f} "
+            f"{aw / bw:>9.2f} {ac / bc:>8.2f} {aw / chunks * 1e6:>13.1f} {total - aw:>12.2f}s"
+        )
 
     for chunks in sizes:
         best: dict[str, tuple[float, float]] = {}
@@ -129,7 +141,9 @@ def run(sizes: list[int], paced: int, repeat: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 20000])
     parser.add_argument("--paced", type=int, default=2000, help="chunks at 200/s (0 to skip)")
     parser.add_argument("--repeat", type=int, default=2)

@@ -29,12 +29,16 @@ def test_openai_base_url_is_honoured_and_the_option_wins() -> None:
 
 
 def test_api_key_env_names_the_variable() -> None:
-    args = parse_args(["--api-key-env", "GROQ_API_KEY", "--base-url", "https://api.groq.com/openai/v1"])
+    args = parse_args(
+        ["--api-key-env", "GROQ_API_KEY", "--base-url", "https://api.groq.com/openai/v1"]
+    )
     provider, _ = choose_provider(args, {"GROQ_API_KEY": "gsk-1", "OPENAI_API_KEY": "sk-other"})
     assert provider.api_key == "gsk-1" and provider.api_key_env == "GROQ_API_KEY"
 
 
 def test_demo_flag_and_no_stream() -> None:
-    provider, demo = choose_provider(parse_args(["--demo", "--no-stream"]), {"OPENAI_API_KEY": "sk-x"})
+    provider, demo = choose_provider(
+        parse_args(["--demo", "--no-stream"]), {"OPENAI_API_KEY": "sk-x"}
+    )
     assert demo and provider.stream is False
     assert "no-stream" in subtitle(provider, demo)

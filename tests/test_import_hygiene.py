@@ -29,13 +29,19 @@ def test_package_imports_without_textual_or_rich(package: str) -> None:
         "        importlib.import_module(info.name)\n"
         "print(' '.join(sorted({m.split('.')[0] for m in sys.modules} & {'textual', 'rich'})))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == ""
 
 
 def test_import_linter_contract_holds() -> None:
-    result = subprocess.run(  # noqa: PLW1510 - the return code is asserted below
-        [sys.executable, "-c", "from importlinter.cli import lint_imports_command; lint_imports_command()"],
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from importlinter.cli import lint_imports_command; lint_imports_command()",
+        ],
         capture_output=True,
         text=True,
         cwd=Path(__file__).parent.parent,  # where pyproject.toml holds the contract

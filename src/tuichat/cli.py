@@ -40,22 +40,30 @@ SUBCOMMANDS: dict[str, str] = {
 
 def add_provider_arguments(parser: argparse.ArgumentParser) -> None:
     """The options that choose where answers come from (the app and `ask` share them)."""
-    parser.add_argument("--config", metavar="PATH", help="config file (default: see `tuichat config path`)")
+    parser.add_argument(
+        "--config", metavar="PATH", help="config file (default: see `tuichat config path`)"
+    )
     parser.add_argument(
         "--profile",
         metavar="NAME",
         help=f"provider profile: {', '.join(PRESETS)}, or a [profiles.NAME] of the config file",
     )
-    parser.add_argument("--base-url", help="API base URL (default: the profile's; $OPENAI_BASE_URL; OpenAI)")
+    parser.add_argument(
+        "--base-url", help="API base URL (default: the profile's; $OPENAI_BASE_URL; OpenAI)"
+    )
     parser.add_argument("--model", help=f"model name (default: the profile's; {DEFAULT_MODEL})")
     parser.add_argument(
         "--api-key-env",
         metavar="NAME",
         help="environment variable holding the API key (default: the profile's; OPENAI_API_KEY)",
     )
-    parser.add_argument("--no-stream", action="store_true", help="ask for whole answers (stream=false)")
     parser.add_argument(
-        "--demo", action="store_true", help="use the built-in offline demo model (the default without a key)"
+        "--no-stream", action="store_true", help="ask for whole answers (stream=false)"
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="use the built-in offline demo model (the default without a key)",
     )
     parser.add_argument("--system", help="system prompt")
     parser.add_argument(
@@ -64,7 +72,8 @@ def add_provider_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-tool-rounds",
         type=int,
-        help=f"tool rounds per turn before tuichat stops asking (default: {DEFAULT_MAX_TOOL_ROUNDS})",
+        help="tool rounds per turn before tuichat stops asking "
+        f"(default: {DEFAULT_MAX_TOOL_ROUNDS})",
     )
     parser.add_argument("--timeout", type=float, help="request timeout in seconds (default: 60)")
 
@@ -81,10 +90,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     add_db_argument(parser)
     resume = parser.add_mutually_exclusive_group()
     resume.add_argument(
-        "-c", "--continue", dest="resume_last", action="store_true", help="reopen the last conversation"
+        "-c",
+        "--continue",
+        dest="resume_last",
+        action="store_true",
+        help="reopen the last conversation",
     )
     resume.add_argument("--conversation", type=int, metavar="ID", help="reopen conversation ID")
-    parser.add_argument("--theme", metavar="NAME", help="the theme (default: the config's, tuichat-dark)")
+    parser.add_argument(
+        "--theme", metavar="NAME", help="the theme (default: the config's, tuichat-dark)"
+    )
     return parser.parse_args(argv)
 
 

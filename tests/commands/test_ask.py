@@ -154,7 +154,8 @@ def test_user_and_mcp_tools_run_by_policy_with_no_one_to_ask(
     config = tmp_path / "config.toml"
     config.write_text(
         '[tools]\nfiles = ["mine.py"]\n[tools.policy]\ncalc__add = "run"\n'
-        f"[mcp.servers.calc]\ncommand = {json.dumps(sys.executable)}\nargs = [{json.dumps(str(calc))}]\n"
+        f"[mcp.servers.calc]\ncommand = {json.dumps(sys.executable)}\nargs = "
+        f"[{json.dumps(str(calc))}]\n"
     )
     server.enqueue(
         Scripted(

@@ -46,7 +46,11 @@ unknown_thing = 1
 base_url = "https://llm.example.com/v1"
 api_key = "{SECRET}"
 model = "big"
-headers = {{ Authorization = "Bearer {SECRET}", "X-Api-Key" = "{SECRET}", "X-Auth-Token" = "t0k3n-value", "X-Team" = "r" }}
+[profiles.work.headers]
+Authorization = "Bearer {SECRET}"
+"X-Api-Key" = "{SECRET}"
+"X-Auth-Token" = "t0k3n-value"
+"X-Team" = "r"
 """,
         encoding="utf-8",
     )

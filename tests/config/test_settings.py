@@ -155,7 +155,8 @@ def test_a_profile_in_the_file_changes_only_the_preset_fields_it_sets(tmp_path: 
 def test_unknown_keys_are_warnings_with_line_and_suggestion(tmp_path: Path) -> None:
     path = write(
         tmp_path,
-        'them = "nord"\n\n[profiles.x]\nbase_url = "http://h/v1"\nmodle = "m"\n\n[future]\nthing = 1\n',
+        'them = "nord"\n\n[profiles.x]\nbase_url = "http://h/v1"\nmodle = "m"\n\n[future]\nthing '
+        "= 1\n",
     )
     settings = load_settings(path)
     assert settings.theme is None
@@ -332,7 +333,7 @@ def test_check_theme_names_the_line_and_suggests(tmp_path: Path) -> None:
     assert str(caught.value).startswith(f"{path}, line 3: theme 'nrod' is not a known theme")
     assert "did you mean 'nord'" in str(caught.value)
     with pytest.raises(
-        ConfigError, match="--theme: unknown theme 'dracul'.*did you mean 'dracula'"
+        ConfigError, match=r"--theme: unknown theme 'dracul'.*did you mean 'dracula'"
     ):
         check_theme(settings, {"dracula"}, cli_theme="dracul")
 
@@ -429,7 +430,7 @@ def test_a_failed_write_leaves_the_original_intact(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(ConfigError, match="No space left on device.*not changed"):
+    with pytest.raises(ConfigError, match=r"No space left on device.*not changed"):
         save_settings_changes(path, {"theme": "tuichat-light"})
     assert path.read_text(encoding="utf-8") == ROUND_TRIP
     assert list(tmp_path.iterdir()) == [path]
@@ -439,7 +440,7 @@ def test_a_value_toml_cannot_hold_is_refused_before_writing(tmp_path: Path) -> N
     path = write(tmp_path, ROUND_TRIP)
     with pytest.raises(ConfigError, match="cannot save"):
         save_settings_changes(path, {"theme": object()})
-    with pytest.raises(ConfigError, match="would break the file.*max_tool_rounds.*not changed"):
+    with pytest.raises(ConfigError, match=r"would break the file.*max_tool_rounds.*not changed"):
         save_settings_changes(path, {"max_tool_rounds": "many"})
     assert path.read_text(encoding="utf-8") == ROUND_TRIP
 
@@ -447,7 +448,7 @@ def test_a_value_toml_cannot_hold_is_refused_before_writing(tmp_path: Path) -> N
 @pytest.mark.parametrize("text", ['theme = "unclosed\n', "max_tool_rounds = 'x'\n"])
 def test_a_file_that_failed_to_read_is_never_overwritten(tmp_path: Path, text: str) -> None:
     path = write(tmp_path, text)
-    with pytest.raises(ConfigError, match="(?s)line 1.*Not saved: the file was not changed"):
+    with pytest.raises(ConfigError, match=r"(?s)line 1.*Not saved: the file was not changed"):
         save_settings_changes(path, {"theme": "nord"})
     assert path.read_text(encoding="utf-8") == text
 

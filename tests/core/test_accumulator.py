@@ -135,7 +135,12 @@ def test_escape_sequences_are_stripped_from_deltas_but_kept_in_content() -> None
 def test_sse_decoder_handles_cr_line_ends_split_across_slices() -> None:
     decoder = SSEDecoder()
     got = []
-    for piece in (b"data: a\r", b"\ndata: b\r", b"\n\r", b"\n: comment\r\nevent: error\r\ndata: c\r\n\r\n"):
+    for piece in (
+        b"data: a\r",
+        b"\ndata: b\r",
+        b"\n\r",
+        b"\n: comment\r\nevent: error\r\ndata: c\r\n\r\n",
+    ):
         got += decoder.feed(piece)
     assert [(e.event, e.data) for e in got] == [(None, "a\nb"), ("error", "c")]
     assert decoder.close() is False

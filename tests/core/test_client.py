@@ -18,7 +18,12 @@ async def collect(
     server: ChatServer, *, stream: bool = True, api_key: str = "sk-test-secret-key-123"
 ) -> tuple[StreamState, list[Event]]:
     provider = Provider(
-        base_url=server.base_url, model="m", api_key=api_key, stream=stream, max_retries=0, timeout=10
+        base_url=server.base_url,
+        model="m",
+        api_key=api_key,
+        stream=stream,
+        max_retries=0,
+        timeout=10,
     )
     return await ask(provider)
 
@@ -37,7 +42,9 @@ async def ask(provider: Provider) -> tuple[StreamState, list[Event]]:
 
 
 @pytest.mark.parametrize("case", CASES)
-async def test_every_capture_reaches_expected_through_the_sdk(server: ChatServer, case: str) -> None:
+async def test_every_capture_reaches_expected_through_the_sdk(
+    server: ChatServer, case: str
+) -> None:
     body = (STREAMS / f"{case}.sse").read_bytes()
     server.enqueue(RawSSE(body, slice_sizes=(1, 7)))
     state, events = await collect(server)
@@ -96,7 +103,7 @@ async def test_http_errors_say_what_happened_and_what_to_do(
     state, events = await collect(server)
     error = next(e for e in events if isinstance(e, StreamError))
     assert error.kind == "http" and error.status_code == status
-    for word in words + ["the server's own words"]:
+    for word in [*words, "the server's own words"]:
         assert word.lower() in error.message.lower()
     assert state.error == error
 

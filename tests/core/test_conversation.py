@@ -13,7 +13,9 @@ from tuichat.demo.server import ChatServer, DropAfter, Scripted, Slow, ToolCall
 from tuichat.tools.registry import ToolRegistry, default_registry
 
 
-def conversation(server: ChatServer, tools: ToolRegistry | None = None, **kwargs: Any) -> Conversation:
+def conversation(
+    server: ChatServer, tools: ToolRegistry | None = None, **kwargs: Any
+) -> Conversation:
     provider = Provider(base_url=server.base_url, model="tuichat-demo", max_retries=0, timeout=10)
     return Conversation(ChatClient(provider), tools or default_registry(), **kwargs)
 
@@ -65,7 +67,10 @@ async def test_parallel_calls_run_concurrently_and_results_go_back_in_call_order
     sent = server.requests[-1]["messages"]
     assert [m["role"] for m in sent] == ["user", "assistant", "tool", "tool"]
     assert [c["id"] for c in sent[1]["tool_calls"]] == ["c1", "c2"]
-    assert [(m["tool_call_id"], m["content"]) for m in sent[2:]] == [("c1", "first"), ("c2", "second")]
+    assert [(m["tool_call_id"], m["content"]) for m in sent[2:]] == [
+        ("c1", "first"),
+        ("c2", "second"),
+    ]
     assert "reasoning" not in sent[1] and "usage" not in sent[1]  # only wire keys go out
     assert conv.messages[-1]["content"] == "done"
     finished = events[-1]
@@ -173,11 +178,17 @@ async def test_asking_policy_waits_for_approval_and_a_denial_goes_back_to_the_mo
     assert [results[c].status for c in ("c1", "c2", "c3")] == ["done", "denied", "not_allowed"]
     running = [e.id for e in events if isinstance(e, ToolRunning)]
     assert running == ["c1"]
-    sent = {m["tool_call_id"]: m["content"] for m in server.requests[-1]["messages"] if m["role"] == "tool"}
+    sent = {
+        m["tool_call_id"]: m["content"]
+        for m in server.requests[-1]["messages"]
+        if m["role"] == "tool"
+    }
     assert "Denied" in sent["c2"] and "never" in sent["c3"]
 
 
-async def test_a_long_result_is_cut_for_the_model_but_whole_in_the_event(server: ChatServer) -> None:
+async def test_a_long_result_is_cut_for_the_model_but_whole_in_the_event(
+    server: ChatServer,
+) -> None:
     def big() -> str:
         """A long result."""
         return "x" * 5000
@@ -194,4 +205,6 @@ async def test_a_long_result_is_cut_for_the_model_but_whole_in_the_event(server:
     # The history keeps the whole result beside what the model got, and never sends it.
     [kept] = [m for m in conv.messages if m["role"] == "tool"]
     assert kept["content"] == sent and kept["full_content"] == "x" * 5000
-    assert "full_content" not in next(m for m in server.requests[-1]["messages"] if m["role"] == "tool")
+    assert "full_content" not in next(
+        m for m in server.requests[-1]["messages"] if m["role"] == "tool"
+    )

@@ -480,19 +480,24 @@ def test_time_question_without_the_tool_says_so() -> None:
 
 
 def test_korean_tool_results_are_answered_in_korean() -> None:
+    def call(call_id: str, zone: str) -> dict[str, Any]:
+        arguments = json.dumps({"timezone": zone})
+        function = {"name": "get_current_time", "arguments": arguments}
+        return {"id": call_id, "type": "function", "function": function}
+
+    def result(call_id: str, when: str) -> dict[str, Any]:
+        return {"role": "tool", "tool_call_id": call_id, "content": json.dumps({"datetime": when})}
+
     messages = [
         *user("서울과 뉴욕의 현재 시간은?"),
         {
             "role": "assistant",
             "content": None,
-            "tool_calls": [
-                {"id": "a", "type": "function", "function": {"name": "get_current_time", "arguments": '{"timezone": "Asia/Seoul"}'}},
-                {"id": "b", "type": "function", "function": {"name": "get_current_time", "arguments": '{"timezone": "America/New_York"}'}},
-            ],
+            "tool_calls": [call("a", "Asia/Seoul"), call("b", "America/New_York")],
         },
-        {"role": "tool", "tool_call_id": "a", "content": '{"datetime": "2025-01-07T14:03:00+09:00"}'},
-        {"role": "tool", "tool_call_id": "b", "content": '{"datetime": "2025-01-07T00:03:00-05:00"}'},
-    ]  # fmt: skip
+        result("a", "2025-01-07T14:03:00+09:00"),
+        result("b", "2025-01-07T00:03:00-05:00"),
+    ]
     assert (
         plan_reply(messages, TIME_TOOL).text == "서울은 14:03(화요일), 뉴욕은 00:03(화요일)입니다."
     )

@@ -434,7 +434,9 @@ async def test_lenient_where_json_is_ambiguous(registry: ToolRegistry) -> None:
 
 async def test_tool_exception_becomes_error_result(registry: ToolRegistry) -> None:
     outcome = await run_tool_call(registry, "fail", '{"reason": "disk on fire"}')
-    assert outcome == ToolOutcome("Error: ValueError: disk on fire", True, outcome.duration, "failed")
+    assert outcome == ToolOutcome(
+        "Error: ValueError: disk on fire", True, outcome.duration, "failed"
+    )
 
     outcome = await run_tool_call(registry, "get_current_time", '{"timezone": "Mars/Base"}')
     assert outcome.is_error

@@ -88,8 +88,8 @@ def test_markdown_has_headings_tool_calls_results_and_collapsed_reasoning(
     assert '```json\n{\n  "timezone": "Asia/Seoul"\n}\n```' in text  # arguments, pretty
     assert '"datetime": "2025-01-01T12:00:00+09:00"' in text  # the result
     assert (
-        "<details>\n<summary>Reasoning</summary>\n\n> I should call the clock.\n>\n> Then answer.\n\n</details>"
-        in text
+        "<details>\n<summary>Reasoning</summary>\n\n> I should call the clock.\n>\n> Then "
+        "answer.\n\n</details>" in text
     )
     assert "10 prompt + 5 completion tokens" in text
     assert "failed: The connection dropped." in text

@@ -1,4 +1,5 @@
-"""The history store: exact round trips of real turns, listing, branches, search, the worker thread."""
+"""The history store: exact round trips of real turns, listing, branches, search, the worker
+thread."""
 
 from __future__ import annotations
 

@@ -42,7 +42,6 @@ def whisper(text: str) -> str:
 BROKEN_FILE = "def oops(:\n    pass\n"
 
 
-
 def config(tmp_path: Path, text: str) -> Settings:
     """Write a config file under `tmp_path/conf` and load it."""
     directory = tmp_path / "conf"
@@ -216,7 +215,7 @@ def test_set_changes_a_policy_for_the_session_only() -> None:
     assert dict(policies.overrides) == {"calculate": "ask", "remote__write": "run"}
     with pytest.raises(TypeError):
         policies.overrides["x"] = "run"  # type: ignore[index]
-    with pytest.raises(ValueError, match="'always'.*'run', 'ask', 'never'"):
+    with pytest.raises(ValueError, match=r"'always'.*'run', 'ask', 'never'"):
         policies.set("remote__write", "always")
     assert policies("remote__write") == "run"
 

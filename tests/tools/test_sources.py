@@ -73,7 +73,6 @@ TOOLS = [two]
 BROKEN = "def oops(:\n    pass\n"
 
 
-
 @pytest.fixture
 def files(tmp_path: Path) -> dict[str, Path]:
     paths = {"good": tmp_path / "good.py", "broken": tmp_path / "broken.py"}
@@ -249,7 +248,10 @@ async def test_what_a_call_prints_comes_back_with_its_outcome() -> None:
 
     seen: list[tuple[str, str]] = []
     registry = ToolRegistry(
-        [capture_output(noisy, "noisy", lambda n, t: seen.append((n, t))), capture_output(quiet, "quiet")]
+        [
+            capture_output(noisy, "noisy", lambda n, t: seen.append((n, t))),
+            capture_output(quiet, "quiet"),
+        ]
     )
     loud, silent = await asyncio.gather(
         run_tool_call(registry, "noisy", '{"text": "a"}'), run_tool_call(registry, "quiet", "{}")

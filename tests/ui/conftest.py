@@ -20,8 +20,14 @@ AppFactory = Callable[..., TuichatApp]
 def make_app(server: ChatServer) -> AppFactory:
     """An app talking to the loopback server; keyword arguments adjust the provider."""
 
-    def make(*, welcome: str | None = None, max_tool_rounds: int = 8, **provider: Any) -> TuichatApp:
-        settings: dict[str, Any] = {"base_url": server.base_url, "model": "tuichat-demo", "max_retries": 0}
+    def make(
+        *, welcome: str | None = None, max_tool_rounds: int = 8, **provider: Any
+    ) -> TuichatApp:
+        settings: dict[str, Any] = {
+            "base_url": server.base_url,
+            "model": "tuichat-demo",
+            "max_retries": 0,
+        }
         settings.update(provider)
         conversation = Conversation(
             ChatClient(Provider(**settings)), default_registry(), max_tool_rounds=max_tool_rounds

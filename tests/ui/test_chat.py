@@ -74,14 +74,18 @@ async def test_two_parallel_tool_calls_end_to_end(make_app: AppFactory, server: 
 async def test_tool_call_shows_its_name_before_its_arguments_are_complete(
     make_app: AppFactory, server: ChatServer
 ) -> None:
-    body = (
-        b'data: {"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"c1","type":"function",'
-        b'"function":{"name":"get_current_time","arguments":""}}]}}]}\n\n'
-        b'data: {"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\\"timez"}}]}}]}\n\n'
-    )
-    rest = (
-        b'data: {"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"one\\": \\"UTC\\"}"}}]}}]}\n\n'
-        b'data: {"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}\n\ndata: [DONE]\n\n'
+    def arguments(text: str) -> bytes:
+        call = {"index": 0, "function": {"arguments": text}}
+        chunk = {"choices": [{"index": 0, "delta": {"tool_calls": [call]}}]}
+        return b"data: " + json.dumps(chunk).encode() + b"\n\n"
+
+    started = {"index": 0, "id": "c1", "type": "function"}
+    started["function"] = {"name": "get_current_time", "arguments": ""}
+    chunk = {"choices": [{"index": 0, "delta": {"tool_calls": [started]}}]}
+    body = b"data: " + json.dumps(chunk).encode() + b"\n\n" + arguments('{"timez')
+    rest = arguments('one": "UTC"}') + (
+        b'data: {"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}\n\ndata: '
+        b"[DONE]\n\n"
     )
     server.enqueue(RawSSE(body + rest, slice_sizes=(len(body), len(body)), delay=0.5))
     app = make_app()
@@ -96,7 +100,9 @@ async def test_tool_call_shows_its_name_before_its_arguments_are_complete(
         assert view.state == "done" and '"timezone": "UTC"' in (view.result or "")
 
 
-async def test_inspector_toggles_and_lists_every_chunk(make_app: AppFactory, server: ChatServer) -> None:
+async def test_inspector_toggles_and_lists_every_chunk(
+    make_app: AppFactory, server: ChatServer
+) -> None:
     app = make_app(api_key="sk-secret-test-key-42")
     async with app.run_test(size=(120, 40)) as pilot:
         inspector = app.screen.query_one(Inspector)
@@ -114,7 +120,9 @@ async def test_inspector_toggles_and_lists_every_chunk(make_app: AppFactory, ser
         summaries = "".join(line.split(" │ ")[0] for line in chunk_lines)
         assert "finish stop" in summaries and '"Hello' in summaries
         log_text = "\n".join(inspector.query_one("Log").lines)
-        assert "[DONE]" in log_text and '"object":"chat.completion.chunk"' in log_text.replace(" ", "")
+        assert "[DONE]" in log_text and '"object":"chat.completion.chunk"' in log_text.replace(
+            " ", ""
+        )
         header = shown_text(inspector.query_one("#inspector-header"))
         assert f"{inspector.chunk_count:,} chunks" in header and "first chunk" in header
         # The request is shown first, with the key redacted.
@@ -192,7 +200,9 @@ async def test_dropped_connection_keeps_the_partial_answer(
 async def test_markup_and_escape_sequences_in_model_text_are_shown_literally(
     make_app: AppFactory, server: ChatServer
 ) -> None:
-    server.enqueue(Scripted(text="Say [bold red]loud[/bold red] and \x1b[31mred\x1b[0m [link=x]y[/link]"))
+    server.enqueue(
+        Scripted(text="Say [bold red]loud[/bold red] and \x1b[31mred\x1b[0m [link=x]y[/link]")
+    )
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await send(pilot, "[b]hi[/b]")
@@ -208,8 +218,12 @@ async def test_bad_tool_arguments_and_unknown_tools_do_not_crash(
     make_app: AppFactory, server: ChatServer
 ) -> None:
     server.enqueue(
-        Scripted(tool_calls=[{"name": "get_current_time", "arguments": '{"timezone": '},
-                             {"name": "no_such_tool", "arguments": {}}]),
+        Scripted(
+            tool_calls=[
+                {"name": "get_current_time", "arguments": '{"timezone": '},
+                {"name": "no_such_tool", "arguments": {}},
+            ]
+        ),
         Scripted(text="Sorry, let me fix that."),
     )
     app = make_app()
@@ -223,7 +237,9 @@ async def test_bad_tool_arguments_and_unknown_tools_do_not_crash(
         assert screen.query(AssistantMessage).last().body.text == "Sorry, let me fix that."
 
 
-async def test_tool_round_limit_ends_with_a_notice(make_app: AppFactory, server: ChatServer) -> None:
+async def test_tool_round_limit_ends_with_a_notice(
+    make_app: AppFactory, server: ChatServer
+) -> None:
     call = {"name": "get_current_time", "arguments": {"timezone": "UTC"}}
     server.enqueue(*[Scripted(tool_calls=[call]) for _ in range(3)])
     app = make_app(max_tool_rounds=2)

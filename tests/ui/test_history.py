@@ -170,7 +170,9 @@ def test_a_reopened_tool_result_shows_whole_and_its_state() -> None:
     assert second.state == "denied"
 
 
-async def test_f2_on_a_fresh_session_just_opens_the_panel(server: ChatServer, tmp_path: Path) -> None:
+async def test_f2_on_a_fresh_session_just_opens_the_panel(
+    server: ChatServer, tmp_path: Path
+) -> None:
     app = history_app(server, tmp_path / "history.sqlite3")
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("f2")

@@ -38,7 +38,8 @@ def make_app(
 def answer(turn: int) -> str:
     """A Markdown answer of about a dozen lines."""
     items = "\n".join(f"- point {i} of answer {turn}" for i in range(4))
-    return f"## Answer {turn}\n\nSome prose for answer {turn}.\n\n{items}\n\n```python\nprint({turn})\n```"
+    code = f"```python\nprint({turn})\n```"
+    return f"## Answer {turn}\n\nSome prose for answer {turn}.\n\n{items}\n\n{code}"
 
 
 def save_conversation(store: HistoryStore, turns: int, topic: str = "Question") -> int:

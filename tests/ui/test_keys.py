@@ -31,14 +31,18 @@ async def test_a_server_without_models_lets_you_type_a_name(make_app: AppFactory
         await pilot.press("f3")
         picker = app.screen
         assert isinstance(picker, ModelPicker)
-        await wait_until(pilot, lambda: "type a model name" in str(picker.query_one("#model-status").render()))
+        await wait_until(
+            pilot, lambda: "type a model name" in str(picker.query_one("#model-status").render())
+        )
         await pilot.press(*"my-model", "enter")
         await pilot.pause()
         assert app.conversation.client.provider.model == "my-model"
         assert "my-model" in app.sub_title or app.fixed_subtitle
 
 
-async def test_copy_the_last_answer_and_its_code_block(make_app: AppFactory, server: ChatServer) -> None:
+async def test_copy_the_last_answer_and_its_code_block(
+    make_app: AppFactory, server: ChatServer
+) -> None:
     server.enqueue(Scripted(text="Here:\n\n```python\nprint('hi')\n```\n\nDone."))
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
@@ -59,7 +63,14 @@ async def test_every_screen_action_is_in_the_command_palette(make_app: AppFactor
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         titles = {command.title for command in app.get_system_commands(app.screen)}
-        for expected in ("Inspector", "Cancel answer", "Jump to latest", "Help", "Model", "Copy answer"):
+        for expected in (
+            "Inspector",
+            "Cancel answer",
+            "Jump to latest",
+            "Help",
+            "Model",
+            "Copy answer",
+        ):
             assert expected in titles
         await pilot.press("f1")
         await pilot.pause()

@@ -161,7 +161,7 @@ async def test_every_split_point_gives_the_same_blocks(document: str) -> None:
         if document is DOCUMENT:
             return
         # Rich puts a blank line before a list even at the top; the widget does not.
-        assert [""] + rendered(whole) == rich_lines(app, TRICKY, whole.size.width)
+        assert ["", *rendered(whole)] == rich_lines(app, TRICKY, whole.size.width)
         assert whole._blocks[0].source == "1. first\n\n10. tenth\n"  # One list.
         text = "\n".join(rendered(whole))
         assert "para #not a heading" in text

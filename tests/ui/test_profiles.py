@@ -25,7 +25,8 @@ async def test_switching_profiles_sends_to_the_other_server_and_prices_the_conve
         config.write_text(
             f'profile = "one"\n'
             f'[profiles.one]\nbase_url = "{first.base_url}"\nmodel = "model-one"\nmax_retries = 0\n'
-            f'[profiles.two]\nbase_url = "{second.base_url}"\nmodel = "model-two"\nmax_retries = 0\n'
+            f'[profiles.two]\nbase_url = "{second.base_url}"\nmodel = "model-two"\nmax_retries = '
+            "0\n"
             '[prices."model-two"]\ninput = 1000.0\noutput = 2000.0\n'
         )
         settings = parse_settings(config.read_text(), config)
@@ -36,7 +37,9 @@ async def test_switching_profiles_sends_to_the_other_server_and_prices_the_conve
             await send(pilot, "hello")
             await finish_turn(pilot)
             assert len(first.requests) == 1 and not second.requests
-            command = next(c for c in app.get_system_commands(app.screen) if c.title == "Profile: two")
+            command = next(
+                c for c in app.get_system_commands(app.screen) if c.title == "Profile: two"
+            )
             command.callback()
             await pilot.pause()
             assert "model-two" in app.sub_title
@@ -46,12 +49,18 @@ async def test_switching_profiles_sends_to_the_other_server_and_prices_the_conve
             assert len(second.requests) == 1 and len(first.requests) == 1
             assert second.requests[0]["model"] == "model-two"
             # The history went along: the second server saw the first exchange.
-            assert [m["role"] for m in second.requests[0]["messages"]] == ["user", "assistant", "user"]
+            assert [m["role"] for m in second.requests[0]["messages"]] == [
+                "user",
+                "assistant",
+                "user",
+            ]
             status = shown_text(screen.query(AssistantMessage).last().status)
             assert "conversation" in status and "$" in status
             # Each answer is priced at the model that wrote it: model-one has no price.
             usage = app.conversation.messages[-1]["usage"]
-            expected = settings.prices["model-two"].cost(usage["prompt_tokens"], usage["completion_tokens"])
+            expected = settings.prices["model-two"].cost(
+                usage["prompt_tokens"], usage["completion_tokens"]
+            )
             assert app.conversation_usage()[2] == pytest.approx(expected)
         assert 'profile = "two"' in config.read_text()
 
@@ -67,12 +76,16 @@ async def test_a_tool_switched_off_in_the_palette_is_not_offered_and_is_saved(
     config.write_text("max_tool_rounds = 5\n")
     settings = parse_settings(config.read_text(), config)
     conversation = Conversation(
-        ChatClient(resolve_provider(settings, None, {"base_url": server.base_url, "model": "m"}, {})),
+        ChatClient(
+            resolve_provider(settings, None, {"base_url": server.base_url, "model": "m"}, {})
+        ),
         default_registry(),
     )
     app = TuichatApp(conversation, settings=settings, config_path=config)
     async with app.run_test(size=(100, 30)) as pilot:
-        command = next(c for c in app.get_system_commands(app.screen) if c.title == "Tool: calculate (on)")
+        command = next(
+            c for c in app.get_system_commands(app.screen) if c.title == "Tool: calculate (on)"
+        )
         command.callback()
         await pilot.pause(0.3)
         await send(pilot, "hello")

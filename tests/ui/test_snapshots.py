@@ -44,7 +44,9 @@ def test_markdown_answer(make_app: AppFactory, snap_compare: Any) -> None:
     """You should see the prompt, then an answer with a heading, bullet lists, a table with
     borders and a highlighted Python code block, and a status line `stop · 0.0 s · ...`."""
     app = make_app()
-    assert snap_compare(app, terminal_size=(100, 80), run_before=lambda p: converse(p, "show me some markdown"))
+    assert snap_compare(
+        app, terminal_size=(100, 80), run_before=lambda p: converse(p, "show me some markdown")
+    )
 
 
 def test_tool_calls(make_app: AppFactory, server: ChatServer, snap_compare: Any) -> None:
@@ -86,13 +88,17 @@ def test_chat_in_the_light_theme(make_app: AppFactory, snap_compare: Any) -> Non
     """You should see the markdown answer on a light background (tuichat-light): dark text,
     the table and a code block with a light code theme."""
     app = themed_app(make_app, "tuichat-light")
-    assert snap_compare(app, terminal_size=(100, 60), run_before=lambda p: converse(p, "show me some markdown"))
+    assert snap_compare(
+        app, terminal_size=(100, 60), run_before=lambda p: converse(p, "show me some markdown")
+    )
 
 
 def test_chat_in_the_dark_theme(make_app: AppFactory, snap_compare: Any) -> None:
     """You should see the same answer on tuichat-dark, with tuichat's own message colours."""
     app = themed_app(make_app, "tuichat-dark")
-    assert snap_compare(app, terminal_size=(100, 60), run_before=lambda p: converse(p, "show me some markdown"))
+    assert snap_compare(
+        app, terminal_size=(100, 60), run_before=lambda p: converse(p, "show me some markdown")
+    )
 
 
 def test_tool_approval_modal(make_app: AppFactory, server: ChatServer, snap_compare: Any) -> None:

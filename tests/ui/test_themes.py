@@ -18,15 +18,24 @@ async def test_theme_picked_in_the_palette_is_applied_and_saved(
     server: ChatServer, tmp_path: Path
 ) -> None:
     config = tmp_path / "config.toml"
-    config.write_text('theme = "tuichat-dark"\nfuture_setting = [1, 2]\n\n[profiles.ollama]\nmodel = "qwen3"\n')
+    config.write_text(
+        'theme = "tuichat-dark"\nfuture_setting = [1, 2]\n\n[profiles.ollama]\nmodel = "qwen3"\n'
+    )
     specs, problems = load_all_theme_specs()
     assert not problems and "tuichat-light" in specs
-    conversation = Conversation(ChatClient(Provider(base_url=server.base_url, model="m", max_retries=0)))
-    app = TuichatApp(conversation, subtitle="t", theme_specs=specs, theme="tuichat-dark", config_path=config)
+    conversation = Conversation(
+        ChatClient(Provider(base_url=server.base_url, model="m", max_retries=0))
+    )
+    app = TuichatApp(
+        conversation, subtitle="t", theme_specs=specs, theme="tuichat-dark", config_path=config
+    )
     async with app.run_test(size=(100, 30)) as pilot:
         assert app.theme == "tuichat-dark"
         # The theme's own variables reach the CSS (tuichat's message colours).
-        assert app.get_css_variables()["user-message"].lower() == specs["tuichat-dark"].variables["user-message"].lower()
+        assert (
+            app.get_css_variables()["user-message"].lower()
+            == specs["tuichat-dark"].variables["user-message"].lower()
+        )
         app.action_change_theme()
         await pilot.pause()
         await pilot.press(*"tuichat-light")
@@ -50,8 +59,12 @@ async def test_a_broken_theme_is_reported_once_and_the_rest_load(
     (user / "broken.toml").write_text('primary = "not-a-colour"\n')
     specs, problems = load_theme_specs([bundled_themes_dir(), user])
     assert len(problems) == 1 and "broken.toml" in problems[0] and "primary" in problems[0]
-    conversation = Conversation(ChatClient(Provider(base_url=server.base_url, model="m", max_retries=0)))
-    app = TuichatApp(conversation, subtitle="t", theme_specs=specs, theme="tuichat-light", notices=problems)
+    conversation = Conversation(
+        ChatClient(Provider(base_url=server.base_url, model="m", max_retries=0))
+    )
+    app = TuichatApp(
+        conversation, subtitle="t", theme_specs=specs, theme="tuichat-light", notices=problems
+    )
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         assert app.theme == "tuichat-light"

@@ -360,7 +360,10 @@ async def test_quitting_while_a_server_starts_stops_its_process(
     )
     config = tmp_path / "config.toml"
     args = json.dumps(["-c", wrapper, str(pid_file), str(CALC_SERVER), "--hang-at-start"])
-    text = f"[mcp.servers.calc]\ncommand = {json.dumps(sys.executable)}\nargs = {args}\nstart_timeout = 60\n"
+    text = (
+        f"[mcp.servers.calc]\ncommand = {json.dumps(sys.executable)}\nargs = {args}\n"
+        "start_timeout = 60\n"
+    )
     config.write_text(text)
     app = tools_app(server, parse_settings(text, config), config)
     async with app.run_test(size=(100, 40)) as pilot:

@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--json",
         action="store_true",
-        help='print one JSON object at the end instead of the text: {"messages": [...], "error": ...}',
+        help="print one JSON object at the end instead of the text: "
+        '{"messages": [...], "error": ...}',
     )
     parser.add_argument(
         "-c",
@@ -312,7 +313,9 @@ async def _converse(
                 tools,
                 system_prompt=args.system or resolve_profile(settings, args.profile).system_prompt,
                 max_tool_rounds=(
-                    settings.max_tool_rounds if args.max_tool_rounds is None else args.max_tool_rounds
+                    settings.max_tool_rounds
+                    if args.max_tool_rounds is None
+                    else args.max_tool_rounds
                 ),
                 tool_timeout=settings.tool_timeout,
                 messages=messages,

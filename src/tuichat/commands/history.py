@@ -107,7 +107,8 @@ def run_export(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
     """`tuichat export ID|last [--format md|json] [--db PATH] [-o FILE]`."""
     parser = argparse.ArgumentParser(
         prog="tuichat export",
-        description="Export a saved conversation as Markdown or as JSON (OpenAI's messages format).",
+        description="Export a saved conversation as Markdown or as JSON "
+        "(OpenAI's messages format).",
     )
     parser.add_argument("id", help="the conversation's id (see `tuichat list`), or `last`")
     parser.add_argument(

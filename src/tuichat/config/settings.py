@@ -637,7 +637,8 @@ class _Checker:
                 self.fail(
                     at,
                     f"must be a table, not {_describe(table)}",
-                    f"write [prices.{format_key((model,))}] with input = 0.15 and output = 0.60 below "
+                    f"write [prices.{format_key((model,))}] with input = 0.15 and output = 0.60 "
+                    "below "
                     "(dollars per million tokens)",
                 )
             self._unknown(table, at, ("input", "output"))
@@ -890,7 +891,8 @@ def save_settings_changes(path: Path, changes: Mapping[str, Any]) -> Settings:
         atomic_write_text(path, new_text, private=holds_api_key(merged))
     except OSError as error:
         raise ConfigError(
-            f"{path}: cannot write the config file ({error.strerror or error}). The file was not changed.",
+            f"{path}: cannot write the config file ({error.strerror or error}). The file was not "
+            "changed.",
             path=path,
         ) from None
     return settings

@@ -90,7 +90,7 @@ COLOUR_NAMES = frozenset(
     rosybrown royalblue saddlebrown salmon sandybrown seagreen seashell sienna skyblue
     slateblue slategray slategrey snow springgreen steelblue tan thistle tomato turquoise
     violet wheat whitesmoke yellowgreen rebeccapurple
-    """.split()  # noqa: SIM905 - a word list reads better than 149 quoted strings
+    """.split()
     + [f"ansi_{name}" for name in _ANSI]
     + [f"ansi_bright_{name}" for name in _ANSI]
     + ["ansi_default"]

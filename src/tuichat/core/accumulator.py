@@ -109,7 +109,9 @@ class StreamState:
         events: list[Event] = []
         if not isinstance(chunk, dict):
             events.append(
-                StreamError("malformed", f"ignored a chunk that is not a JSON object: {chunk!r:.80}")
+                StreamError(
+                    "malformed", f"ignored a chunk that is not a JSON object: {chunk!r:.80}"
+                )
             )
             return events
         error = chunk.get("error")
@@ -141,7 +143,11 @@ class StreamState:
     def feed_invalid(self, data: str, reason: str) -> list[Event]:
         """Record a `data:` payload that could not be parsed as JSON."""
         self.chunk_count += 1
-        return [StreamError("malformed", f"ignored a chunk that is not valid JSON ({reason}): {data[:80]!r}")]
+        return [
+            StreamError(
+                "malformed", f"ignored a chunk that is not valid JSON ({reason}): {data[:80]!r}"
+            )
+        ]
 
     def _apply_delta(self, delta: dict[str, Any], events: list[Event]) -> None:
         content = delta.get("content")

@@ -30,7 +30,10 @@ except ImportError:  # pragma: no cover - depends on the installed SDK
 # Network errors raised while we read the body ourselves (the SDK wraps only its own reads).
 _TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (_httpx.TransportError, _httpx.StreamError)
 _TIMEOUT_ERRORS: tuple[type[BaseException], ...] = (_httpx.TimeoutException,)
-_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (openai.APIConnectionError, *_TRANSPORT_ERRORS)
+_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    openai.APIConnectionError,
+    *_TRANSPORT_ERRORS,
+)
 
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletionMessageParam
@@ -93,7 +96,9 @@ def describe_status_error(error: openai.APIStatusError, provider: Provider) -> s
             f"Check the key in {where} (or choose another with --api-key-env)."
         )
     if status == 403:
-        return f"HTTP 403: this key may not use model '{provider.model}'.{said} Check its permissions."
+        return (
+            f"HTTP 403: this key may not use model '{provider.model}'.{said} Check its permissions."
+        )
     if status == 404:
         return (
             f"HTTP 404: model '{provider.model}' or the endpoint was not found at "
@@ -102,7 +107,10 @@ def describe_status_error(error: openai.APIStatusError, provider: Provider) -> s
     if status == 429:
         retry = error.response.headers.get("retry-after")
         wait = f"retry in {retry} s" if retry else "wait a moment and retry"
-        return f"HTTP 429: rate limited or out of quota.{said} {wait.capitalize()}, or check your plan."
+        return (
+            f"HTTP 429: rate limited or out of quota.{said} {wait.capitalize()}, "
+            "or check your plan."
+        )
     if status >= 500:
         return f"HTTP {status}: the server failed.{said} This is on the server's side: try again."
     return f"HTTP {status}.{said} Check the request options (--model, --base-url)."
@@ -225,7 +233,9 @@ class ChatClient:
                     whole += state.feed_invalid(text, error.msg)
                 yield whole + state.finish(done=True)
         except openai.APIStatusError as error:
-            failure = StreamError("http", describe_status_error(error, self.provider), error.status_code)
+            failure = StreamError(
+                "http", describe_status_error(error, self.provider), error.status_code
+            )
             yield state.fail(failure)
         except _CONNECTION_ERRORS as error:
             yield state.fail(_transport_message(error, self.provider, received))

@@ -2,7 +2,8 @@
 
 The history is a list of OpenAI-format messages. Assistant messages also carry what the model
 does not need back but the user does (`reasoning`, `finish_reason`, `usage`, `timing`,
-`model`, `cancelled`, `error`; a cut tool result its `full_content`); `wire_message()` strips those before a request.
+`model`, `cancelled`, `error`; a cut tool result its `full_content`); `wire_message()` strips
+those before a request.
 """
 
 from __future__ import annotations
@@ -117,7 +118,9 @@ class Conversation:
             state = StreamState()
             timing = _Timing()
             try:
-                async for batch in self.client.complete(self.wire_messages(), schemas or None, state):
+                async for batch in self.client.complete(
+                    self.wire_messages(), schemas or None, state
+                ):
                     timing.saw(batch)
                     yield batch
             except asyncio.CancelledError:
@@ -161,7 +164,7 @@ class Conversation:
             ToolOutcome(not_allowed_result(name), True, 0.0, "not_allowed")
             if policy == "never"
             else None
-            for name, policy in zip(names, policies)
+            for name, policy in zip(names, policies, strict=True)
         ]
         asking = [i for i, policy in enumerate(policies) if policy == "ask"]
         if asking and self.approve is None:
@@ -171,7 +174,7 @@ class Conversation:
         elif asking and self.approve is not None:
             # Parallel calls are put to the user together.
             answers = await self.approve([calls[i] for i in asking])
-            for i, approved in zip(asking, answers):
+            for i, approved in zip(asking, answers, strict=False):
                 if not approved:
                     refusals[i] = ToolOutcome(DENIED_RESULT, True, 0.0, "denied")
         return refusals
@@ -185,7 +188,7 @@ class Conversation:
             refusals = await self._decide(calls)
             refused = [
                 _result_event(i, call, refusal)
-                for i, (call, refusal) in enumerate(zip(calls, refusals))
+                for i, (call, refusal) in enumerate(zip(calls, refusals, strict=True))
                 if refusal is not None
             ]
             for i, refusal in enumerate(refusals):
@@ -195,7 +198,9 @@ class Conversation:
                 yield list(refused)
             allowed = [i for i, refusal in enumerate(refusals) if refusal is None]
             if allowed:
-                yield [ToolRunning(i, calls[i]["id"], calls[i]["function"]["name"]) for i in allowed]
+                yield [
+                    ToolRunning(i, calls[i]["id"], calls[i]["function"]["name"]) for i in allowed
+                ]
             tasks: dict[asyncio.Task[ToolOutcome], int] = {
                 asyncio.create_task(
                     run_tool_call(

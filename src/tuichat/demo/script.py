@@ -549,7 +549,9 @@ def _explicit_call(prompt: str, tools: list[dict[str, Any]] | None) -> Scripted 
     except ValueError:
         parsed = None
     if not isinstance(parsed, dict):
-        return Scripted(text=f"The arguments for `{name}` must be a JSON object, like `{{\"a\": 1}}`.")
+        return Scripted(
+            text=f'The arguments for `{name}` must be a JSON object, like `{{"a": 1}}`.'
+        )
     return Scripted(tool_calls=[ToolCall(name, parsed)])
 
 

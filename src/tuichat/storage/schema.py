@@ -28,7 +28,8 @@ CREATE TABLE messages (
     id                  INTEGER PRIMARY KEY,
     conversation_id     INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
     position            INTEGER NOT NULL,  -- order in the conversation, replaced rows included
-    parent_id           INTEGER REFERENCES messages (id) ON DELETE SET NULL,  -- previous live message when written: the branch tree
+    -- the previous live message when written: the branch tree
+    parent_id           INTEGER REFERENCES messages (id) ON DELETE SET NULL,
     role                TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant', 'tool')),
     content             TEXT,
     tool_calls          TEXT,   -- JSON list, as the model sent them

@@ -152,7 +152,7 @@ async def run_tool_call(
     except ToolCallError as exc:
         content, is_error = f"{ERROR_PREFIX}{exc}", True
         status = "timed_out" if exc.timed_out else "failed"
-    except Exception as exc:  # noqa: BLE001 - last resort, e.g. a malformed hand-written schema
+    except Exception as exc:
         # The tool loop must never die on a single call; say what happened and carry on.
         content, is_error = (
             f"{ERROR_PREFIX}could not run tool {name!r}: {_exception_text(exc)}",
@@ -209,7 +209,9 @@ async def _run(
     try:
         return json.dumps(result, ensure_ascii=False, default=str)
     except (TypeError, ValueError) as exc:  # e.g. circular references
-        raise ToolCallError(f"tool {name!r} returned a result that cannot be serialised: {exc}")
+        raise ToolCallError(
+            f"tool {name!r} returned a result that cannot be serialised: {exc}"
+        ) from exc
 
 
 def _preview(text: str) -> str:
@@ -449,7 +451,7 @@ async def _invoke(tool: Tool, arguments: dict[str, Any], timeout: float | None) 
         # The tool itself raised CancelledError (e.g. an inner task it awaited was cancelled):
         # a failure of that call, not a request to stop the whole tool loop.
         raise ToolCallError(f"tool {tool.name!r} was cancelled") from None
-    except Exception as exc:  # noqa: BLE001 - any tool failure is a result for the model
+    except Exception as exc:
         raise ToolCallError(_exception_text(exc)) from None
 
 

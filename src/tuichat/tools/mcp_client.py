@@ -252,7 +252,7 @@ class McpManager:
         except asyncio.CancelledError:
             self._withdraw(server)
             raise
-        except Exception as exc:  # noqa: BLE001 - any failure is this server's status
+        except Exception as exc:
             self._fail(server, _describe(exc))
         finally:
             server.session = None
@@ -267,9 +267,7 @@ class McpManager:
         config = server.config
         if config.command is not None:
             # Open for the server's whole life; closed when its task ends.
-            server.errlog = tempfile.TemporaryFile(  # noqa: SIM115
-                "w+", encoding="utf-8", errors="replace"
-            )
+            server.errlog = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")
             params = StdioServerParameters(
                 command=config.command,
                 args=list(config.args),

@@ -271,7 +271,7 @@ def load_plugin_tools(
         where = f"plugin {entry_point.name!r} ({entry_point.value})"
         try:
             loaded = entry_point.load()
-        except Exception as exc:  # noqa: BLE001 - any import failure is the plugin's problem
+        except Exception as exc:
             result.problems.append(f"{where}: {_error_text(exc)}")
             continue
         items = loaded if isinstance(loaded, (list, tuple)) else [loaded]
@@ -351,7 +351,7 @@ def load_tool_files(
         try:
             with captured_output() as buffer:  # import-time prints stay off the terminal
                 module = _import_file(path)
-        except Exception as exc:  # noqa: BLE001 - any failure is the file's problem
+        except Exception as exc:
             result.problems.append(f"{where}: {_error_text(exc)}")
             continue
         if buffer.getvalue():

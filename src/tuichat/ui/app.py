@@ -99,7 +99,7 @@ class TuichatApp(App[None]):
         self.save_setting({"profile": name})
 
     def choose_model(self, model: str) -> None:
-        """Use another model from now on; remembered in the profile when it is one of the config's."""
+        """Use another model from now on; remembered in the profile when it is the config's."""
         provider = self.conversation.client.provider
         provider.model = model
         self.refresh_subtitle()
@@ -108,7 +108,7 @@ class TuichatApp(App[None]):
             self.save_setting({"profiles": {provider.name: {"model": model}}})
 
     def toggle_tool(self, name: str) -> None:
-        """Offer a tool to the model or stop offering it; the choice is saved (`[tools] disabled`)."""
+        """Offer a tool to the model or stop offering it; saved as `[tools] disabled`."""
         tools = self.conversation.tools
         if tools is None or name not in tools:
             return
@@ -132,7 +132,7 @@ class TuichatApp(App[None]):
 
     @property
     def mcp_started(self) -> bool:
-        """Whether MCP start-up is over (its problems were reported together; later ones are news)."""
+        """Whether MCP start-up is over (its problems were told at once; later ones are news)."""
         return self._tools_starting is not None and self._tools_starting.is_set()
 
     async def tools_ready(self) -> None:
@@ -140,7 +140,8 @@ class TuichatApp(App[None]):
         starting = self._tools_starting
         if starting is not None and not starting.is_set():
             self.notify(
-                f"Waiting for the MCP servers to start (at most {self.settings.mcp.start_timeout:g} s)…",
+                "Waiting for the MCP servers to start (at most "
+                f"{self.settings.mcp.start_timeout:g} s)…",
                 title="MCP servers",
             )
             await starting.wait()
@@ -164,7 +165,9 @@ class TuichatApp(App[None]):
         # Start-up problems in one notice; later changes (a server dying) each get their own.
         statuses = self.mcp.statuses()
         problems = server_problems(statuses)
-        ready = [f"{name} ({len(s.tools)} tools)" for name, s in statuses.items() if s.state == "ready"]
+        ready = [
+            f"{name} ({len(s.tools)} tools)" for name, s in statuses.items() if s.state == "ready"
+        ]
         if problems:
             self.notify("\n".join(problems), title="MCP servers", severity="warning", timeout=15)
         elif ready:

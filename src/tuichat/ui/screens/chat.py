@@ -315,7 +315,7 @@ class ChatScreen(Screen[None]):
         live = [entry for entry in self.messages.entries if entry.live]
         # Answers are recorded in the order they start, as their widgets are added (a failed
         # empty answer is discarded, but only the last one of a turn can be).
-        for entry, answer_id in zip(live, self._turn_answer_ids):
+        for entry, answer_id in zip(live, self._turn_answer_ids, strict=False):
             if answer_id is not None:
                 entry.message_ids = (answer_id,)
         self._turn_answer_ids = []
@@ -393,14 +393,16 @@ class ChatScreen(Screen[None]):
             tool = tools.get(name) if tools is not None else None
             source = tool.source if tool is not None else "unknown tool"
             pending.append(
-                PendingCall(str(call.get("id") or ""), name, source, str(function.get("arguments") or ""))
+                PendingCall(
+                    str(call.get("id") or ""), name, source, str(function.get("arguments") or "")
+                )
             )
 
         def decided(result: ApprovalResult | None) -> None:
             result = result or ApprovalResult.deny_all(len(pending))
             for name in sorted(result.always):
                 self.app.always_run(name)  # type: ignore[attr-defined]
-            for view, approved in zip(views, result.approved):
+            for view, approved in zip(views, result.approved, strict=False):
                 if view is not None and approved and view.state == "waiting":
                     view.set_approved()
             if not event.decision.done():
@@ -702,7 +704,12 @@ class ChatScreen(Screen[None]):
         """Show or hide the raw-chunk inspector (on a reopened conversation: its last answer)."""
         inspector = self.inspector
         inspector.display = not inspector.display
-        if inspector.display and self._answer_entries() and not inspector.feed and inspector.saved_title is None:
+        if (
+            inspector.display
+            and self._answer_entries()
+            and not inspector.feed
+            and inspector.saved_title is None
+        ):
             self.action_inspect_answer(-1)
 
     @on(AssistantMessage.Clicked)

@@ -57,10 +57,12 @@ class ModelPicker(ModalScreen[str | None]):
         status = self.query_one("#model-status", Static)
         try:
             self.models = await self.client.list_models()
-        except Exception as error:  # noqa: BLE001 - any failure: the user can still type a name
+        except Exception as error:
             status.update(
-                Content(f"This server does not list its models ({type(error).__name__}): "
-                        "type a model name and press Enter.")
+                Content(
+                    f"This server does not list its models ({type(error).__name__}): "
+                    "type a model name and press Enter."
+                )
             )
             return
         status.update(Content(f"{len(self.models)} models · Enter picks · Esc closes"))

@@ -38,7 +38,9 @@ def json_view(text: str) -> Syntax | Content:
     pretty = pretty_json(text)
     if pretty is text:
         return literal(text)
-    return Syntax(strip_control(pretty), "json", word_wrap=True, background_color="default", theme="ansi_dark")
+    return Syntax(
+        strip_control(pretty), "json", word_wrap=True, background_color="default", theme="ansi_dark"
+    )
 
 
 class UserMessage(Static):
@@ -200,7 +202,13 @@ class ToolCallView(Vertical):
             preview = preview.removeprefix(ERROR_PREFIX)  # the title already says "error"
         if len(preview) > 70:
             preview = preview[:69] + "…"
-        label = "result" if status == "done" else "error" if status in ("failed", "timed_out") else "not run"
+        label = (
+            "result"
+            if status == "done"
+            else "error"
+            if status in ("failed", "timed_out")
+            else "not run"
+        )
         if self.result_view is not None:  # a second ending (e.g. cancelled after a result)
             self.result_view.remove()
         self.result_view = Collapsible(
@@ -297,7 +305,9 @@ class AssistantMessage(Vertical):
         """The view of the call at this position, if shown."""
         return self.tool_calls.get(index)
 
-    def finish(self, finish_reason: str | None, usage: dict[str, Any] | None, elapsed: float) -> None:
+    def finish(
+        self, finish_reason: str | None, usage: dict[str, Any] | None, elapsed: float
+    ) -> None:
         """The answer ended: render the last block, show how it ended."""
         self.ended = True
         self.body.finish()
@@ -348,8 +358,12 @@ def widgets_for_history(messages: list[dict[str, Any]]) -> list[Widget]:
             answer.append_text(str(message.get("content") or ""))
             for index, call in enumerate(message.get("tool_calls") or ()):
                 function = call.get("function") or {}
-                view = answer.add_tool_call(index, str(call.get("id") or ""), str(function.get("name") or ""))
-                view.set_ready(str(function.get("name") or ""), str(function.get("arguments") or ""), None)
+                view = answer.add_tool_call(
+                    index, str(call.get("id") or ""), str(function.get("name") or "")
+                )
+                view.set_ready(
+                    str(function.get("name") or ""), str(function.get("arguments") or ""), None
+                )
                 calls[str(call.get("id") or "")] = view
             answer.show_saved_status(message)
             widgets.append(answer)

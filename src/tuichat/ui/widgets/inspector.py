@@ -145,7 +145,9 @@ class Inspector(Vertical):
             return "waiting for the first chunk" if self._lines else "no request yet"
         span = self.last_offset - self.first_offset
         rate = f"{self.chunk_count / span:,.0f} chunks/s" if span > 0 else "– chunks/s"
-        return f"{prefix}first chunk {self.first_offset:.3f} s · {self.chunk_count:,} chunks · {rate}"
+        return (
+            f"{prefix}first chunk {self.first_offset:.3f} s · {self.chunk_count:,} chunks · {rate}"
+        )
 
 
 def _pretty(data: str) -> str:
