@@ -32,9 +32,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tuichat.core.client import ChatClient, Provider
-from tuichat.core.conversation import Conversation
+from tuichat.config.settings import Settings
 from tuichat.demo.script import long_text
+from tuichat.session import SessionOptions, build_session
 from tuichat.storage.history import HistoryStore
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.screens.chat import ChatScreen
@@ -224,9 +224,14 @@ async def page_up_to_the_top(app: BenchApp, screen: ChatScreen) -> dict[str, Any
 async def measure(
     db: Path, conversation_id: int, size: tuple[int, int], scroll: bool
 ) -> dict[str, Any]:
-    provider = Provider(base_url="http://127.0.0.1:9/v1", model="gpt-bench", max_retries=0)
-    app = BenchApp(Conversation(ChatClient(provider)), subtitle="bench", history_path=db,
-                   resume=conversation_id)  # fmt: skip
+    options = SessionOptions(
+        base_url="http://127.0.0.1:9/v1",
+        model="gpt-bench",
+        max_retries=0,
+        db=db,
+        resume=conversation_id,
+    )
+    app = BenchApp(build_session(Settings(), options, {}), subtitle="bench")
     figures: dict[str, Any] = {}
     started = time.perf_counter()
     app.goal = lambda: entry_in_view(app, -1)
@@ -236,7 +241,7 @@ async def measure(
         figures["first paint"] = app.reached - started
         screen = app.screen
         assert isinstance(screen, ChatScreen)
-        figures["messages"] = len(app.conversation.messages)
+        figures["messages"] = len(app.session.messages)
         figures["entries"] = len(screen.messages.entries)
         figures["mounted on open"] = screen.messages.mounted_count
         await pilot.pause()

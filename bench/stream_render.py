@@ -25,9 +25,8 @@ from contextlib import contextmanager
 
 from openai import AsyncOpenAI
 
-from tuichat.core.client import ChatClient, Provider
-from tuichat.core.conversation import Conversation
-from tuichat.tools.registry import default_registry
+from tuichat.config.settings import Settings
+from tuichat.session import SessionOptions, build_session
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.widgets.chat_message import AssistantMessage
 
@@ -78,9 +77,8 @@ INSPECTOR = {"shown": False}  # --inspector: the raw-chunk panel open while stre
 
 
 async def app_consumer(base_url: str) -> None:
-    provider = Provider(base_url=base_url, model="tuichat-demo", max_retries=0)
-    conversation = Conversation(ChatClient(provider), default_registry())
-    app = TuichatApp(conversation, subtitle="bench")
+    options = SessionOptions(base_url=base_url, model="tuichat-demo", max_retries=0, history=False)
+    app = TuichatApp(build_session(Settings(), options, {}), subtitle="bench")
     async with app.run_test(headless=True, size=SIZE) as pilot:
         if INSPECTOR["shown"]:
             await pilot.press("f2")

@@ -18,6 +18,7 @@ import pytest
         "tuichat.storage",
         "tuichat.config",
         "tuichat.commands",
+        "tuichat.session",
     ],
 )
 def test_package_imports_without_textual_or_rich(package: str) -> None:

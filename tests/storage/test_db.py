@@ -50,32 +50,33 @@ def test_an_empty_file_at_version_0_migrates_to_the_current_version(tmp_path: Pa
         conversation_id = store.create_conversation(model="m")
         store.add_message(conversation_id, {"role": "user", "content": "hello"})
         assert store.load_messages(conversation_id) == [{"role": "user", "content": "hello"}]
-    assert schema_version(path) == migrations.current_version() == 1
+    assert schema_version(path) == migrations.current_version() == len(migrations.MIGRATIONS)
 
 
-def test_a_v1_database_migrates_through_a_later_step_keeping_its_data(
+def test_a_database_migrates_through_a_later_step_keeping_its_data(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "history.sqlite3"
     with HistoryStore(path) as store:
         conversation_id = store.create_conversation(model="m")
         store.add_message(conversation_id, {"role": "user", "content": "kept across versions"})
-    assert schema_version(path) == 1
+    current = migrations.current_version()
+    assert schema_version(path) == current
 
     ran: list[int] = []
 
-    def v1_to_v2(connection: sqlite3.Connection) -> None:
+    def next_step(connection: sqlite3.Connection) -> None:
         ran.append(connection.execute("PRAGMA user_version").fetchone()[0])
         connection.execute("ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0")
 
-    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, v1_to_v2])
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, next_step])
     with HistoryStore(path) as store:
         assert store.load_messages(conversation_id) == [
             {"role": "user", "content": "kept across versions"}
         ]
         assert store.search("versions")[0].conversation_id == conversation_id
-    assert ran == [1]  # only the missing step ran, on the v1 file
-    assert schema_version(path) == 2
+    assert ran == [current]  # only the missing step ran, on the file as it was
+    assert schema_version(path) == current + 1
     connection = sqlite3.connect(path)
     assert connection.execute("SELECT pinned FROM conversations").fetchall() == [(0,)]
     connection.close()
@@ -86,6 +87,7 @@ def test_a_failing_migration_step_leaves_the_file_at_its_version(
 ) -> None:
     path = tmp_path / "history.sqlite3"
     HistoryStore(path).close()
+    version = schema_version(path)
 
     def broken(connection: sqlite3.Connection) -> None:
         connection.execute("CREATE TABLE half_done (x)")
@@ -94,7 +96,7 @@ def test_a_failing_migration_step_leaves_the_file_at_its_version(
     monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, broken])
     with pytest.raises(StorageError):
         HistoryStore(path)
-    assert schema_version(path) == 1
+    assert schema_version(path) == version
     connection = sqlite3.connect(path)
     tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
     connection.close()
@@ -225,3 +227,37 @@ def test_open_database_returns_an_autocommit_connection_with_foreign_keys(tmp_pa
         assert connection.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     finally:
         connection.close()
+
+
+def test_version_2_keeps_how_each_saved_tool_call_ended(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A version-1 file's tool results get the status that version 1 read from their text."""
+    path = tmp_path / "history.sqlite3"
+    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:1])
+    results = {
+        "c1": "42",
+        "c2": "Denied by the user: do not retry this call unless asked to.",
+        "c3": "Cancelled by the user.",
+        "c4": "Not run: tool 'rm' is not allowed (policy 'never').",
+        "c5": "Error: tool 'slow' timed out after 2 s",
+        "c6": "Error: could not run tool 'x': boom",
+    }
+    with HistoryStore(path) as store:
+        conversation_id = store.create_conversation(model="m")
+        for call_id, content in results.items():
+            tool = {"role": "tool", "tool_call_id": call_id, "content": content}
+            store.add_message(conversation_id, tool)
+    assert schema_version(path) == 1
+    monkeypatch.undo()
+    with HistoryStore(path) as store:
+        statuses = {m["tool_call_id"]: m["status"] for m in store.load_messages(conversation_id)}
+    assert statuses == {
+        "c1": "done",
+        "c2": "denied",
+        "c3": "cancelled",
+        "c4": "not_allowed",
+        "c5": "timed_out",
+        "c6": "failed",
+    }
+    assert schema_version(path) == 2

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from tuichat.core.client import ChatClient, Provider
-from tuichat.core.conversation import Conversation
 from tuichat.core.events import RawChunk, RequestSent
 from tuichat.demo.server import ChatServer, DropAfter, Scripted, Slow, ToolCall
+from tuichat.session.conversation import Conversation
+from tuichat.session.recorder import TurnRecorder
 from tuichat.storage.history import AsyncHistory, HistoryStore, make_title
-from tuichat.storage.recorder import TurnRecorder
 from tuichat.tools.registry import default_registry
 
 SECRET_KEY = "sk-test-0123456789abcdefSECRETkey"

@@ -3,35 +3,53 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tuichat.core.client import ChatClient, Provider
-from tuichat.core.conversation import Conversation
+from tuichat.config.settings import Settings
 from tuichat.demo.server import ChatServer
-from tuichat.tools.registry import default_registry
+from tuichat.session import SessionOptions, build_session
 from tuichat.ui.app import TuichatApp
 
 AppFactory = Callable[..., TuichatApp]
 
 
+def loopback_options(server: ChatServer, **options: Any) -> SessionOptions:
+    """Options for a session with the loopback server (no history unless `db` is given)."""
+    values: dict[str, Any] = {
+        "base_url": server.base_url,
+        "model": "tuichat-demo",
+        "max_retries": 0,
+        "history": options.get("db") is not None,
+    }
+    values.update(options)
+    return SessionOptions(**values)
+
+
+def loopback_app(
+    server: ChatServer,
+    *,
+    welcome: str | None = None,
+    settings: Settings | None = None,
+    environ: dict[str, str] | None = None,
+    db: Path | None = None,
+    subtitle: str | None = "test",
+    **options: Any,
+) -> TuichatApp:
+    """An app whose session talks to the loopback server; keywords are session options."""
+    session = build_session(
+        settings or Settings(), loopback_options(server, db=db, **options), environ or {}
+    )
+    return TuichatApp(session, subtitle=subtitle, welcome=welcome)
+
+
 @pytest.fixture
 def make_app(server: ChatServer) -> AppFactory:
-    """An app talking to the loopback server; keyword arguments adjust the provider."""
+    """`loopback_app` for the test's server."""
 
-    def make(
-        *, welcome: str | None = None, max_tool_rounds: int = 8, **provider: Any
-    ) -> TuichatApp:
-        settings: dict[str, Any] = {
-            "base_url": server.base_url,
-            "model": "tuichat-demo",
-            "max_retries": 0,
-        }
-        settings.update(provider)
-        conversation = Conversation(
-            ChatClient(Provider(**settings)), default_registry(), max_tool_rounds=max_tool_rounds
-        )
-        return TuichatApp(conversation, subtitle="test", welcome=welcome)
+    def make(**options: Any) -> TuichatApp:
+        return loopback_app(server, **options)
 
     return make

@@ -103,7 +103,7 @@ async def test_tool_call_shows_its_name_before_its_arguments_are_complete(
 async def test_inspector_toggles_and_lists_every_chunk(
     make_app: AppFactory, server: ChatServer
 ) -> None:
-    app = make_app(api_key="sk-secret-test-key-42")
+    app = make_app(api_key_env="TEST_KEY", environ={"TEST_KEY": "sk-secret-test-key-42"})
     async with app.run_test(size=(120, 40)) as pilot:
         inspector = app.screen.query_one(Inspector)
         assert not inspector.display
@@ -162,7 +162,7 @@ async def test_escape_cancels_and_keeps_the_partial_answer(
         assert kept.startswith("word0 word1 word2 word3") and "word59" not in kept
         assert "cancelled" in shown_text(answer.status)
         assert any("Cancelled" in shown_text(n) for n in screen.query(NoticeMessage))
-        history = app.conversation.messages[-1]
+        history = app.session.messages[-1]
         assert history["role"] == "assistant" and history["cancelled"] is True
         assert history["content"] == kept  # the screen shows all the history keeps
         # The app is usable again: the next prompt gets an answer.

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tuichat.core.client import ChatClient, Provider
-from tuichat.core.conversation import Conversation
+from tuichat.config.settings import parse_settings
 from tuichat.demo.server import ChatServer, Scripted
+from tuichat.session.events import Answer
+from tuichat.session.options import Resume
 from tuichat.storage.history import HistoryStore
-from tuichat.tools.registry import default_registry
 from tuichat.ui.app import TuichatApp
-from tuichat.ui.widgets.chat_message import AssistantMessage, ToolCallView, UserMessage
+from tuichat.ui.widgets.chat_message import (
+    AssistantMessage,
+    ToolCallView,
+    UserMessage,
+    answer_widget,
+)
 
+from .conftest import loopback_app
 from .pilot_helpers import finish_turn, send
 
 
-def history_app(server: ChatServer, db: Path, resume: int | str | None = None) -> TuichatApp:
-    provider = Provider(base_url=server.base_url, model="tuichat-demo", max_retries=0)
-    conversation = Conversation(ChatClient(provider), default_registry())
-    return TuichatApp(conversation, subtitle="test", history_path=db, resume=resume)  # type: ignore[arg-type]
+def history_app(server: ChatServer, db: Path, resume: Resume = None) -> TuichatApp:
+    return loopback_app(server, db=db, resume=resume)
 
 
 async def test_a_turn_is_saved_and_reopens_with_its_tool_calls(
@@ -29,7 +33,7 @@ async def test_a_turn_is_saved_and_reopens_with_its_tool_calls(
     async with app.run_test(size=(100, 40)) as pilot:
         await send(pilot, "what time is it in Seoul and New York?")
         await finish_turn(pilot)
-        saved = list(app.conversation.messages)
+        saved = list(app.session.messages)
     store = HistoryStore(db)
     [summary] = store.list_conversations()
     assert store.load_messages(summary.id) == saved
@@ -39,7 +43,7 @@ async def test_a_turn_is_saved_and_reopens_with_its_tool_calls(
     async with again.run_test(size=(100, 40)) as pilot:
         await pilot.pause()
         screen = again.screen
-        assert again.conversation.messages == saved
+        assert again.session.messages == saved
         assert [w.tool_name for w in screen.query(ToolCallView)] == ["get_current_time"] * 2
         assert all(w.state == "done" for w in screen.query(ToolCallView))
         assert screen.query_one(UserMessage)
@@ -60,16 +64,16 @@ async def test_a_reopened_conversation_regenerates_its_last_answer(
     async with app.run_test(size=(100, 40)) as pilot:
         await send(pilot, "hello")
         await finish_turn(pilot)
-        cid = app.conversation_id
+        cid = app.session.conversation_id
 
     again = history_app(server, db, resume="last")
     async with again.run_test(size=(100, 40)) as pilot:
         await pilot.pause()
-        assert again.conversation_id == cid
+        assert again.session.conversation_id == cid
         await pilot.press("ctrl+r")
         screen = await finish_turn(pilot)
         assert [a.body.text for a in screen.query(AssistantMessage)] == ["New answer."]
-        kept = list(again.conversation.messages)
+        kept = list(again.session.messages)
     assert cid is not None
     store = HistoryStore(db)
     assert store.load_messages(cid) == kept
@@ -133,10 +137,8 @@ async def test_without_saved_chunks_the_inspector_says_so(
     server: ChatServer, tmp_path: Path
 ) -> None:
     db = tmp_path / "history.sqlite3"
-    provider = Provider(base_url=server.base_url, model="tuichat-demo", max_retries=0)
-    app = TuichatApp(
-        Conversation(ChatClient(provider)), subtitle="test", history_path=db, save_raw_chunks=False
-    )
+    settings = parse_settings("[history]\nsave_raw_chunks = false\n")
+    app = loopback_app(server, db=db, settings=settings)
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "hello")
         await finish_turn(pilot)
@@ -149,22 +151,28 @@ async def test_without_saved_chunks_the_inspector_says_so(
 
 
 def test_a_reopened_tool_result_shows_whole_and_its_state() -> None:
-    from tuichat.ui.widgets.chat_message import widgets_for_history
-
     call = {"id": "c1", "type": "function", "function": {"name": "big", "arguments": "{}"}}
     denied = {"id": "c2", "type": "function", "function": {"name": "big", "arguments": "{}"}}
-    [answer] = widgets_for_history(
-        [
-            {"role": "assistant", "content": None, "tool_calls": [call, denied]},
-            {"role": "tool", "tool_call_id": "c1", "content": "x [cut]", "full_content": "x" * 50},
-            {
-                "role": "tool",
-                "tool_call_id": "c2",
-                "content": "Denied by the user: do not retry this call unless asked to.",
-            },
-        ]
+    answer = answer_widget(
+        Answer(
+            [
+                {"role": "assistant", "content": None, "tool_calls": [call, denied]},
+                {
+                    "role": "tool",
+                    "tool_call_id": "c1",
+                    "content": "x [cut]",
+                    "full_content": "x" * 50,
+                    "status": "done",
+                },
+                {
+                    "role": "tool",
+                    "tool_call_id": "c2",
+                    "content": "Denied by the user: do not retry this call unless asked to.",
+                    "status": "denied",
+                },
+            ]
+        )
     )
-    assert isinstance(answer, AssistantMessage)
     first, second = answer.tool_calls.values()
     assert (first.state, first.result) == ("done", "x" * 50)
     assert second.state == "denied"

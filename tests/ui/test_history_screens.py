@@ -10,11 +10,8 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Input, OptionList
 
-from tuichat.core.client import ChatClient, Provider
-from tuichat.core.conversation import Conversation
 from tuichat.demo.server import ChatServer, Scripted
 from tuichat.storage.history import HistoryStore
-from tuichat.tools.registry import default_registry
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.screens.chat import ChatScreen
 from tuichat.ui.screens.history import ConfirmDelete, ConversationList, SearchScreen
@@ -22,6 +19,7 @@ from tuichat.ui.widgets.chat_message import AssistantMessage, UserMessage
 from tuichat.ui.widgets.message_list import MAX_MOUNTED
 from tuichat.ui.widgets.prompt import PromptInput
 
+from .conftest import loopback_app
 from .pilot_helpers import finish_turn, send, shown_text, wait_until
 
 SIZE = (100, 30)
@@ -30,9 +28,7 @@ SIZE = (100, 30)
 def make_app(
     server: ChatServer, db: Path, resume: int | None = None, system: str | None = None
 ) -> TuichatApp:
-    provider = Provider(base_url=server.base_url, model="tuichat-demo", max_retries=0)
-    conversation = Conversation(ChatClient(provider), default_registry(), system_prompt=system)
-    return TuichatApp(conversation, subtitle="test", history_path=db, resume=resume)
+    return loopback_app(server, db=db, resume=resume, system_prompt=system)
 
 
 def answer(turn: int) -> str:
@@ -106,11 +102,11 @@ async def test_the_list_opens_renames_and_deletes_conversations(
         assert "model-x" in str(options.get_option_at_index(0).prompt)
 
         await pilot.press("down", "enter")  # open "Pears"
-        await wait_until(pilot, lambda: app.conversation_id == second)
+        await wait_until(pilot, lambda: app.session.conversation_id == second)
         await pilot.pause()
         assert app.screen is chat
         assert shown_prompts(chat) == ["Pears 1", "Pears 2", "Pears 3"]
-        assert [m["content"] for m in app.conversation.messages if m["role"] == "user"] == [
+        assert [m["content"] for m in app.session.messages if m["role"] == "user"] == [
             "Pears 1", "Pears 2", "Pears 3",
         ]  # fmt: skip
         assert chat.query(AssistantMessage).last().body.text == answer(3)
@@ -142,8 +138,8 @@ async def test_the_list_opens_renames_and_deletes_conversations(
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is chat
-        assert app.conversation_id is None
-        assert not chat.query(UserMessage) and app.conversation.messages == []
+        assert app.session.conversation_id is None
+        assert not chat.query(UserMessage) and app.session.messages == []
     with HistoryStore(db) as store:
         assert store.get_conversation(second) is None
         assert store.get_conversation(first) is not None
@@ -178,7 +174,9 @@ async def test_search_opens_the_conversation_at_the_message(
         option = str(search.query_one("#search-results", OptionList).get_option_at_index(0).prompt)
         assert "zeppelins" in option and "user" in option
         await pilot.press("enter")
-        await wait_until(pilot, lambda: app.conversation_id == target and app.screen is chat)
+        await wait_until(
+            pilot, lambda: app.session.conversation_id == target and app.screen is chat
+        )
 
         def found() -> list[UserMessage]:
             return [
@@ -193,7 +191,7 @@ async def test_search_opens_the_conversation_at_the_message(
         assert message.region.y == chat.messages.region.y  # at the top of the view
         assert message.has_class("-found")
         assert len(chat.query(UserMessage)) < 100  # a window, not all 150 prompts
-        assert len(app.conversation.messages) == 300  # but the whole conversation goes on
+        assert len(app.session.messages) == 300  # but the whole conversation goes on
 
 
 async def test_regenerate_keeps_the_replaced_answer_in_the_history(
@@ -211,12 +209,12 @@ async def test_regenerate_keeps_the_replaced_answer_in_the_history(
         answers = list(chat.query(AssistantMessage))
         assert [a.body.text for a in answers] == ["A better answer."]
         assert shown_prompts(chat) == ["hello"]
-        assert [m["role"] for m in app.conversation.messages] == ["user", "assistant"]
-        assert app.conversation.messages[-1]["content"] == "A better answer."
+        assert [m["role"] for m in app.session.messages] == ["user", "assistant"]
+        assert app.session.messages[-1]["content"] == "A better answer."
         # The model was asked again about the same prompt (no second "hello").
         assert [m["content"] for m in server.requests[-1]["messages"]] == ["hello"]
-        cid = app.conversation_id
-        kept = list(app.conversation.messages)
+        cid = app.session.conversation_id
+        kept = list(app.session.messages)
     assert cid is not None
     with HistoryStore(db) as store:
         assert store.load_messages(cid) == kept
@@ -250,8 +248,8 @@ async def test_edit_the_last_prompt_and_send_it_again(server: ChatServer, tmp_pa
             "One.",
             "second",
         ]
-        cid = app.conversation_id
-        kept = list(app.conversation.messages)
+        cid = app.session.conversation_id
+        kept = list(app.session.messages)
         # With text in the prompt, ctrl+e is the prompt's own "end of line".
         await pilot.press(*"abc", "home", "ctrl+e", "d")
         assert prompt.text == "abcd" and not chat.editing
@@ -315,7 +313,7 @@ async def test_a_long_conversation_mounts_a_window_of_it(
         def mounted() -> int:
             return len(chat.query(UserMessage)) + len(chat.query(AssistantMessage))
 
-        assert len(app.conversation.messages) == 500
+        assert len(app.session.messages) == 500
         assert 0 < mounted() < 100
         last = chat.query(AssistantMessage).last()
         assert last.body.text == answer(250) and in_view(chat, last)
@@ -381,16 +379,16 @@ async def test_new_conversation_keeps_only_the_system_prompt(
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "hello")
         chat = await finish_turn(pilot)
-        first = app.conversation_id
+        first = app.session.conversation_id
         assert first is not None and chat.query(AssistantMessage)
         await pilot.press("ctrl+n")
         await pilot.pause()
-        assert app.conversation_id is None
-        assert app.conversation.messages == [{"role": "system", "content": "Be brief."}]
+        assert app.session.conversation_id is None
+        assert app.session.messages == [{"role": "system", "content": "Be brief."}]
         assert not chat.query(AssistantMessage) and not chat.query(UserMessage)
         await send(pilot, "again")
         await finish_turn(pilot)
-        assert app.conversation_id not in (None, first)
+        assert app.session.conversation_id not in (None, first)
         assert [m["role"] for m in server.requests[-1]["messages"]] == ["system", "user"]
 
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from tuichat.config.settings import load_settings
 from tuichat.demo.server import ChatServer, Scripted
+from tuichat.session import SessionOptions, build_session
+from tuichat.ui.app import TuichatApp
 from tuichat.ui.screens.chat import ChatScreen, code_blocks
 from tuichat.ui.screens.model_picker import ModelPicker
 
-from .conftest import AppFactory
+from .conftest import AppFactory, loopback_options
 from .pilot_helpers import finish_turn, send, wait_until
 
 
@@ -22,11 +27,11 @@ async def test_model_picker_lists_the_servers_models_and_filters(make_app: AppFa
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ChatScreen)
-        assert app.conversation.client.provider.model == "tuichat-demo"
+        assert app.session.provider.model == "tuichat-demo"
 
 
 async def test_a_server_without_models_lets_you_type_a_name(make_app: AppFactory) -> None:
-    app = make_app(base_url="http://127.0.0.1:9/v1", model="old", timeout=2)
+    app = make_app(base_url="http://127.0.0.1:9/v1", model="old", timeout=2, subtitle=None)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("f3")
         picker = app.screen
@@ -36,8 +41,30 @@ async def test_a_server_without_models_lets_you_type_a_name(make_app: AppFactory
         )
         await pilot.press(*"my-model", "enter")
         await pilot.pause()
-        assert app.conversation.client.provider.model == "my-model"
-        assert "my-model" in app.sub_title or app.fixed_subtitle
+        assert app.session.provider.model == "my-model"
+        assert app.screen.sub_title == "127.0.0.1:9 · my-model"  # the header says so
+
+
+async def test_a_picked_model_is_saved_in_the_profile_in_use(
+    server: ChatServer, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'profile = "local"\n[profiles.local]\nbase_url = "{server.base_url}"\n'
+        'model = "old"\nmax_retries = 0\n'
+    )
+    session = build_session(load_settings(config), SessionOptions(history=False), {})
+    app = TuichatApp(session)
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert app.screen.sub_title == "local · old"
+        await pilot.press("f3")
+        picker = app.screen
+        assert isinstance(picker, ModelPicker)
+        await wait_until(pilot, lambda: bool(picker.models))
+        await pilot.press(*"tuichat-demo", "enter")
+        await wait_until(pilot, lambda: 'model = "tuichat-demo"' in config.read_text())
+        assert app.screen.sub_title == "local · tuichat-demo"
+    assert load_settings(config).profiles["local"].model == "tuichat-demo"
 
 
 async def test_copy_the_last_answer_and_its_code_block(
@@ -82,14 +109,11 @@ async def test_every_screen_action_is_in_the_command_palette(make_app: AppFactor
 
 async def test_keys_can_be_changed_in_the_config_file(server: ChatServer, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from tuichat.config.settings import parse_settings
-    from tuichat.core.client import ChatClient, Provider
-    from tuichat.core.conversation import Conversation
-    from tuichat.ui.app import TuichatApp
     from tuichat.ui.widgets.inspector import Inspector
 
     settings = parse_settings('[keys]\ntoggle_inspector = "f8"\n', tmp_path / "config.toml")
-    provider = Provider(base_url=server.base_url, model="m", max_retries=0)
-    app = TuichatApp(Conversation(ChatClient(provider)), subtitle="t", settings=settings)
+    session = build_session(settings, loopback_options(server, model="m"), {})
+    app = TuichatApp(session, subtitle="t")
     async with app.run_test(size=(100, 30)) as pilot:
         inspector = app.screen.query_one(Inspector)
         await pilot.press("f2")

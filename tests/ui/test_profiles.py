@@ -6,11 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tuichat.config.profiles import resolve_provider
 from tuichat.config.settings import parse_settings
-from tuichat.core.client import ChatClient
-from tuichat.core.conversation import Conversation
 from tuichat.demo.server import ChatServer, Scripted
+from tuichat.session import SessionOptions, build_session
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.widgets.chat_message import AssistantMessage
 
@@ -30,10 +28,9 @@ async def test_switching_profiles_sends_to_the_other_server_and_prices_the_conve
             '[prices."model-two"]\ninput = 1000.0\noutput = 2000.0\n'
         )
         settings = parse_settings(config.read_text(), config)
-        provider = resolve_provider(settings, "one", {}, {})
-        app = TuichatApp(Conversation(ChatClient(provider)), settings=settings, config_path=config)
+        app = TuichatApp(build_session(settings, SessionOptions(history=False), {}))
         async with app.run_test(size=(100, 30)) as pilot:
-            assert "model-one" in app.sub_title
+            assert app.screen.sub_title == "one · model-one"
             await send(pilot, "hello")
             await finish_turn(pilot)
             assert len(first.requests) == 1 and not second.requests
@@ -42,7 +39,7 @@ async def test_switching_profiles_sends_to_the_other_server_and_prices_the_conve
             )
             command.callback()
             await pilot.pause()
-            assert "model-two" in app.sub_title
+            assert app.screen.sub_title == "two · model-two"
             second.enqueue(Scripted(text="from two"))
             await send(pilot, "hello again")
             screen = await finish_turn(pilot)
@@ -57,11 +54,11 @@ async def test_switching_profiles_sends_to_the_other_server_and_prices_the_conve
             status = shown_text(screen.query(AssistantMessage).last().status)
             assert "conversation" in status and "$" in status
             # Each answer is priced at the model that wrote it: model-one has no price.
-            usage = app.conversation.messages[-1]["usage"]
+            usage = app.session.messages[-1]["usage"]
             expected = settings.prices["model-two"].cost(
                 usage["prompt_tokens"], usage["completion_tokens"]
             )
-            assert app.conversation_usage()[2] == pytest.approx(expected)
+            assert app.session.usage().cost == pytest.approx(expected)
         assert 'profile = "two"' in config.read_text()
 
 
@@ -70,18 +67,11 @@ async def test_a_tool_switched_off_in_the_palette_is_not_offered_and_is_saved(
 ) -> None:
     import tomllib
 
-    from tuichat.tools.registry import default_registry
-
     config = tmp_path / "config.toml"
     config.write_text("max_tool_rounds = 5\n")
     settings = parse_settings(config.read_text(), config)
-    conversation = Conversation(
-        ChatClient(
-            resolve_provider(settings, None, {"base_url": server.base_url, "model": "m"}, {})
-        ),
-        default_registry(),
-    )
-    app = TuichatApp(conversation, settings=settings, config_path=config)
+    options = SessionOptions(base_url=server.base_url, model="m", history=False)
+    app = TuichatApp(build_session(settings, options, {}))
     async with app.run_test(size=(100, 30)) as pilot:
         command = next(
             c for c in app.get_system_commands(app.screen) if c.title == "Tool: calculate (on)"

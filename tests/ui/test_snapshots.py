@@ -26,7 +26,7 @@ async def converse(pilot: Pilot[None], *prompts: str) -> None:
     screen = pilot.app.screen
     assert isinstance(screen, ChatScreen)
     await steady(pilot)
-    screen.clock = lambda: 0.0  # elapsed times would differ from run to run
+    screen.session.conversation.clock = lambda: 0.0  # times would differ from run to run
     for prompt in prompts:
         await pilot.press(*prompt, "enter")
         await pilot.app.workers.wait_for_complete()
@@ -115,7 +115,7 @@ def test_tool_approval_modal(make_app: AppFactory, server: ChatServer, snap_comp
         Scripted(text="Done."),
     )
     app = make_app()
-    app.conversation.policy = lambda name: "ask"
+    app.session.conversation.policy = lambda name: "ask"
 
     async def ask(pilot: Pilot[None]) -> None:
         from tuichat.ui.screens.tool_approval import ApprovalScreen
@@ -123,7 +123,7 @@ def test_tool_approval_modal(make_app: AppFactory, server: ChatServer, snap_comp
         await steady(pilot)
         screen = pilot.app.screen
         assert isinstance(screen, ChatScreen)
-        screen.clock = lambda: 0.0  # elapsed times would differ from run to run
+        screen.session.conversation.clock = lambda: 0.0  # times would differ from run to run
         await pilot.press(*"compute", "enter")
         while not isinstance(pilot.app.screen, ApprovalScreen):
             await pilot.pause(0.01)
@@ -137,7 +137,7 @@ def test_tools_screen(make_app: AppFactory, snap_compare: Any) -> None:
     three built-in tools, `calculate` switched off (–), each with source `builtin`, policy
     `run` and the first line of its description, and the keys to switch and close."""
     app = make_app()
-    tools = app.conversation.tools
+    tools = app.session.tools
     assert tools is not None
     tools.set_enabled("calculate", False)
 

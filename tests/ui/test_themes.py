@@ -5,12 +5,13 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+from tuichat.config.settings import Settings, load_settings
 from tuichat.config.theme_files import load_all_theme_specs
-from tuichat.core.client import ChatClient, Provider
-from tuichat.core.conversation import Conversation
 from tuichat.demo.server import ChatServer
+from tuichat.session import build_session
 from tuichat.ui.app import TuichatApp
 
+from .conftest import loopback_options
 from .pilot_helpers import wait_until
 
 
@@ -23,12 +24,8 @@ async def test_theme_picked_in_the_palette_is_applied_and_saved(
     )
     specs, problems = load_all_theme_specs()
     assert not problems and "tuichat-light" in specs
-    conversation = Conversation(
-        ChatClient(Provider(base_url=server.base_url, model="m", max_retries=0))
-    )
-    app = TuichatApp(
-        conversation, subtitle="t", theme_specs=specs, theme="tuichat-dark", config_path=config
-    )
+    session = build_session(load_settings(config), loopback_options(server, model="m"), {})
+    app = TuichatApp(session, subtitle="t", theme_specs=specs, theme="tuichat-dark")
     async with app.run_test(size=(100, 30)) as pilot:
         assert app.theme == "tuichat-dark"
         # The theme's own variables reach the CSS (tuichat's message colours).
@@ -59,11 +56,9 @@ async def test_a_broken_theme_is_reported_once_and_the_rest_load(
     (user / "broken.toml").write_text('primary = "not-a-colour"\n')
     specs, problems = load_theme_specs([bundled_themes_dir(), user])
     assert len(problems) == 1 and "broken.toml" in problems[0] and "primary" in problems[0]
-    conversation = Conversation(
-        ChatClient(Provider(base_url=server.base_url, model="m", max_retries=0))
-    )
+    session = build_session(Settings(), loopback_options(server, model="m"), {})
     app = TuichatApp(
-        conversation, subtitle="t", theme_specs=specs, theme="tuichat-light", notices=problems
+        session, subtitle="t", theme_specs=specs, theme="tuichat-light", notices=problems
     )
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()

@@ -17,16 +17,15 @@ from textual.pilot import Pilot
 from textual.widgets import Checkbox, DataTable
 
 from tuichat.config.settings import Settings, parse_settings
-from tuichat.core.client import ChatClient, Provider
-from tuichat.core.conversation import Conversation
 from tuichat.demo.server import ChatServer, Scripted, ToolCall
-from tuichat.tools.setup import build_registry, policy_function
+from tuichat.session import build_session
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.screens.chat import ChatScreen
 from tuichat.ui.screens.tool_approval import ApprovalScreen
 from tuichat.ui.screens.tools import ToolsScreen
 from tuichat.ui.widgets.chat_message import AssistantMessage, ToolCallView
 
+from .conftest import loopback_options
 from .pilot_helpers import finish_turn, press_while_streaming, send, wait_until
 
 CALC_SERVER = Path(__file__).parents[1] / "tools" / "mcp_servers" / "calc_server.py"
@@ -45,18 +44,8 @@ def write_config(path: Path, extra: str = "", *, flags: str = "") -> Settings:
 
 def tools_app(server: ChatServer, settings: Settings, config: Path) -> TuichatApp:
     """The app as `tuichat` builds it from these settings, against the loopback model."""
-    tools, problems = build_registry(settings)
-    provider = Provider(base_url=server.base_url, model="tuichat-demo", max_retries=0)
-    conversation = Conversation(
-        ChatClient(provider),
-        tools,
-        policy=policy_function(tools, settings),
-        tool_timeout=settings.tool_timeout,
-        result_limit=settings.tools.result_limit,
-    )
-    return TuichatApp(
-        conversation, subtitle="test", settings=settings, config_path=config, notices=problems
-    )
+    assert settings.path == config  # changes made in the app are saved there
+    return TuichatApp(build_session(settings, loopback_options(server), {}), subtitle="test")
 
 
 def tool_views(pilot: Pilot[None]) -> list[ToolCallView]:
@@ -83,7 +72,10 @@ async def modal(pilot: Pilot[None]) -> ApprovalScreen:
 async def mcp_ready(pilot: Pilot[None]) -> None:
     app = pilot.app
     assert isinstance(app, TuichatApp)
-    await wait_until(pilot, lambda: app.mcp_statuses().get("calc") is not None and app.mcp_started)
+    await wait_until(
+        pilot,
+        lambda: app.session.mcp_statuses().get("calc") is not None and app.session.mcp_started,
+    )
 
 
 async def test_an_mcp_tool_approved_in_the_modal_reaches_the_model(
@@ -94,7 +86,7 @@ async def test_an_mcp_tool_approved_in_the_modal_reaches_the_model(
     server.enqueue(Scripted(tool_calls=[ToolCall("calc__add", {"a": 2, "b": 40}, id="c1")]))
     async with app.run_test(size=(100, 40)) as pilot:
         await mcp_ready(pilot)
-        assert app.mcp_statuses()["calc"].state == "ready"
+        assert app.session.mcp_statuses()["calc"].state == "ready"
         await send(pilot, "add 2 and 40")
         approval = await modal(pilot)
         assert approval.title_text == "Allow tool call?"
@@ -194,10 +186,12 @@ async def test_a_slow_tool_times_out_and_a_running_one_is_cancelled_with_esc(
         await finish_turn(pilot)
         cancelled = [v for v in tool_views(pilot) if v.call_id == "c2"]
         assert [v.state for v in cancelled] == ["cancelled"]
-        assert app.conversation.messages[-1] == {
+        assert app.session.messages[-1] == {
             "role": "tool",
             "tool_call_id": "c2",
             "content": "Cancelled by the user.",
+            "status": "cancelled",  # kept with the call (not sent to the model)
+            "duration": 0.0,
         }
         # The conversation goes on.
         server.enqueue(Scripted(text="Still here."))
@@ -220,8 +214,8 @@ async def test_a_crashing_mcp_server_is_reported_and_its_tools_withdrawn(
         [view] = tool_views(pilot)
         assert view.state == "failed"
         assert tool_messages(server)["c1"].startswith("Error:")
-        await wait_until(pilot, lambda: app.mcp_statuses()["calc"].state == "failed")
-        assert "calc__add" not in (app.conversation.tools or [])
+        await wait_until(pilot, lambda: app.session.mcp_statuses()["calc"].state == "failed")
+        assert "calc__add" not in (app.session.tools or [])
         assert any("stopped" in n.message and "calc" in n.message for n in app._notifications)
         # The next request offers no calc tool, and the conversation goes on.
         server.enqueue(Scripted(text="Fine."))
@@ -239,7 +233,7 @@ async def test_a_server_that_fails_to_start_is_shown_and_the_tools_screen_lists_
     app = tools_app(server, write_config(config, flags="--die-at-start"), config)
     async with app.run_test(size=(120, 40)) as pilot:
         await mcp_ready(pilot)
-        status = app.mcp_statuses()["calc"]
+        status = app.session.mcp_statuses()["calc"]
         assert status.state == "failed"
         assert any("MCP server 'calc' failed" in n.message for n in app._notifications)
         await pilot.press("f5")
@@ -256,7 +250,7 @@ async def test_a_server_that_fails_to_start_is_shown_and_the_tools_screen_lists_
         # Switch calculate off: saved, and no longer offered.
         table.move_cursor(row=1)
         await pilot.press("enter")
-        assert not app.conversation.tools.is_enabled("calculate")  # type: ignore[union-attr]
+        assert not app.session.tools.is_enabled("calculate")  # type: ignore[union-attr]
         await wait_until(pilot, lambda: "tools" in tomllib.loads(config.read_text()))
         assert tomllib.loads(config.read_text())["tools"]["disabled"] == ["calculate"]
         await pilot.press("escape")
@@ -300,7 +294,7 @@ async def test_plugin_and_file_tools_ask_first_and_a_broken_file_is_reported(
         # not sent to the model.
         shout = next(view for view in tool_views(pilot) if view.tool_name == "shout")
         assert shout.output_view is not None and "printed (1 line)" in str(shout.output_view.title)
-        assert app.conversation.messages[-2]["output"] == "shouting!\n"
+        assert app.session.messages[-2]["output"] == "shouting!\n"
         assert "shouting" not in json.dumps(server.requests[-1]["messages"])
 
 
@@ -316,8 +310,8 @@ async def test_a_streamable_http_mcp_server_approved_with_the_button(
     app = tools_app(server, parse_settings(text, config), config)
     server.enqueue(Scripted(tool_calls=[ToolCall("web__add", {"a": 20, "b": 22}, id="w1")]))
     async with app.run_test(size=(100, 40)) as pilot:
-        await wait_until(pilot, lambda: app.mcp_started)
-        assert app.mcp_statuses()["web"].state == "ready"
+        await wait_until(pilot, lambda: app.session.mcp_started)
+        assert app.session.mcp_statuses()["web"].state == "ready"
         await send(pilot, "add over http")
         await modal(pilot)
         await pilot.click("#approve")
@@ -339,7 +333,7 @@ async def test_the_first_turn_waits_for_a_starting_server_then_goes_on_without_i
         await send(pilot, "hello")  # before the server has started (it never will)
         screen = await finish_turn(pilot)
         assert any("Waiting for the MCP servers" in n.message for n in app._notifications)
-        status = app.mcp_statuses()["calc"]
+        status = app.session.mcp_statuses()["calc"]
         assert status.state == "failed" and "1" in (status.reason or "")
         offered = [t["function"]["name"] for t in server.requests[-1].get("tools") or []]
         assert offered and not [name for name in offered if name.startswith("calc__")]
@@ -369,7 +363,7 @@ async def test_quitting_while_a_server_starts_stops_its_process(
     async with app.run_test(size=(100, 40)) as pilot:
         await wait_until(pilot, lambda: pid_file.exists() and pid_file.read_text() != "")
         pid = int(pid_file.read_text())
-        assert app.mcp_statuses()["calc"].state == "starting"
+        assert app.session.mcp_statuses()["calc"].state == "starting"
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:

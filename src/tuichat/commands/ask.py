@@ -19,39 +19,17 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
-from tuichat.cli import add_provider_arguments, load_config, provider_session
-from tuichat.commands import add_db_argument, fail
-from tuichat.config.profiles import resolve_profile
-from tuichat.config.settings import ConfigError, Settings
-from tuichat.core.client import ChatClient
-from tuichat.core.conversation import Conversation
-from tuichat.core.events import (
-    Event,
-    Notice,
-    RoundStarted,
-    StreamError,
-    TextDelta,
-    ToolCallReady,
-    ToolResult,
-)
+from tuichat.commands import fail
+from tuichat.config.settings import ConfigError
+from tuichat.core.events import StreamError, TextDelta, ToolCallReady
+from tuichat.session import ChatSession, Note, SessionOptions, add_session_arguments
+from tuichat.session.builder import build_session, load_config
+from tuichat.session.events import AnswerStarted, Notice, ToolResult, TurnBatch
+from tuichat.session.tools import server_problems
 from tuichat.storage.db import StorageError
 from tuichat.storage.export import chat_message, fenced
-from tuichat.storage.history import AsyncHistory
-from tuichat.storage.paths import resolve_db_path
-from tuichat.storage.recorder import TurnRecorder
-from tuichat.tools.registry import ToolRegistry
-from tuichat.tools.setup import (
-    build_registry,
-    mcp_manager,
-    policy_function,
-    server_problems,
-    start_mcp_servers,
-)
-
-if TYPE_CHECKING:
-    from tuichat.tools.mcp_client import McpManager
 
 PROG = "tuichat ask"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -66,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         "read from stdin when it is piped; with a prompt argument too, stdin is added as context.",
     )
     parser.add_argument("prompt", nargs="*", help="the prompt (several words are joined)")
-    add_provider_arguments(parser)
+    add_session_arguments(parser)
     parser.add_argument(
         "--json",
         action="store_true",
@@ -83,7 +61,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-save", action="store_true", help="do not save this turn to the history"
     )
-    add_db_argument(parser)
     return parser
 
 
@@ -131,14 +108,15 @@ class _Printer:
         self.json_mode = json_mode
         self.last_char = "\n"  # what stdout ends with; "\n" before anything is written
         self.broken = False  # stdout was closed by the reader (e.g. `| head`)
+        self.storage_errors: list[str] = []  # what could not be saved
 
-    def feed(self, batch: list[Event]) -> None:
+    def feed(self, batch: TurnBatch) -> None:
         parts: list[str] = []
         for event in batch:
             if isinstance(event, TextDelta):
                 if event.text:
                     parts.append(event.text)
-            elif isinstance(event, RoundStarted):
+            elif isinstance(event, AnswerStarted):
                 if event.round > 1 and (parts or self.last_char != "\n"):
                     parts.append("\n")  # a tool round's text and the next answer apart
             elif isinstance(event, ToolCallReady):
@@ -242,139 +220,73 @@ def run(
         parser.print_usage(err)
         print(f"{PROG}: no prompt: give one as an argument or pipe it on stdin", file=err)
         return EXIT_USAGE
+    options = SessionOptions.from_args(
+        args, history=not args.no_save or args.continue_last, save=not args.no_save
+    )
     try:
-        settings = load_config(args)
-        resolve_profile(settings, args.profile)  # an unknown --profile fails here, before any I/O
+        settings = load_config(options.config)
+        # An unknown --profile fails here, before any I/O.
+        session = build_session(settings, options, os.environ if environ is None else environ)
     except ConfigError as error:
         return fail(PROG, str(error), err)
     try:
-        return asyncio.run(
-            _ask(args, settings, prompt, dict(os.environ if environ is None else environ), out, err)
-        )
+        return asyncio.run(_ask(session, args, prompt, out, err))
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
 
 
 async def _ask(
-    args: argparse.Namespace,
-    settings: Settings,
-    prompt: str,
-    environ: dict[str, str],
-    out: TextIO,
-    err: TextIO,
+    session: ChatSession, args: argparse.Namespace, prompt: str, out: TextIO, err: TextIO
 ) -> int:
-    history: AsyncHistory | None = None
-    if not args.no_save or args.continue_last:
-        path = resolve_db_path(args.db or settings.db_path)
+    printer = _Printer(out, err, json_mode=args.json)
+    session.on_note = lambda note: _note(printer, note)
+    try:
         try:
-            history = await AsyncHistory.open(path, create=not args.no_save)
+            await session.open_history()
         except StorageError as error:
             hint = "" if args.no_save else " (or use --no-save)"
             return fail(PROG, f"{error}{hint}", err)
-    try:
-        with provider_session(args, environ, settings) as (provider, _demo):
-            return await _converse(args, settings, prompt, provider, history, out, err)
-    finally:
-        if history is not None:
-            await history.aclose()
-
-
-async def _converse(
-    args: argparse.Namespace,
-    settings: Settings,
-    prompt: str,
-    provider: Any,
-    history: AsyncHistory | None,
-    out: TextIO,
-    err: TextIO,
-) -> int:
-    client = ChatClient(provider)
-    tools: ToolRegistry | None = None
-    mcp: McpManager | None = None
-    try:
-        if not args.no_tools:
-            tools, problems = build_registry(settings)
-            mcp = mcp_manager(tools, settings)
-            if mcp is not None:
-                await start_mcp_servers(mcp, tools, settings)
-                problems += server_problems(mcp.statuses())
-            for problem in problems:
+        if args.continue_last:
+            if await session.reopen("last") is None:
+                return fail(PROG, f"no conversation to continue in {session.history_path}", err)
+        for problem in session.problems:
+            print(f"{PROG}: {problem}", file=err)
+        if session.mcp_configured:
+            await session.start_tools()
+            for problem in server_problems(session.mcp_statuses()):
                 print(f"{PROG}: {problem}", file=err)
-        messages: list[dict[str, Any]] = []
-        conversation_id: int | None = None
-        try:
-            if args.continue_last and history is not None:
-                conversation_id = await history.last_conversation_id()
-                if conversation_id is None:
-                    return fail(PROG, f"no conversation to continue in {history.path}", err)
-                messages = await history.load_messages(conversation_id)
-            conversation = Conversation(
-                client,
-                tools,
-                system_prompt=args.system or resolve_profile(settings, args.profile).system_prompt,
-                max_tool_rounds=(
-                    settings.max_tool_rounds
-                    if args.max_tool_rounds is None
-                    else args.max_tool_rounds
-                ),
-                tool_timeout=settings.tool_timeout,
-                messages=messages,
-                # Tools whose policy is "ask" do not run: there is no one to ask here.
-                policy=policy_function(tools, settings) if tools is not None else None,
-                result_limit=settings.tools.result_limit,
-            )
-            recorder: TurnRecorder | None = None
-            if history is not None and not args.no_save:
-                if conversation_id is None:
-                    conversation_id = await history.create_conversation(
-                        model=provider.model, provider=provider.name, messages=conversation.messages
-                    )
-                recorder = TurnRecorder(
-                    history,
-                    conversation_id,
-                    conversation.messages,
-                    model=provider.model,
-                    provider=provider.name,
-                )
-        except StorageError as error:
-            return fail(PROG, f"{error} (or use --no-save)", err)
-        outcome = await _stream(
-            conversation, prompt, recorder, _Printer(out, err, json_mode=args.json)
-        )
-        storage_error = await recorder.flush() if recorder is not None else None
+        # Tools whose policy is "ask" do not run: there is no one to ask here.
+        outcome = await _stream(session, prompt, printer)
+        storage_error = printer.storage_errors[0] if printer.storage_errors else None
     finally:
-        await client.aclose()
-        if mcp is not None:
-            await mcp.aclose()
+        await session.aclose()
     return _report(args, outcome, storage_error, out, err)
 
 
-async def _stream(
-    conversation: Conversation, prompt: str, recorder: TurnRecorder | None, printer: _Printer
-) -> _Outcome:
-    start = len(conversation.messages) + 1  # after the user message `send` adds
+def _note(printer: _Printer, note: Note) -> None:
+    if note.title == "Not saved":
+        printer.storage_errors.append(note.message)
+    elif note.title != "MCP servers":  # start-up problems are printed once, above
+        printer.note(f"[note] {note.message}")
+
+
+async def _stream(session: ChatSession, prompt: str, printer: _Printer) -> _Outcome:
+    start = len(session.messages) + 1  # after the user message `send` adds
     interrupted = False
-    if recorder is not None:
-        recorder.start_turn(prompt)
     try:
-        async for batch in conversation.send(prompt):
-            if recorder is not None:
-                recorder.observe(batch)
+        async for batch in session.send(prompt):
             printer.feed(batch)
     except asyncio.CancelledError:  # Ctrl-C: the conversation kept the partial answer
         interrupted = True
-    finally:
-        if recorder is not None:
-            recorder.end()
     printer.end_text()
-    added = conversation.messages[start:]
+    added = session.messages[start:]
     return _Outcome(messages=added, error=_turn_error(added), interrupted=interrupted)
 
 
 def _report(
     args: argparse.Namespace,
     outcome: _Outcome,
-    storage_error: StorageError | None,
+    storage_error: str | None,
     out: TextIO,
     err: TextIO,
 ) -> int:
@@ -382,7 +294,7 @@ def _report(
     if outcome.interrupted and error is None:
         error = {"kind": "cancelled", "message": "interrupted"}
     if error is None and storage_error is not None:
-        error = {"kind": "storage", "message": str(storage_error)}
+        error = {"kind": "storage", "message": storage_error}
     if args.json:
         document = {"messages": [chat_message(m) for m in outcome.messages], "error": error}
         printer = _Printer(out, err, json_mode=False)

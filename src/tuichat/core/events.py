@@ -1,13 +1,13 @@
 """Typed events that the core produces while an answer arrives.
 
-The stream accumulator, the client and the tool loop all speak in these events, so the UI,
-the one-shot command and the tests consume one vocabulary whether the answer was streamed
-or arrived as one `ChatCompletion`.
+The stream accumulator and the client speak in these events, so the tool loop, the UI, the
+one-shot command and the tests consume one vocabulary whether the answer was streamed or
+arrived as one `ChatCompletion`. The tool loop's own events are in `tuichat.session.events`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 ErrorKind = Literal[
@@ -103,53 +103,6 @@ class StreamError:
     status_code: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ToolRunning:
-    """The tool loop started executing a call."""
-
-    index: int
-    id: str
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class ToolResult:
-    """A tool call's result, as it goes back to the model."""
-
-    index: int
-    id: str
-    name: str
-    content: str
-    is_error: bool = False
-    duration: float = 0.0
-    # done, failed, timed_out, denied (by the user), not_allowed (policy "never"), cancelled
-    status: str = "done"
-    output: str = ""  # what the tool printed (shown to the user, not sent to the model)
-
-
-@dataclass(frozen=True, slots=True)
-class RoundStarted:
-    """A new request to the model begins (the first, or one after tool results)."""
-
-    round: int
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """Something the user should know that is not the model's text (e.g. the tool-round limit)."""
-
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class TurnFinished:
-    """The whole turn (all rounds) is over."""
-
-    cancelled: bool = False
-    failed: bool = False
-    messages: list[dict[str, Any]] = field(default_factory=list)  # what this turn added
-
-
 Event = (
     RequestSent
     | RawChunk
@@ -161,9 +114,4 @@ Event = (
     | UsageReported
     | Finished
     | StreamError
-    | ToolRunning
-    | ToolResult
-    | RoundStarted
-    | Notice
-    | TurnFinished
 )

@@ -1,10 +1,11 @@
-"""Conversation history in SQLite: the store, the turn recorder, export (no UI imports).
+"""Conversation history in SQLite: the store and export (no UI imports).
 
 Typical use on an event loop:
 
     history = await AsyncHistory.open(resolve_db_path(args.db))
-    conversation_id = await history.create_conversation(model=..., messages=conversation.messages)
-    recorder = TurnRecorder(history, conversation_id, conversation.messages)
+    conversation_id = await history.create_conversation(model=..., messages=messages)
+
+The turn recorder, which writes a turn as it streams, is the session's (`tuichat.session`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from tuichat.storage.history import (
     StoredMessage,
 )
 from tuichat.storage.paths import default_db_path, resolve_db_path
-from tuichat.storage.recorder import TurnRecorder
 
 __all__ = [
     "AsyncHistory",
@@ -28,7 +28,6 @@ __all__ = [
     "StorageError",
     "StorageErrorKind",
     "StoredMessage",
-    "TurnRecorder",
     "default_db_path",
     "resolve_db_path",
 ]

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
-from tuichat.storage import migrations
+import tuichat.storage.migrations as migrations
 from tuichat.storage.schema import APPLICATION_ID
 
 StorageErrorKind = Literal[

@@ -8,6 +8,8 @@ previous version, untouched.
 
 from __future__ import annotations
 
+import json
+import re
 import sqlite3
 from collections.abc import Callable, Iterator
 
@@ -40,7 +42,39 @@ def _v0_to_v1(connection: sqlite3.Connection) -> None:
     connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
 
-MIGRATIONS: list[Migration] = [_v0_to_v1]
+# How version 1 told, from the text the model got, how a saved tool call had ended. Frozen
+# here with the step that uses it: from version 2 on the status is saved with the call.
+_V1_TIMED_OUT = re.compile(r"^Error: tool '.*' timed out after \S+ s$")
+
+
+def _v1_status(content: str) -> str:
+    if content == "Denied by the user: do not retry this call unless asked to.":
+        return "denied"
+    if content == "Cancelled by the user.":
+        return "cancelled"
+    if content.startswith("Not run: tool '"):
+        return "not_allowed"
+    if _V1_TIMED_OUT.match(content):
+        return "timed_out"
+    return "failed" if content.startswith("Error: ") else "done"
+
+
+def _v1_to_v2(connection: sqlite3.Connection) -> None:
+    """Tool results keep how their call ended (`status` in `extra`), read once from the text."""
+    rows = connection.execute(
+        "SELECT id, content, extra FROM messages WHERE role = 'tool'"
+    ).fetchall()
+    for message_id, content, extra in rows:
+        fields = json.loads(extra) if extra else {}
+        if "status" not in fields:
+            fields["status"] = _v1_status(content or "")
+            connection.execute(
+                "UPDATE messages SET extra = ? WHERE id = ?",
+                (json.dumps(fields, ensure_ascii=False, separators=(",", ":")), message_id),
+            )
+
+
+MIGRATIONS: list[Migration] = [_v0_to_v1, _v1_to_v2]
 
 
 def current_version() -> int:

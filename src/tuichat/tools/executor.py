@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
-import re
 import time
 from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
+from tuichat.core.tooling import ToolStatus
 from tuichat.tools.registry import JSONSchema, Tool, ToolRegistry, annotation_schema
 
 DEFAULT_TIMEOUT = 30.0
@@ -51,16 +51,10 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
-ToolStatus = Literal["done", "failed", "timed_out", "denied", "not_allowed", "cancelled"]
-"""How a call ended: ran, failed (bad arguments, unknown tool, the tool raised), ran out of
-time, the user said no, the policy says never, or the user cancelled the turn."""
-
-# What the model reads when a call did not run; `status_of_result` recognises them again in
-# saved conversations.
+# What the model reads when a call did not run.
 DENIED_RESULT = "Denied by the user: do not retry this call unless asked to."
 CANCELLED_RESULT = "Cancelled by the user."
 _NOT_ALLOWED_RESULT = "Not run: tool '{name}' is not allowed (policy 'never')."
-_TIMED_OUT = re.compile(r"^Error: tool '.*' timed out after \S+ s$")
 
 
 def not_allowed_result(name: str) -> str:
@@ -74,19 +68,6 @@ def needs_approval_result(name: str) -> str:
         f"Not run: tool '{name}' needs the user's approval (policy 'ask'), which cannot be "
         "given here."
     )
-
-
-def status_of_result(content: str) -> ToolStatus:
-    """How a call ended, read back from the result the model got (for saved conversations)."""
-    if content == DENIED_RESULT:
-        return "denied"
-    if content == CANCELLED_RESULT:
-        return "cancelled"
-    if content.startswith("Not run: tool '"):
-        return "not_allowed"
-    if _TIMED_OUT.match(content):
-        return "timed_out"
-    return "failed" if content.startswith(ERROR_PREFIX) else "done"
 
 
 @dataclass(frozen=True, slots=True)

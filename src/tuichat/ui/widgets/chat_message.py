@@ -15,8 +15,23 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Collapsible, Static
 
+from tuichat.core.events import (
+    ReasoningDelta,
+    TextDelta,
+    ToolArgsDelta,
+    ToolCallReady,
+    ToolCallStarted,
+)
 from tuichat.core.text import strip_control
-from tuichat.tools.executor import ERROR_PREFIX, status_of_result
+from tuichat.session.events import (
+    Answer,
+    AnswerEnded,
+    ToolResult,
+    ToolRunning,
+    TurnEvent,
+    answer_events,
+)
+from tuichat.tools.executor import ERROR_PREFIX
 from tuichat.ui.widgets.markdown_view import StreamingMarkdown
 
 
@@ -228,7 +243,11 @@ class ToolCallView(Vertical):
 
 
 class AssistantMessage(Vertical):
-    """One answer of the model: reasoning (collapsed), Markdown text, tool calls, a status."""
+    """One answer of the model: reasoning (collapsed), Markdown text, tool calls, a status.
+
+    It is filled by the events of its round, as they arrive or, for a saved answer, as
+    `answer_events` replays them: the same code shows a live answer and a reopened one.
+    """
 
     DEFAULT_CSS = """
     AssistantMessage { height: auto; }
@@ -268,21 +287,40 @@ class AssistantMessage(Vertical):
         """Nothing arrived: no text, no reasoning, no tool call."""
         return not self.body.text and self.reasoning is None and not self.tool_calls
 
-    def show_saved_status(self, message: dict[str, Any]) -> None:
-        """Show how a saved answer ended (it is complete: render it once)."""
-        usage = message.get("usage")
-        timing = message.get("timing") or {}
-        if message.get("cancelled"):
-            self.mark("cancelled: the text above is what arrived")
-        elif message.get("error"):
-            error = message["error"]
-            self.mark(f"failed ({error.get('kind', 'error')}): the text above is what arrived")
-        else:
-            self.finish(message.get("finish_reason"), usage, float(timing.get("duration") or 0.0))
+    def apply(self, event: TurnEvent) -> None:
+        """Show what one event of this answer's round adds."""
+        if isinstance(event, TextDelta):
+            self.body.append(event.text)
+        elif isinstance(event, ReasoningDelta):
+            self.append_reasoning(event.text)
+        elif isinstance(event, ToolCallStarted):
+            self.add_tool_call(event.index, event.id, event.name)
+        elif isinstance(event, ToolArgsDelta):
+            view = self.tool_calls.get(event.index)
+            if view is not None:
+                view.append_arguments(event.delta)
+        elif isinstance(event, ToolCallReady):
+            self._call_ready(event)
+        elif isinstance(event, ToolRunning):
+            view = self.tool_calls.get(event.index)
+            if view is not None:
+                view.set_running()
+        elif isinstance(event, ToolResult):
+            view = self.tool_calls.get(event.index)
+            if view is not None:
+                view.set_result(event.content, event.status, event.duration, event.output)
+        elif isinstance(event, AnswerEnded) and event.answer.message is not None:
+            self.show_end(event.answer.message)
 
-    def append_text(self, text: str) -> None:
-        """More answer text arrived."""
-        self.body.append(text)
+    def _call_ready(self, event: ToolCallReady) -> None:
+        view = self.tool_calls.get(event.index)
+        if view is None:  # a call whose name never arrived: show it now
+            view = self.add_tool_call(event.index, event.id, event.name or "(no name)")
+            view.call_after_refresh(view.set_ready, event.name, event.arguments_text, event.error)
+        else:
+            view.set_ready(event.name, event.arguments_text, event.error)
+        if event.id:
+            view.call_id = event.id
 
     def append_reasoning(self, text: str) -> None:
         """More reasoning arrived: shown collapsed above the answer."""
@@ -301,19 +339,29 @@ class AssistantMessage(Vertical):
         _mount_if_shown(self, view, before=self.status)
         return view
 
-    def tool_call(self, index: int) -> ToolCallView | None:
-        """The view of the call at this position, if shown."""
-        return self.tool_calls.get(index)
+    def call_with_id(self, call_id: str) -> ToolCallView | None:
+        """The view of the call with this id, if shown."""
+        if not call_id:
+            return None
+        return next((v for v in self.tool_calls.values() if v.call_id == call_id), None)
 
-    def finish(
-        self, finish_reason: str | None, usage: dict[str, Any] | None, elapsed: float
+    def show_end(self, message: dict[str, Any]) -> None:
+        """Show how the answer ended, from its final message: how it finished, how long it
+        took and its tokens; or that it was cancelled or failed, keeping its text."""
+        error = message.get("error")
+        if message.get("cancelled"):
+            self.mark("cancelled: the text above is what arrived")
+        elif isinstance(error, dict):
+            self.mark(f"failed ({error.get('kind', 'error')}): the text above is what arrived")
+        else:
+            timing = message.get("timing") or {}
+            self._finish(message.get("finish_reason"), message.get("usage"), timing.get("duration"))
+
+    def _finish(
+        self, finish_reason: str | None, usage: dict[str, Any] | None, duration: float | None
     ) -> None:
-        """The answer ended: render the last block, show how it ended."""
-        self.ended = True
-        self.body.finish()
-        if self.reasoning is not None:
-            self.reasoning.finish()
-        parts = [finish_reason or "no finish reason", f"{elapsed:.1f} s"]
+        self._end_text()
+        parts = [finish_reason or "no finish reason", f"{float(duration or 0.0):.1f} s"]
         if usage:
             prompt = usage.get("prompt_tokens")
             completion = usage.get("completion_tokens")
@@ -329,12 +377,23 @@ class AssistantMessage(Vertical):
 
     def mark(self, text: str) -> None:
         """Mark the answer as cancelled or failed, keeping its text."""
+        self._end_text()
+        self.add_class("-interrupted")
+        self.status.update(Content(text))
+
+    def end_calls(self, tool_messages: list[dict[str, Any]]) -> None:
+        """Show how the calls ended that the live events did not end (a cancelled turn)."""
+        for message in tool_messages:
+            view = self.call_with_id(str(message.get("tool_call_id") or ""))
+            if view is not None and view.state not in ENDED_STATES:
+                status = message.get("status") or "cancelled"
+                view.set_result(str(message.get("content") or ""), status, 0.0)
+
+    def _end_text(self) -> None:
         self.ended = True
         self.body.finish()
         if self.reasoning is not None:
             self.reasoning.finish()
-        self.add_class("-interrupted")
-        self.status.update(Content(text))
 
 
 def _mount_if_shown(parent: Widget, child: Widget, before: Widget | None = None) -> None:
@@ -343,35 +402,9 @@ def _mount_if_shown(parent: Widget, child: Widget, before: Widget | None = None)
         parent.mount(child, before=before)
 
 
-def widgets_for_history(messages: list[dict[str, Any]]) -> list[Widget]:
-    """Widgets showing saved messages as they looked: prompts, answers, calls and results."""
-    widgets: list[Widget] = []
-    calls: dict[str, ToolCallView] = {}
-    for message in messages:
-        role = message.get("role")
-        if role == "user":
-            widgets.append(UserMessage(str(message.get("content") or "")))
-        elif role == "assistant":
-            answer = AssistantMessage()
-            if message.get("reasoning"):
-                answer.append_reasoning(str(message["reasoning"]))
-            answer.append_text(str(message.get("content") or ""))
-            for index, call in enumerate(message.get("tool_calls") or ()):
-                function = call.get("function") or {}
-                view = answer.add_tool_call(
-                    index, str(call.get("id") or ""), str(function.get("name") or "")
-                )
-                view.set_ready(
-                    str(function.get("name") or ""), str(function.get("arguments") or ""), None
-                )
-                calls[str(call.get("id") or "")] = view
-            answer.show_saved_status(message)
-            widgets.append(answer)
-        elif role == "tool":
-            called = calls.get(str(message.get("tool_call_id") or ""))
-            if called is not None:
-                content = str(message.get("content") or "")
-                whole = str(message.get("full_content") or content)  # the model got less
-                printed = str(message.get("output") or "")
-                called.set_result(whole, status_of_result(content), 0.0, printed)
-    return widgets
+def answer_widget(answer: Answer) -> AssistantMessage:
+    """The widget of a saved (or ended) answer, filled by replaying its events."""
+    widget = AssistantMessage()
+    for event in answer_events(answer):
+        widget.apply(event)
+    return widget

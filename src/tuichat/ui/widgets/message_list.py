@@ -29,7 +29,8 @@ from textual.geometry import Size
 from textual.layout import DockArrangeResult
 from textual.widget import Widget
 
-from tuichat.ui.widgets.chat_message import widgets_for_history
+from tuichat.session.events import Answer, content_text
+from tuichat.ui.widgets.chat_message import UserMessage, answer_widget
 
 OPEN_WINDOW = 30  # entries mounted when a conversation is shown (its newest)
 # Entries mounted at once when the view nears an end of the window: each answer renders its
@@ -50,72 +51,64 @@ class Entry:
         kind: a prompt, an answer (with its tool results), or a notice/error of tuichat's.
         make: builds the entry's widget; None while the widget is live (still streaming).
         widget: the mounted widget, if the entry is in the window.
-        message_ids: the stored messages it shows (empty when not known).
+        answer: what an answer entry shows (its messages and their stored ids).
+        prompt_ids: the stored id of a prompt entry's message, if saved.
     """
 
     kind: EntryKind
     make: Callable[[], Widget] | None
     widget: Widget | None = None
-    message_ids: tuple[int, ...] = ()
+    answer: Answer | None = None
+    prompt_ids: tuple[int, ...] = ()
 
     @property
     def live(self) -> bool:
         """Whether the widget cannot be rebuilt yet (so it must stay mounted)."""
         return self.make is None
 
+    @property
+    def message_ids(self) -> Sequence[int]:
+        """The stored messages it shows (empty when not saved)."""
+        return self.answer.message_ids if self.answer is not None else self.prompt_ids
 
-def build_widget(messages: Sequence[dict[str, Any]]) -> Widget:
-    """The one widget showing a group of saved messages (see `group_messages`)."""
-    widgets = widgets_for_history(list(messages))
-    return widgets[0]
-
-
-def group_messages(
-    messages: Sequence[dict[str, Any]], ids: Sequence[int] | None = None
-) -> list[tuple[EntryKind, list[dict[str, Any]], tuple[int, ...]]]:
-    """Split messages into what one widget each shows: a prompt, or an answer and its tools.
-
-    System messages are not shown, nor tool results without the call they answer.
-
-    Args:
-        messages: message dicts, as `Conversation.messages` holds them.
-        ids: the stored id of each message, if known.
-
-    Returns:
-        (kind, messages, ids) per widget, in order.
-    """
-    groups: list[tuple[EntryKind, list[dict[str, Any]], tuple[int, ...]]] = []
-    answer: list[dict[str, Any]] | None = None
-    answer_ids: list[int] = []
-    for position, message in enumerate(messages):
-        role = message.get("role")
-        message_id = ids[position] if ids is not None else None
-        if role == "tool" and answer is not None:
-            answer.append(message)
-            if message_id is not None:
-                answer_ids.append(message_id)
-            continue
-        if answer is not None:
-            groups.append(("answer", answer, tuple(answer_ids)))
-            answer, answer_ids = None, []
-        if role == "user":
-            groups.append(("user", [message], () if message_id is None else (message_id,)))
-        elif role == "assistant":
-            answer = [message]
-            answer_ids = [] if message_id is None else [message_id]
-    if answer is not None:
-        groups.append(("answer", answer, tuple(answer_ids)))
-    return groups
+    def settle(self) -> None:
+        """The answer's round is over: from now on its widget can be rebuilt from its data."""
+        if self.make is None and self.answer is not None:
+            self.make = partial(answer_widget, self.answer)
 
 
 def entries_for_history(
     messages: Sequence[dict[str, Any]], ids: Sequence[int] | None = None
 ) -> list[Entry]:
-    """Entries showing saved messages; no widget is built until the entry is mounted."""
-    return [
-        Entry(kind, partial(build_widget, group), message_ids=group_ids)
-        for kind, group, group_ids in group_messages(messages, ids)
-    ]
+    """Entries showing saved messages: a prompt each, an answer with its tool results each.
+
+    No widget is built until the entry is mounted. System messages are not shown, nor tool
+    results without the call they answer.
+
+    Args:
+        messages: message dicts, as `Conversation.messages` holds them.
+        ids: the stored id of each message, if known.
+    """
+    entries: list[Entry] = []
+    answer: Answer | None = None
+    for position, message in enumerate(messages):
+        role = message.get("role")
+        message_id = ids[position] if ids is not None else None
+        if role == "tool":
+            if answer is not None:
+                answer.messages.append(message)
+                if message_id is not None:
+                    answer.message_ids.append(message_id)
+            continue
+        answer = None
+        if role == "user":
+            text = content_text(message.get("content"))
+            prompt_ids = () if message_id is None else (message_id,)
+            entries.append(Entry("user", partial(UserMessage, text), prompt_ids=prompt_ids))
+        elif role == "assistant":
+            answer = Answer([message], [] if message_id is None else [message_id])
+            entries.append(Entry("answer", partial(answer_widget, answer), answer=answer))
+    return entries
 
 
 class MessageList(VerticalScroll):
@@ -154,18 +147,25 @@ class MessageList(VerticalScroll):
                 return entry
         return None
 
-    def add(self, widget: Widget, make: Callable[[], Widget] | None, kind: EntryKind) -> Entry:
+    def add(
+        self,
+        widget: Widget,
+        make: Callable[[], Widget] | None,
+        kind: EntryKind,
+        answer: Answer | None = None,
+    ) -> Entry:
         """Show a new entry at the end of the conversation.
 
         Args:
             widget: its widget, built already (a live answer, a prompt just sent).
             make: rebuilds an equivalent widget later; None while the widget is live.
             kind: what it is.
+            answer: what a live answer entry shows (it can be rebuilt from it once settled).
 
         Returns:
-            The entry (an answer's is given its recipe with `settle` when it ends).
+            The entry (a live answer's is settled with `Entry.settle` when its turn ends).
         """
-        entry = Entry(kind, make)
+        entry = Entry(kind, make, answer=answer)
         self.entries.append(entry)
         if self.end == len(self.entries) - 1:
             entry.widget = widget
@@ -174,10 +174,6 @@ class MessageList(VerticalScroll):
         elif make is None:  # never left unmounted: it must be seen receiving text
             raise RuntimeError("a live entry added while the window is not at the end")
         return entry
-
-    def settle(self, entry: Entry, make: Callable[[], Widget]) -> None:
-        """Give a live entry the recipe of its widget (its answer ended)."""
-        entry.make = make
 
     def discard(self, widget: Widget) -> None:
         """Remove the entry showing this widget (an answer that never received anything)."""

@@ -7,9 +7,10 @@ import json
 from typing import Any
 
 from tuichat.core.client import ChatClient, Provider
-from tuichat.core.conversation import Conversation
-from tuichat.core.events import Event, Notice, TextDelta, ToolResult, ToolRunning, TurnFinished
+from tuichat.core.events import TextDelta
 from tuichat.demo.server import ChatServer, DropAfter, Scripted, Slow, ToolCall
+from tuichat.session.conversation import Conversation
+from tuichat.session.events import Notice, ToolResult, ToolRunning, TurnEvent, TurnFinished
 from tuichat.tools.registry import ToolRegistry, default_registry
 
 
@@ -20,8 +21,8 @@ def conversation(
     return Conversation(ChatClient(provider), tools or default_registry(), **kwargs)
 
 
-async def run(conv: Conversation, text: str) -> list[Event]:
-    events: list[Event] = []
+async def run(conv: Conversation, text: str) -> list[TurnEvent]:
+    events: list[TurnEvent] = []
     async for batch in conv.send(text):
         events += batch
     await conv.client.aclose()

@@ -7,9 +7,7 @@ from pathlib import Path
 import pytest
 
 from tuichat.config.settings import Settings, ToolsSettings, load_settings
-from tuichat.tools.executor import run_tool_call
-from tuichat.tools.registry import ToolRegistry, default_registry
-from tuichat.tools.setup import (
+from tuichat.session.tools import (
     ToolPolicies,
     apply_disabled,
     build_registry,
@@ -17,6 +15,8 @@ from tuichat.tools.setup import (
     mcp_server_configs,
     policy_function,
 )
+from tuichat.tools.executor import run_tool_call
+from tuichat.tools.registry import ToolRegistry, default_registry
 
 BUILTINS = ["get_current_time", "calculate", "convert_units"]
 

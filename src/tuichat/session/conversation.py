@@ -2,8 +2,9 @@
 
 The history is a list of OpenAI-format messages. Assistant messages also carry what the model
 does not need back but the user does (`reasoning`, `finish_reason`, `usage`, `timing`,
-`model`, `cancelled`, `error`; a cut tool result its `full_content`); `wire_message()` strips
-those before a request.
+`model`, `cancelled`, `error`); tool messages carry how the call ended (`status`,
+`duration`), what the tool printed (`output`) and, when the model got a cut result, the
+whole one (`full_content`). `wire_message()` strips all of that before a request.
 """
 
 from __future__ import annotations
@@ -13,17 +14,21 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from tuichat.config.settings import DEFAULT_MAX_TOOL_ROUNDS, DEFAULT_TOOL_TIMEOUT
 from tuichat.core.accumulator import StreamState
 from tuichat.core.client import ChatClient
-from tuichat.core.events import (
-    Event,
+from tuichat.core.events import Event, ReasoningDelta, TextDelta, ToolCallStarted
+from tuichat.core.tooling import ToolPolicy
+from tuichat.session.events import (
+    Answer,
+    AnswerEnded,
+    AnswerStarted,
+    Message,
     Notice,
-    ReasoningDelta,
-    RoundStarted,
-    TextDelta,
-    ToolCallStarted,
     ToolResult,
     ToolRunning,
+    TurnBatch,
+    TurnEvent,
     TurnFinished,
 )
 from tuichat.tools.executor import (
@@ -37,14 +42,12 @@ from tuichat.tools.executor import (
 from tuichat.tools.policy import DEFAULT_RESULT_LIMIT, truncate_result
 from tuichat.tools.registry import ToolRegistry
 
-DEFAULT_MAX_TOOL_ROUNDS = 8
-
 # Given the calls that need the user's approval, says for each whether it may run.
 Approver = Callable[[list[dict[str, Any]]], Awaitable[list[bool]]]
 _WIRE_KEYS = ("role", "content", "tool_calls", "tool_call_id", "name")
 
 
-def wire_message(message: dict[str, Any]) -> dict[str, Any]:
+def wire_message(message: Message) -> Message:
     """The message as the API expects it: only the standard keys."""
     out = {key: message[key] for key in _WIRE_KEYS if key in message}
     if out.get("role") == "assistant" and out.get("content") is None and not out.get("tool_calls"):
@@ -62,25 +65,26 @@ class Conversation:
         *,
         system_prompt: str | None = None,
         max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
-        tool_timeout: float = 30.0,
-        messages: list[dict[str, Any]] | None = None,
-        policy: Callable[[str], str] | None = None,
+        tool_timeout: float = DEFAULT_TOOL_TIMEOUT,
+        messages: list[Message] | None = None,
+        policy: Callable[[str], ToolPolicy] | None = None,
         approve: Approver | None = None,
         result_limit: int = DEFAULT_RESULT_LIMIT,
     ) -> None:
         self.client = client
         self.tools = tools
         # Which calls run at once, which ask the user first (through `approve`), which never.
-        self.policy = policy or (lambda name: "run")
+        self.policy: Callable[[str], ToolPolicy] = policy or (lambda name: "run")
         self.approve = approve
         self.result_limit = result_limit
         self.max_tool_rounds = max_tool_rounds
         self.tool_timeout = tool_timeout
-        self.messages: list[dict[str, Any]] = list(messages or [])
+        self.messages: list[Message] = list(messages or [])
+        self.clock: Callable[[], float] = time.perf_counter  # answers' timings (tests fix it)
         if system_prompt and not self.messages:
             self.messages.append({"role": "system", "content": system_prompt})
 
-    def wire_messages(self) -> list[dict[str, Any]]:
+    def wire_messages(self) -> list[Message]:
         """The history in the API's format, without answers that failed before any text."""
         return [
             wire_message(message)
@@ -93,7 +97,7 @@ class Conversation:
             )
         ]
 
-    async def send(self, text: str) -> AsyncIterator[list[Event]]:
+    async def send(self, text: str) -> AsyncIterator[TurnBatch]:
         """Add a user message and run the turn it starts.
 
         Yields batches of events (see `ChatClient.complete`) until a TurnFinished. Errors
@@ -107,33 +111,34 @@ class Conversation:
         async for batch in self.run_turn():
             yield batch
 
-    async def run_turn(self) -> AsyncIterator[list[Event]]:
+    async def run_turn(self) -> AsyncIterator[TurnBatch]:
         """Ask the model about the history as it stands, for as many tool rounds as needed."""
         turn_start = len(self.messages)
         schemas = self.tools.schemas() if self.tools is not None else None
         round_number = 0
         while True:
             round_number += 1
-            yield [RoundStarted(round_number)]
+            answer = Answer()
+            yield [AnswerStarted(answer, round_number)]
             state = StreamState()
-            timing = _Timing()
+            timing = _Timing(self.clock)
             try:
-                async for batch in self.client.complete(
-                    self.wire_messages(), schemas or None, state
-                ):
+                wire = self.wire_messages()
+                async for batch in self.client.complete(wire, schemas or None, state):
                     timing.saw(batch)
                     yield batch
             except asyncio.CancelledError:
-                self._keep_partial(state, timing, cancelled=True)
+                self._keep_partial(answer, state, timing, cancelled=True)
                 raise
             if state.error is not None:
-                self._keep_partial(state, timing, cancelled=False)
-                yield [TurnFinished(failed=True, messages=self.messages[turn_start:])]
+                self._keep_partial(answer, state, timing, cancelled=False)
+                yield [AnswerEnded(answer), TurnFinished(True, self.messages[turn_start:])]
                 return
             message = state.final_message()
             message["timing"] = timing.summary()
             message["model"] = self.client.provider.model  # as asked for: prices are keyed by it
-            self.messages.append(message)
+            self._append(answer, message)
+            yield [AnswerEnded(answer)]
             calls = message.get("tool_calls") or []
             if not calls:
                 yield [TurnFinished(messages=self.messages[turn_start:])]
@@ -143,8 +148,9 @@ class Conversation:
                     f"Not run: the limit of {self.max_tool_rounds} tool rounds per turn was "
                     "reached. Ask again to continue."
                 )
+                refusal = ToolOutcome(note, True, 0.0, "not_allowed")
                 for call in calls:
-                    self.messages.append(_tool_message(call["id"], note))
+                    self._append(answer, self._result_message(call["id"], refusal))
                 yield [
                     Notice(
                         f"Stopped after {self.max_tool_rounds} rounds of tool calls "
@@ -153,8 +159,12 @@ class Conversation:
                     TurnFinished(messages=self.messages[turn_start:]),
                 ]
                 return
-            async for batch in self._run_tools(calls):
-                yield batch
+            async for tool_batch in self._run_tools(answer, calls):
+                yield tool_batch
+
+    def _append(self, answer: Answer, message: Message) -> None:
+        self.messages.append(message)
+        answer.messages.append(message)
 
     async def _decide(self, calls: list[dict[str, Any]]) -> list[ToolOutcome | None]:
         """For each call: None to run it, or the outcome that says why it does not run."""
@@ -179,23 +189,23 @@ class Conversation:
                     refusals[i] = ToolOutcome(DENIED_RESULT, True, 0.0, "denied")
         return refusals
 
-    async def _run_tools(self, calls: list[dict[str, Any]]) -> AsyncIterator[list[Event]]:
+    async def _run_tools(
+        self, answer: Answer, calls: list[dict[str, Any]]
+    ) -> AsyncIterator[TurnBatch]:
         """Run the calls concurrently (after approval), yielding each result as it comes."""
         # With no registry every call is an unknown tool: a tool error the model sees, not a crash.
         registry = self.tools if self.tools is not None else ToolRegistry()
         outcomes: dict[int, ToolOutcome] = {}
         try:
             refusals = await self._decide(calls)
-            refused = [
-                _result_event(i, call, refusal)
-                for i, (call, refusal) in enumerate(zip(calls, refusals, strict=True))
-                if refusal is not None
-            ]
             for i, refusal in enumerate(refusals):
                 if refusal is not None:
                     outcomes[i] = refusal
+            refused: list[TurnEvent] = [
+                self._result_event(i, calls[i], outcome) for i, outcome in outcomes.items()
+            ]
             if refused:
-                yield list(refused)
+                yield refused
             allowed = [i for i, refusal in enumerate(refusals) if refusal is None]
             if allowed:
                 yield [
@@ -216,42 +226,63 @@ class Conversation:
             try:
                 while pending:
                     done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                    batch: list[Event] = []
+                    batch: list[TurnEvent] = []
                     for task in done:
                         position = tasks[task]
                         outcome = task.result()
                         outcomes[position] = outcome
-                        batch.append(_result_event(position, calls[position], outcome))
+                        batch.append(self._result_event(position, calls[position], outcome))
                     yield batch
             finally:
                 for task in pending:
                     task.cancel()
         except asyncio.CancelledError:
+            cancelled = ToolOutcome(CANCELLED_RESULT, True, 0.0, "cancelled")
             for position, call in enumerate(calls):
-                content = outcomes[position].content if position in outcomes else CANCELLED_RESULT
-                self.messages.append(self._result_message(call["id"], content))
+                outcome = outcomes.get(position, cancelled)
+                self._append(answer, self._result_message(call["id"], outcome))
             raise
         # One tool message per call, in the order of the calls, as the API requires.
         for position, call in enumerate(calls):
-            outcome = outcomes[position]
-            self.messages.append(self._result_message(call["id"], outcome.content, outcome.output))
+            self._append(answer, self._result_message(call["id"], outcomes[position]))
 
-    def _result_message(self, call_id: str, content: str, output: str = "") -> dict[str, Any]:
+    @staticmethod
+    def _result_event(index: int, call: dict[str, Any], outcome: ToolOutcome) -> ToolResult:
+        return ToolResult(
+            index,
+            call["id"],
+            _name(call),
+            outcome.content,
+            outcome.is_error,
+            outcome.duration,
+            outcome.status,
+            outcome.output,
+        )
+
+    def _result_message(self, call_id: str, outcome: ToolOutcome) -> Message:
         """The tool message: the result cut to the limit for the model, with a note saying so.
 
-        The whole text stays in `full_content`, and what the tool printed in `output` (neither
-        is sent; both are saved with the history), so the call's view shows them, now and when
-        the conversation is reopened.
+        How the call ended and how long it took are kept with it, the whole text in
+        `full_content`, and what the tool printed in `output` (none of these is sent; all
+        are saved with the history), so the call's view shows them now and on reopening.
         """
-        for_model, cut = truncate_result(content, self.result_limit)
-        message = _tool_message(call_id, for_model)
+        for_model, cut = truncate_result(outcome.content, self.result_limit)
+        message: Message = {
+            "role": "tool",
+            "tool_call_id": call_id,
+            "content": for_model,
+            "status": outcome.status,
+            "duration": outcome.duration,
+        }
         if cut:
-            message["full_content"] = content
-        if output:
-            message["output"] = output
+            message["full_content"] = outcome.content
+        if outcome.output:
+            message["output"] = outcome.output
         return message
 
-    def _keep_partial(self, state: StreamState, timing: _Timing, *, cancelled: bool) -> None:
+    def _keep_partial(
+        self, answer: Answer, state: StreamState, timing: _Timing, *, cancelled: bool
+    ) -> None:
         """Keep what arrived of a failed or cancelled answer (without its unfinished calls)."""
         message = state.final_message()
         message.pop("tool_calls", None)
@@ -261,42 +292,30 @@ class Conversation:
             message["cancelled"] = True
         elif state.error is not None:
             message["error"] = {"kind": state.error.kind, "message": state.error.message}
-        self.messages.append(message)
+        self._append(answer, message)
 
 
-def _result_event(index: int, call: dict[str, Any], outcome: ToolOutcome) -> ToolResult:
-    return ToolResult(
-        index,
-        call["id"],
-        call["function"]["name"],
-        outcome.content,
-        outcome.is_error,
-        outcome.duration,
-        outcome.status,
-        outcome.output,
-    )
-
-
-def _tool_message(call_id: str, content: str) -> dict[str, Any]:
-    return {"role": "tool", "tool_call_id": call_id, "content": content}
+def _name(call: dict[str, Any]) -> str:
+    return str(call["function"]["name"])
 
 
 class _Timing:
     """Time to first token and duration of one answer."""
 
-    def __init__(self) -> None:
-        self.started = time.perf_counter()
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self.clock = clock
+        self.started = clock()
         self.first_token: float | None = None
 
     def saw(self, batch: list[Event]) -> None:
         if self.first_token is None:
             for event in batch:
                 if isinstance(event, TextDelta | ReasoningDelta | ToolCallStarted):
-                    self.first_token = time.perf_counter() - self.started
+                    self.first_token = self.clock() - self.started
                     break
 
     def summary(self) -> dict[str, float | None]:
         return {
             "time_to_first_token": self.first_token,
-            "duration": time.perf_counter() - self.started,
+            "duration": self.clock() - self.started,
         }

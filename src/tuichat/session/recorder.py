@@ -25,17 +25,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tuichat.core.events import (
-    Event,
-    RawChunk,
-    ReasoningDelta,
-    RequestSent,
-    RoundStarted,
-    TextDelta,
-    TurnFinished,
-)
+from tuichat.core.events import RawChunk, ReasoningDelta, RequestSent, TextDelta
+from tuichat.session.events import Answer, AnswerStarted, Message, TurnBatch, TurnFinished
 from tuichat.storage.db import StorageError
-from tuichat.storage.history import AsyncHistory, HistoryStore, Message
+from tuichat.storage.history import AsyncHistory, HistoryStore
 
 DEFAULT_CHECKPOINT_INTERVAL = 1.0  # seconds between saves of a streaming answer's text
 
@@ -46,6 +39,7 @@ class _Answer:
 
     started: float  # recorder clock
     last_checkpoint: float
+    shown: Answer  # the conversation's record of it: its stored ids are filled in here
     id: int | None = None  # set by the worker thread when the row exists
     text: list[str] = field(default_factory=list)
     reasoning: list[str] = field(default_factory=list)
@@ -131,7 +125,7 @@ class TurnRecorder:
         conversation_id = self.conversation_id
         self._schedule(lambda store: store.add_message(conversation_id, message))
 
-    def observe(self, batch: list[Event]) -> None:
+    def observe(self, batch: TurnBatch) -> None:
         """Look at one batch of events (cheap: call it for every batch)."""
         if self._turn_start is not None and len(self._messages) != self._turn_start + self._written:
             self._sync()  # the conversation appended messages (an answer, tool results)
@@ -148,8 +142,8 @@ class TurnRecorder:
                 if answer is not None:
                     answer.reasoning.append(event.text)
                     answer.dirty = True
-            elif isinstance(event, RoundStarted):
-                answer = self._start_answer()
+            elif isinstance(event, AnswerStarted):
+                answer = self._start_answer(event.answer)
             elif isinstance(event, TurnFinished):
                 self._sync()
                 self._close("failed")
@@ -180,21 +174,13 @@ class TurnRecorder:
             await asyncio.gather(*list(self._pending), return_exceptions=True)
         return self.error
 
-    @property
-    def answer_ids(self) -> list[int | None]:
-        """The stored id of each answer (round) of the turn, in order; None where no row exists.
-
-        Complete once `flush()` has returned.
-        """
-        return [answer.id for answer in self._answers]
-
     # -- internals -------------------------------------------------------------------------
 
-    def _start_answer(self) -> _Answer:
+    def _start_answer(self, shown: Answer) -> _Answer:
         if self._turn_start is None:
             self._turn_start = len(self._messages)
         now = self._clock()
-        answer = _Answer(started=now, last_checkpoint=now)
+        answer = _Answer(started=now, last_checkpoint=now, shown=shown)
         self._open.append(answer)
         self._answers.append(answer)
         self._answer = answer
@@ -202,6 +188,7 @@ class TurnRecorder:
 
         def start(store: HistoryStore) -> None:
             answer.id = store.start_answer(conversation_id, model=model, provider=provider)
+            shown.message_ids.append(answer.id)
 
         self._schedule(start)
         return answer
@@ -241,9 +228,10 @@ class TurnRecorder:
             if snapshot.get("role") == "assistant" and self._open:
                 self._finish(self._open.popleft(), snapshot)
             else:
-                self._add(snapshot)
+                # A tool result belongs to the answer before it (whose calls it answers).
+                self._add(snapshot, self._answers[-1].shown if self._answers else None)
 
-    def _add(self, message: Message) -> None:
+    def _add(self, message: Message, shown: Answer | None) -> None:
         """Write a message that had no streaming row (tool results, notes)."""
         conversation_id = self.conversation_id
         assistant = message.get("role") == "assistant"
@@ -251,7 +239,9 @@ class TurnRecorder:
         provider = self._provider if assistant else None
 
         def add(store: HistoryStore) -> None:
-            store.add_message(conversation_id, message, model=model, provider=provider)
+            row = store.add_message(conversation_id, message, model=model, provider=provider)
+            if shown is not None:
+                shown.message_ids.append(row)
 
         self._schedule(add)
 
@@ -267,6 +257,7 @@ class TurnRecorder:
                 answer.id = store.add_message(
                     conversation_id, message, model=model, provider=provider
                 )
+                answer.shown.message_ids.insert(0, answer.id)
                 if raw:
                     store.save_raw_chunks(answer.id, raw)
             else:

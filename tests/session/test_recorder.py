@@ -15,13 +15,12 @@ from tuichat.core.events import (
     Finished,
     RawChunk,
     ReasoningDelta,
-    RoundStarted,
     TextDelta,
-    TurnFinished,
 )
+from tuichat.session.events import Answer, AnswerStarted, TurnFinished
+from tuichat.session.recorder import TurnRecorder
 from tuichat.storage.db import StorageError
 from tuichat.storage.history import AsyncHistory, HistoryStore
-from tuichat.storage.recorder import TurnRecorder
 
 
 class FakeClock:
@@ -59,7 +58,7 @@ async def test_the_partial_answer_is_saved_about_once_a_second_not_per_token(
     conversation_id = await history.create_conversation()
     recorder = TurnRecorder(history, conversation_id, messages, clock=clock)
     recorder.start_turn("go")
-    recorder.observe([RoundStarted(1)])
+    recorder.observe([AnswerStarted(Answer(), 1)])
     # 10 simulated seconds of 5,000 batches of 3 tokens each: 15,000 tokens.
     for i in range(5000):
         recorder.observe(
@@ -113,7 +112,7 @@ async def test_no_checkpoint_is_queued_while_the_previous_one_is_still_writing(
     clock = FakeClock()
     conversation_id = await history.create_conversation()
     recorder = TurnRecorder(history, conversation_id, [], clock=clock)
-    recorder.observe([RoundStarted(1)])
+    recorder.observe([AnswerStarted(Answer(), 1)])
     for _ in range(50):  # 50 simulated seconds arrive in well under 0.3 real seconds
         clock.now += 1.0
         recorder.observe([TextDelta("x")])
@@ -125,7 +124,7 @@ async def test_no_checkpoint_is_queued_while_the_previous_one_is_still_writing(
 async def test_observing_a_batch_is_cheap(history: AsyncHistory) -> None:
     conversation_id = await history.create_conversation()
     recorder = TurnRecorder(history, conversation_id, [])
-    recorder.observe([RoundStarted(1)])
+    recorder.observe([AnswerStarted(Answer(), 1)])
     batch: list[Event] = [RawChunk("{}", 0.0), TextDelta("word "), ReasoningDelta("hm ")]
     started = time.perf_counter()
     for _ in range(20_000):
@@ -140,7 +139,7 @@ async def test_a_turn_without_raw_chunk_saving_keeps_none(history: AsyncHistory)
     conversation_id = await history.create_conversation()
     messages: list[dict[str, Any]] = []
     recorder = TurnRecorder(history, conversation_id, messages, save_raw_chunks=False)
-    recorder.observe([RoundStarted(1), RawChunk("{}", 0.0), TextDelta("hi")])
+    recorder.observe([AnswerStarted(Answer(), 1), RawChunk("{}", 0.0), TextDelta("hi")])
     messages.append({"role": "assistant", "content": "hi"})
     recorder.observe([Finished("stop"), TurnFinished(messages=list(messages))])
     assert await recorder.flush() is None
@@ -154,7 +153,7 @@ async def test_an_answer_the_conversation_never_kept_is_saved_as_cancelled(
     conversation_id = await history.create_conversation()
     recorder = TurnRecorder(history, conversation_id, [])
     recorder.start_turn({"role": "user", "content": "tell me"})
-    recorder.observe([RoundStarted(1), ReasoningDelta("so"), TextDelta("Well, ")])
+    recorder.observe([AnswerStarted(Answer(), 1), ReasoningDelta("so"), TextDelta("Well, ")])
     recorder.end()
     recorder.end()  # idempotent
     assert await recorder.flush() is None
@@ -173,7 +172,8 @@ async def test_a_write_that_fails_is_reported_not_raised(tmp_path: Path) -> None
     other.execute("BEGIN IMMEDIATE")  # another program holds the write lock
     try:
         recorder.start_turn("hello")
-        recorder.observe([RoundStarted(1), TextDelta("hi")])  # the answer keeps streaming
+        # The answer keeps streaming.
+        recorder.observe([AnswerStarted(Answer(), 1), TextDelta("hi")])
         error = await recorder.flush()
     finally:
         other.execute("ROLLBACK")

@@ -1,0 +1,84 @@
+"""Making a session from the settings and the command-line options: the one place it is done.
+
+`tuichat`, `tuichat ask`, the tests and the benchmarks all build their sessions here, so a
+session is set up the same way wherever it runs. Building is synchronous and quick: user
+tools load here (their problems are kept for the start-up notice), the demo server starts
+when it is the demo, and what needs the event loop (the history, MCP servers) waits for
+`ChatSession.open_history()` and `ChatSession.start_tools()`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from tuichat.config.paths import config_file
+from tuichat.config.profiles import resolve_profile
+from tuichat.config.settings import Settings, load_settings
+from tuichat.core.client import ChatClient
+from tuichat.session.conversation import Conversation
+from tuichat.session.options import SessionOptions
+from tuichat.session.provider import DEMO_WELCOME, choose_endpoint, start_demo_server
+from tuichat.session.session import ChatSession
+from tuichat.session.tools import build_registry, policy_function
+from tuichat.storage.paths import resolve_db_path
+
+
+def load_config(path: Path | None) -> Settings:
+    """The config file `--config` names (it must exist), else the default one (or defaults).
+
+    Raises:
+        ConfigError: the file is broken (the message names file, line and key).
+    """
+    return load_settings(config_file(path), required=path is not None)
+
+
+def build_session(
+    settings: Settings,
+    options: SessionOptions | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> ChatSession:
+    """A session as the settings and options describe it (close it with `aclose()`).
+
+    Args:
+        settings: the loaded config file (or `Settings()` for the defaults).
+        options: what the command line said; default: nothing.
+        environ: the environment the key and `$OPENAI_BASE_URL` come from (default:
+            `os.environ`).
+
+    Raises:
+        ConfigError: `--profile` names no profile.
+    """
+    options = options or SessionOptions()
+    environ = os.environ if environ is None else environ
+    profile = resolve_profile(settings, options.profile)
+    endpoint = choose_endpoint(settings, options, environ)
+    tools, problems = (None, []) if not options.tools else build_registry(settings)
+    policies = policy_function(tools, settings) if tools is not None else None
+    max_rounds = options.max_tool_rounds
+    # The client is made for the demo server's address: nothing below can fail once it runs.
+    demo_server = start_demo_server(endpoint.provider) if endpoint.demo else None
+    conversation = Conversation(
+        ChatClient(endpoint.provider),
+        tools,
+        policy=policies,
+        result_limit=settings.tools.result_limit,
+        system_prompt=options.system_prompt or profile.system_prompt,
+        max_tool_rounds=settings.max_tool_rounds if max_rounds is None else max_rounds,
+        tool_timeout=settings.tool_timeout,
+    )
+    history = resolve_db_path(options.db or settings.db_path) if options.history else None
+    return ChatSession(
+        settings=settings,
+        endpoint=endpoint,
+        conversation=conversation,
+        policies=policies,
+        history_path=history,
+        save=options.save,
+        resume=options.resume,
+        config_path=settings.path,
+        welcome=DEMO_WELCOME if endpoint.demo else None,
+        problems=problems,
+        demo_server=demo_server,
+    )

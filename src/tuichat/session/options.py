@@ -1,0 +1,137 @@
+"""What the command line says about a session, and the options that say it.
+
+`tuichat` and `tuichat ask` take the same options for where answers come from; both parse
+them with `add_session_arguments` and hand `SessionOptions.from_args(...)` to the builder.
+Tests and benchmarks make `SessionOptions` directly.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from tuichat.config.profiles import DEFAULT_MODEL, PRESETS
+from tuichat.config.settings import DEFAULT_MAX_TOOL_ROUNDS
+
+Resume = int | Literal["last"] | None
+"""The conversation to reopen: its id, the most recent one, or none (a new one)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionOptions:
+    """Options of one session; None means "not given": the config file and defaults decide.
+
+    Attributes:
+        config: `--config PATH`.
+        profile: `--profile NAME`.
+        base_url: `--base-url`.
+        model: `--model`.
+        api_key_env: `--api-key-env`.
+        stream: False for `--no-stream`.
+        timeout: `--timeout` seconds.
+        max_retries: retries of a failed request (no option: tests and benchmarks set it).
+        demo: `--demo`: the built-in offline model, whatever else is configured.
+        system_prompt: `--system`.
+        tools: False for `--no-tools`: no tools offered, no MCP server started.
+        max_tool_rounds: `--max-tool-rounds`.
+        db: `--db PATH`.
+        history: False: nothing is read from or written to the history.
+        save: False: the history is read (to continue a conversation) but never written.
+        resume: the conversation to reopen (`-c` / `--conversation ID`).
+    """
+
+    config: Path | None = None
+    profile: str | None = None
+    base_url: str | None = None
+    model: str | None = None
+    api_key_env: str | None = None
+    stream: bool | None = None
+    timeout: float | None = None
+    max_retries: int | None = None
+    demo: bool = False
+    system_prompt: str | None = None
+    tools: bool = True
+    max_tool_rounds: int | None = None
+    db: Path | None = None
+    history: bool = True
+    save: bool = True
+    resume: Resume = None
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace, **more: Any) -> SessionOptions:
+        """The options `add_session_arguments` parsed (`more` adds or replaces fields)."""
+        values: dict[str, Any] = {
+            "config": Path(args.config).expanduser() if args.config else None,
+            "profile": args.profile,
+            "base_url": args.base_url,
+            "model": args.model,
+            "api_key_env": args.api_key_env,
+            "stream": False if args.no_stream else None,
+            "timeout": args.timeout,
+            "demo": args.demo,
+            "system_prompt": args.system,
+            "tools": not args.no_tools,
+            "max_tool_rounds": args.max_tool_rounds,
+            "db": Path(args.db).expanduser() if args.db else None,
+        }
+        values.update(more)
+        return cls(**values)
+
+    def provider_overrides(self) -> dict[str, Any]:
+        """The options that override the profile's fields (None: not given)."""
+        return {
+            "base_url": self.base_url,
+            "model": self.model,
+            "api_key_env": self.api_key_env,
+            "stream": self.stream,
+            "timeout": self.timeout,
+            "max_retries": self.max_retries,
+        }
+
+
+def add_session_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that choose where answers come from (the app and `ask` share them)."""
+    parser.add_argument(
+        "--config", metavar="PATH", help="config file (default: see `tuichat config path`)"
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="NAME",
+        help=f"provider profile: {', '.join(PRESETS)}, or a [profiles.NAME] of the config file",
+    )
+    parser.add_argument(
+        "--base-url", help="API base URL (default: the profile's; $OPENAI_BASE_URL; OpenAI)"
+    )
+    parser.add_argument("--model", help=f"model name (default: the profile's; {DEFAULT_MODEL})")
+    parser.add_argument(
+        "--api-key-env",
+        metavar="NAME",
+        help="environment variable holding the API key (default: the profile's; OPENAI_API_KEY)",
+    )
+    parser.add_argument(
+        "--no-stream", action="store_true", help="ask for whole answers (stream=false)"
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="use the built-in offline demo model (the default without a key)",
+    )
+    parser.add_argument("--system", help="system prompt")
+    parser.add_argument(
+        "--no-tools", action="store_true", help="offer the model no tools (and start no MCP server)"
+    )
+    parser.add_argument(
+        "--max-tool-rounds",
+        type=int,
+        help="tool rounds per turn before tuichat stops asking "
+        f"(default: {DEFAULT_MAX_TOOL_ROUNDS})",
+    )
+    parser.add_argument("--timeout", type=float, help="request timeout in seconds (default: 60)")
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        help="history database file (default: db_path of the config file, else "
+        "$XDG_DATA_HOME/tuichat/history.sqlite3 or the platform's data directory)",
+    )

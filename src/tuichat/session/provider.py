@@ -1,0 +1,78 @@
+"""Where a session's answers come from: a configured provider, or the built-in demo model.
+
+Precedence: command-line options > environment > config file > presets. With no key and no
+base URL anywhere the demo model answers: a real OpenAI-compatible server on 127.0.0.1 in
+a thread of this process, reached through the same client as any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from tuichat.config.profiles import resolve_provider, wants_demo
+from tuichat.config.settings import Settings
+from tuichat.core.client import Provider
+from tuichat.session.options import SessionOptions
+
+if TYPE_CHECKING:
+    from tuichat.demo.server import ChatServer
+
+DEMO_MODEL = "tuichat-demo"
+
+DEMO_WELCOME = (
+    "You are talking to tuichat's built-in demo model: it runs offline, inside tuichat, "
+    "behind a real OpenAI-compatible HTTP server on 127.0.0.1.\n"
+    "Try: hello · 안녕하세요 · show me some markdown · write something long · "
+    "what time is it in Seoul and New York? · 서울과 뉴욕의 현재 시간은? · "
+    'call calculate {"expression": "6*7"} (any tool, yours too: F5 lists them)\n'
+    "For a real model: set OPENAI_API_KEY (and --model), or point --base-url at any "
+    "OpenAI-compatible server (Ollama: --base-url http://localhost:11434/v1 --model llama3.2)."
+)
+
+
+@dataclass(slots=True)
+class Endpoint:
+    """The provider a session talks to, and where its settings came from.
+
+    Attributes:
+        provider: the endpoint and model.
+        demo: whether it is the built-in demo model (its base URL is set once its server runs).
+        profile: the profile whose fields it has (a model picked in the app is saved there);
+            None for the demo and for a base URL given on the command line or environment.
+    """
+
+    provider: Provider
+    demo: bool
+    profile: str | None
+
+
+def choose_endpoint(
+    settings: Settings, options: SessionOptions, environ: Mapping[str, str]
+) -> Endpoint:
+    """Pick the provider: options > environment > config file > presets.
+
+    Raises:
+        ConfigError: `--profile` names no profile.
+    """
+    overrides = options.provider_overrides()
+    if options.demo or wants_demo(settings, options.profile, overrides, environ):
+        provider = Provider(base_url="", model=options.model or DEMO_MODEL, name="demo")
+        provider.max_retries = 0 if options.max_retries is None else options.max_retries
+        provider.stream = options.stream is not False
+        if options.timeout is not None:
+            provider.timeout = options.timeout
+        return Endpoint(provider, demo=True, profile=None)
+    provider = resolve_provider(settings, options.profile, overrides, environ)
+    profile = provider.name if provider.name in settings.profiles else None
+    return Endpoint(provider, demo=False, profile=profile)
+
+
+def start_demo_server(provider: Provider) -> ChatServer:
+    """Start the demo model's server and point the provider at it (stop it when done)."""
+    from tuichat.demo.server import DEMO_TOKENS_PER_SECOND, ChatServer
+
+    server = ChatServer(tokens_per_second=DEMO_TOKENS_PER_SECOND).start()
+    provider.base_url = server.base_url
+    return server

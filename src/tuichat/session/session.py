@@ -1,0 +1,432 @@
+"""One conversation and everything it needs: what the UI and the commands talk to.
+
+A `ChatSession` owns the provider and its client, the tools with their policies and MCP
+servers, the tool loop, the history and the recorder of each turn, and the token and cost
+totals. It knows nothing of Textual: the app and `tuichat ask` both drive it, several can
+live in one process, and what it has to tell the user outside the conversation (a server
+that died, a write that failed) it hands to `on_note`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from tuichat.config.profiles import resolve_provider
+from tuichat.config.settings import ConfigError, Settings, save_settings_changes
+from tuichat.core.client import ChatClient, Provider
+from tuichat.session.conversation import Approver, Conversation
+from tuichat.session.events import Message, TurnBatch
+from tuichat.session.options import Resume
+from tuichat.session.provider import Endpoint
+from tuichat.session.recorder import TurnRecorder
+from tuichat.session.tools import ToolPolicies, mcp_manager, server_problems, start_mcp_servers
+from tuichat.storage.db import StorageError
+from tuichat.storage.history import AsyncHistory, StoredMessage
+from tuichat.tools.registry import ToolRegistry
+
+if TYPE_CHECKING:
+    from tuichat.demo.server import ChatServer
+    from tuichat.tools.mcp_client import McpManager, ServerStatus
+
+Severity = Literal["information", "warning", "error"]
+Replace = Literal["answer", "prompt"]  # what a turn replaces: the last answer, or the prompt too
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """Something to tell the user outside the conversation (a toast, a line on stderr)."""
+
+    message: str
+    title: str = ""
+    severity: Severity = "information"
+    timeout: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UsageTotals:
+    """Tokens of a whole conversation, and what they cost where the model is priced."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float | None = None
+
+    @property
+    def total_tokens(self) -> int:
+        """Prompt and completion tokens together."""
+        return self.prompt_tokens + self.completion_tokens
+
+
+class ChatSession:
+    """One conversation with one provider. Built by `tuichat.session.build_session`."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        endpoint: Endpoint,
+        conversation: Conversation,
+        policies: ToolPolicies | None,
+        history_path: Path | None,
+        save: bool = True,
+        resume: Resume = None,
+        config_path: Path | None = None,
+        welcome: str | None = None,
+        problems: list[str] | None = None,
+        demo_server: ChatServer | None = None,
+    ) -> None:
+        self.settings = settings
+        self.endpoint = endpoint
+        self.conversation = conversation
+        self.policies = policies
+        self.history_path = history_path  # None: nothing is read or saved
+        self.save = save  # False: the history is read (to continue), never written
+        self.resume = resume
+        self.config_path = config_path  # None: changes made in the app are not saved
+        self.welcome = welcome
+        self.problems = list(problems or [])  # start-up problems (user tools that did not load)
+        self.history: AsyncHistory | None = None
+        self.conversation_id: int | None = None
+        self.mcp: McpManager | None = None
+        self.on_note: Callable[[Note], None] = lambda note: None
+        self._demo_server = demo_server
+        self._mcp_starting: asyncio.Event | None = None  # set once MCP start-up is over
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- what it talks to ----------------------------------------------------------------
+
+    @property
+    def client(self) -> ChatClient:
+        """The connection to the provider."""
+        return self.conversation.client
+
+    @property
+    def provider(self) -> Provider:
+        """The endpoint and model answers come from."""
+        return self.conversation.client.provider
+
+    @property
+    def demo(self) -> bool:
+        """Whether the built-in demo model answers."""
+        return self.endpoint.demo
+
+    @property
+    def tools(self) -> ToolRegistry | None:
+        """The tools offered to the model (None: `--no-tools`)."""
+        return self.conversation.tools
+
+    @property
+    def messages(self) -> list[Message]:
+        """The conversation's messages, as sent (plus tuichat's own keys)."""
+        return self.conversation.messages
+
+    @property
+    def approve(self) -> Approver | None:
+        """Asks the user about calls whose policy is "ask" (None: such calls are refused)."""
+        return self.conversation.approve
+
+    @approve.setter
+    def approve(self, approver: Approver | None) -> None:
+        self.conversation.approve = approver
+
+    def note(self, message: str, title: str = "", severity: Severity = "information") -> None:
+        """Tell the user something outside the conversation."""
+        self.on_note(Note(message, title, severity))
+
+    # -- the history ---------------------------------------------------------------------
+
+    async def open_history(self) -> None:
+        """Open the history database (created when it is missing and the session saves).
+
+        Raises:
+            StorageError: it is locked, read-only, corrupt or from a newer tuichat.
+        """
+        if self.history_path is not None and self.history is None:
+            self.history = await AsyncHistory.open(self.history_path, create=self.save)
+
+    async def reopen(self, which: Resume) -> list[StoredMessage] | None:
+        """Continue a saved conversation: the last one, or the one with this id.
+
+        Returns:
+            Its messages as stored, or None when there is no such conversation.
+
+        Raises:
+            StorageError: the history could not be read.
+        """
+        history = self.history
+        if history is None or which is None:
+            return None
+        cid = await history.last_conversation_id() if which == "last" else which
+        if cid is None or await history.get_conversation(cid) is None:
+            return None
+        rows = await history.message_rows(cid, include_replaced=False)
+        self.conversation_id = cid
+        self.messages[:] = [row.message for row in rows]
+        return rows
+
+    def new_conversation(self) -> None:
+        """Start afresh: the next prompt starts a new saved conversation (same system prompt)."""
+        system = [m for m in self.messages[:1] if m.get("role") == "system"]
+        self.messages[:] = system
+        self.conversation_id = None
+
+    async def _recorder(self, prompt: str | None) -> TurnRecorder | None:
+        """A recorder for the turn about to start (creating the conversation row at first)."""
+        history = self.history
+        if history is None or not self.save:
+            return None
+        provider = self.provider
+        try:
+            if self.conversation_id is None:
+                self.conversation_id = await history.create_conversation(
+                    model=provider.model,
+                    provider=provider.name,
+                    messages=[m for m in self.messages[:1] if m.get("role") == "system"],
+                )
+        except StorageError as error:
+            self.note(str(error), "Not saved", "error")
+            return None
+        recorder = TurnRecorder(
+            history,
+            self.conversation_id,
+            self.messages,
+            model=provider.model,
+            provider=provider.name,
+            save_raw_chunks=self.settings.history.save_raw_chunks,
+            on_error=lambda error: self.note(str(error), "Not saved", "error"),
+        )
+        recorder.start_turn(prompt)
+        return recorder
+
+    # -- turns ---------------------------------------------------------------------------
+
+    def send(self, text: str) -> AsyncIterator[TurnBatch]:
+        """A turn that sends a new prompt; iterate it to run it."""
+        return self._turn(text, None)
+
+    def last_prompt(self) -> str | None:
+        """The text of the last prompt, if any."""
+        index = self._last_user_index()
+        if index is None:
+            return None
+        content = self.messages[index].get("content")
+        return content if isinstance(content, str) else str(content or "")
+
+    def regenerate(self) -> AsyncIterator[TurnBatch] | None:
+        """A turn that asks for the last answer again; None when there is no prompt yet.
+
+        The last answer leaves the conversation now; the history keeps it, marked replaced.
+        """
+        index = self._last_user_index()
+        if index is None:
+            return None
+        del self.messages[index + 1 :]
+        return self._turn(None, "answer")
+
+    def resend(self, text: str) -> AsyncIterator[TurnBatch]:
+        """A turn that sends an edited last prompt in place of the last one and its answer."""
+        index = self._last_user_index()
+        if index is None:
+            return self._turn(text, None)
+        del self.messages[index:]
+        return self._turn(text, "prompt")
+
+    def _last_user_index(self) -> int | None:
+        for index in range(len(self.messages) - 1, -1, -1):
+            if self.messages[index].get("role") == "user":
+                return index
+        return None
+
+    async def _turn(self, prompt: str | None, replace: Replace | None) -> AsyncIterator[TurnBatch]:
+        if replace is not None:
+            await self._replace_saved(replace)
+        await self.tools_ready()
+        recorder = await self._recorder(prompt)
+        conversation = self.conversation
+        events = conversation.send(prompt) if prompt is not None else conversation.run_turn()
+        try:
+            async for batch in events:
+                if recorder is not None:
+                    recorder.observe(batch)
+                yield batch
+        finally:
+            if recorder is not None:
+                recorder.end()  # after a cancel: saves what arrived, marked cancelled
+                await asyncio.shield(recorder.flush())
+
+    async def _replace_saved(self, replace: Replace) -> None:
+        if self.history is None or self.conversation_id is None or not self.save:
+            return
+        try:
+            await self.history.replace_last_answer(
+                self.conversation_id, include_prompt=replace == "prompt"
+            )
+        except StorageError as error:
+            self.note(str(error), "Not saved", "error")
+
+    def usage(self) -> UsageTotals:
+        """Prompt and completion tokens of the whole conversation, and its cost if priced."""
+        prompt = completion = 0
+        cost: float | None = None
+        for message in self.messages:
+            usage = message.get("usage") if message.get("role") == "assistant" else None
+            if not isinstance(usage, dict):
+                continue
+            p, c = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+            prompt, completion = prompt + p, completion + c
+            price = self.settings.price_for(str(message.get("model") or self.provider.model))
+            if price is not None:
+                cost = (cost or 0.0) + price.cost(p, c)
+        return UsageTotals(prompt, completion, cost)
+
+    # -- tools ---------------------------------------------------------------------------
+
+    @property
+    def mcp_configured(self) -> bool:
+        """Whether MCP servers are to be started (tools on, and at least one enabled)."""
+        servers = any(server.enabled for server in self.settings.mcp.servers)
+        return servers and self.tools is not None
+
+    @property
+    def mcp_started(self) -> bool:
+        """Whether MCP start-up is over (its problems were told at once; later ones are news)."""
+        return self._mcp_starting is not None and self._mcp_starting.is_set()
+
+    async def start_tools(self) -> None:
+        """Start the configured MCP servers; return when each is ready or has failed.
+
+        Start-up problems come in one note, and so do the servers that are ready; a server
+        that dies later gets a note of its own.
+        """
+        tools = self.tools
+        if tools is None or not self.mcp_configured or self._mcp_starting is not None:
+            return
+        self._mcp_starting = asyncio.Event()
+        try:
+            # Kept before starting: closing the session during start-up still stops them.
+            self.mcp = mcp_manager(tools, self.settings, on_status=self._mcp_changed)
+            if self.mcp is not None:
+                await start_mcp_servers(self.mcp, tools, self.settings)
+        finally:
+            self._mcp_starting.set()
+        if self.mcp is None:
+            return
+        statuses = self.mcp.statuses()
+        problems = server_problems(statuses)
+        ready = [
+            f"{name} ({len(s.tools)} tools)" for name, s in statuses.items() if s.state == "ready"
+        ]
+        if problems:
+            self.on_note(Note("\n".join(problems), "MCP servers", "warning", 15))
+        elif ready:
+            self.note("Ready: " + ", ".join(ready), "MCP servers")
+
+    async def tools_ready(self) -> None:
+        """Wait until the MCP servers started at launch are ready or have failed."""
+        starting = self._mcp_starting
+        if starting is not None and not starting.is_set():
+            timeout = self.settings.mcp.start_timeout
+            self.note(
+                f"Waiting for the MCP servers to start (at most {timeout:g} s)…", "MCP servers"
+            )
+            await starting.wait()
+
+    def _mcp_changed(self, name: str, status: ServerStatus) -> None:
+        if self.mcp_started and status.state == "failed":
+            message = (
+                f"MCP server {name!r} stopped: {status.reason or 'no reason given'}. Its tools "
+                "are withdrawn; the conversation goes on."
+            )
+            self.on_note(Note(message, "MCP server", "error", 15))
+
+    def mcp_statuses(self) -> dict[str, ServerStatus]:
+        """Each configured MCP server's status (empty without servers)."""
+        return self.mcp.statuses() if self.mcp is not None else {}
+
+    def toggle_tool(self, name: str) -> bool | None:
+        """Offer a tool to the model or stop offering it; saved as `[tools] disabled`.
+
+        Returns:
+            Whether it is offered now; None when there is no such tool.
+        """
+        tools = self.tools
+        if tools is None or name not in tools:
+            return None
+        tools.set_enabled(name, not tools.is_enabled(name))
+        disabled = [tool for tool in tools.names() if not tools.is_enabled(tool)]
+        self.save_setting({"tools": {"disabled": disabled}})
+        return tools.is_enabled(name)
+
+    def always_run(self, name: str) -> None:
+        """Run a tool without asking from now on; saved as `[tools.policy] NAME = "run"`."""
+        if self.policies is not None:
+            self.policies.set(name, "run")
+        self.save_setting({"tools": {"policy": {name: "run"}}})
+
+    # -- the provider --------------------------------------------------------------------
+
+    def switch_profile(self, name: str, environ: Mapping[str, str]) -> Provider:
+        """Talk to another provider profile from now on (the conversation goes on); saved.
+
+        Raises:
+            ConfigError: there is no such profile.
+        """
+        provider = resolve_provider(self.settings, name, {}, environ)
+        old = self.conversation.client
+        self.conversation.client = ChatClient(provider)
+        self.endpoint = Endpoint(provider, demo=False, profile=name)
+        self._spawn(old.aclose())
+        self.save_setting({"profile": name})
+        return provider
+
+    def set_model(self, model: str) -> bool:
+        """Ask another model from now on; saved in the profile in use, if there is one.
+
+        Returns:
+            Whether it was saved (the demo and a base URL of the command line have no profile).
+        """
+        self.provider.model = model
+        profile = self.endpoint.profile
+        if profile is None:
+            return False
+        self.save_setting({"profiles": {profile: {"model": model}}})
+        return self.config_path is not None
+
+    # -- settings and lifetime -----------------------------------------------------------
+
+    def save_setting(self, changes: dict[str, Any]) -> None:
+        """Write a change made while running back to the config file (off the event loop)."""
+        if self.config_path is not None:
+            self._spawn(self._save(self.config_path, changes))
+
+    async def _save(self, path: Path, changes: dict[str, Any]) -> None:
+        try:
+            await asyncio.to_thread(save_settings_changes, path, changes)
+        except ConfigError as error:
+            self.note(str(error), "Setting not saved", "warning")
+
+    async def settled(self) -> None:
+        """Wait for the writes started in the background (settings, closing old clients)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def aclose(self) -> None:
+        """Stop the MCP servers, close the client and the history, stop the demo server."""
+        await self.settled()
+        if self.mcp is not None:
+            await self.mcp.aclose()  # stdio servers get their stdin closed, then are stopped
+        await self.client.aclose()
+        if self.history is not None:
+            await self.history.aclose()
+            self.history = None
+        if self._demo_server is not None:
+            server, self._demo_server = self._demo_server, None
+            await asyncio.to_thread(server.stop)

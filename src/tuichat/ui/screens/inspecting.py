@@ -1,0 +1,118 @@
+"""Which answer the inspector shows: the live turn, or the saved chunks of an earlier answer.
+
+Alt+Up / Alt+Down step through the conversation's answers (a click picks one while the panel
+is open); stepping past the last saved answer goes back to this session's live feed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from textual.screen import Screen
+
+from tuichat.storage.db import StorageError
+from tuichat.storage.history import AsyncHistory
+from tuichat.ui.widgets.inspector import Inspector
+from tuichat.ui.widgets.message_list import Entry, MessageList
+
+FOUND_HIGHLIGHT = 3.0  # seconds an answer picked for the inspector stays highlighted
+
+
+class InspectorNavigation:
+    """Moves the inspector between the answers of the conversation a screen shows.
+
+    Args:
+        screen: the screen whose workers load saved chunks.
+        messages: the conversation's entries.
+        inspector: the panel.
+        history: the history saved chunks come from (None: nothing is saved).
+    """
+
+    def __init__(
+        self,
+        screen: Screen[None],
+        messages: MessageList,
+        inspector: Inspector,
+        history: Callable[[], AsyncHistory | None],
+    ) -> None:
+        self._screen = screen
+        self._messages = messages
+        self._inspector = inspector
+        self._history = history
+        self.inspected: Entry | None = None  # the answer whose saved chunks are shown
+
+    def answers(self) -> list[Entry]:
+        """The conversation's answers, in order (shown or not)."""
+        return [entry for entry in self._messages.entries if entry.kind == "answer"]
+
+    def toggle(self) -> None:
+        """Show or hide the panel; shown on a reopened conversation, with its last answer."""
+        inspector = self._inspector
+        inspector.display = not inspector.display
+        fresh = not inspector.feed and inspector.saved_title is None
+        if inspector.display and fresh and self.answers():
+            self.step(-1)
+
+    def new_turn(self) -> None:
+        """A turn starts: the panel follows its chunks."""
+        self.inspected = None
+        self._inspector.new_turn()
+
+    def forget(self) -> None:
+        """Another conversation is shown: the panel leaves the previous one's chunks."""
+        self.new_turn()
+        if self._inspector.display and self.answers():
+            self.step(-1)
+
+    def step(self, step: int) -> None:
+        """Show the raw chunks of the answer before (-1) or after (1) the one shown."""
+        answers = self.answers()
+        if not answers:
+            self._screen.notify("There is no answer to inspect yet.", severity="warning")
+            return
+        inspector = self._inspector
+        if self.inspected in answers:
+            position = answers.index(self.inspected) + step
+        else:  # the live feed: the latest answers
+            position = len(answers) - 1 if step < 0 or not inspector.feed else len(answers)
+        if position >= len(answers) and inspector.feed:
+            self.inspected = None
+            inspector.show_live()  # past the last saved answer: this session's turn
+            inspector.display = True
+            return
+        self.inspect(answers[max(0, min(position, len(answers) - 1))])
+
+    def inspect(self, entry: Entry) -> None:
+        """Show the saved raw chunks of an answer in the inspector."""
+        self.inspected = entry
+        self._inspector.display = True
+        widget = entry.widget
+        if widget is not None and widget.is_mounted:
+            self._messages.scroll_to_widget(widget, animate=False, top=True)
+            widget.add_class("-found")
+            self._screen.set_timer(FOUND_HIGHLIGHT, partial(widget.remove_class, "-found"))
+        history = self._history()
+        title = f"answer {self.answers().index(entry) + 1} (saved)"
+        stored = entry.answer.stored_id if entry.answer is not None else None
+        if entry.live:
+            self._inspector.show_live()  # still arriving: the live feed is this answer
+        elif history is None or stored is None:
+            self._inspector.show_saved(f"{title} · not saved: the history is off", [])
+        else:
+            self._screen.run_worker(
+                self._load(history, stored, title),
+                group="inspect",
+                exclusive=True,
+                exit_on_error=False,
+            )
+
+    async def _load(self, history: AsyncHistory, message_id: int, title: str) -> None:
+        try:
+            chunks = list(await history.load_raw_chunks(message_id))
+        except StorageError as error:
+            self._screen.notify(str(error), title="History not available", severity="error")
+            return
+        if not chunks:
+            title += " · no raw chunks were saved for it ([history] save_raw_chunks = false?)"
+        self._inspector.show_saved(title, chunks)

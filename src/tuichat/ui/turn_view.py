@@ -1,0 +1,123 @@
+"""Showing a turn as its events arrive: the one path from the session's events to the screen.
+
+The completion worker hands every batch of the turn to `TurnView.show`. Answer events go to
+the live answer's widget (`AssistantMessage.apply`), raw chunks to the inspector's feed,
+notices and errors into the conversation. Nothing is posted per event and nothing is
+coalesced here: the answer's Markdown widget gathers its text and draws it once a frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tuichat.core.events import RawChunk, RequestSent, StreamError
+from tuichat.session.events import (
+    AnswerEnded,
+    AnswerStarted,
+    Notice,
+    TurnBatch,
+    TurnFinished,
+)
+from tuichat.session.session import UsageTotals
+from tuichat.ui.widgets.chat_message import AssistantMessage, ErrorMessage, NoticeMessage
+from tuichat.ui.widgets.inspector import Inspector
+from tuichat.ui.widgets.message_list import Entry, MessageList
+
+Notify = Callable[[str, str], None]  # (message, title): a warning outside the conversation
+
+
+class TurnView:
+    """The answers, notices and errors of one turn, shown as its events arrive.
+
+    Args:
+        messages: the conversation's scroll view (the answers are added at its end).
+        inspector: gets the requests and raw chunks.
+        usage: the conversation's totals, shown after the turn on its last answer.
+        warn: tells the user about something outside the conversation (a malformed chunk).
+    """
+
+    def __init__(
+        self,
+        messages: MessageList,
+        inspector: Inspector,
+        usage: Callable[[], UsageTotals],
+        warn: Notify,
+    ) -> None:
+        self._messages = messages
+        self._feed = inspector.feed
+        self._usage = usage
+        self._warn = warn
+        self.entries: list[Entry] = []  # the turn's answers, in order
+        self.answer: AssistantMessage | None = None  # the answer receiving events now
+        self._last_ended: AssistantMessage | None = None  # for the turn's totals
+
+    def show(self, batch: TurnBatch) -> None:
+        """Show one batch of the turn's events."""
+        for event in batch:
+            if isinstance(event, RawChunk | RequestSent):
+                self._feed.append(event)
+            elif isinstance(event, AnswerStarted):
+                self.answer = AssistantMessage()
+                entry = self._messages.add(self.answer, None, "answer", answer=event.answer)
+                self.entries.append(entry)
+            elif isinstance(event, AnswerEnded):
+                if self.answer is not None:
+                    self.answer.apply(event)
+                    self._last_ended = self.answer
+            elif isinstance(event, StreamError):
+                self._failed(event)
+            elif isinstance(event, Notice):
+                self.add_note(NoticeMessage, event.message)
+            elif isinstance(event, TurnFinished):
+                self._finished()
+            elif self.answer is not None:
+                self.answer.apply(event)
+
+    def _failed(self, error: StreamError) -> None:
+        if error.kind == "malformed":
+            self._warn(error.message, "Malformed chunk")
+            return
+        answer = self.answer
+        if answer is not None and answer.is_empty:
+            self._messages.discard(answer)  # nothing arrived: the error says it all
+            self.entries = [entry for entry in self.entries if entry.widget is not answer]
+            self.answer = None
+        self.add_note(ErrorMessage, error.message)
+
+    def _finished(self) -> None:
+        self.answer = None
+        ended, self._last_ended = self._last_ended, None
+        totals = self._usage()
+        if ended is not None and totals.total_tokens:
+            line = f"conversation {totals.total_tokens:,} tokens"
+            if totals.cost is not None:
+                line += f" · ${totals.cost:.4f}"
+            ended.add_status(line)
+
+    def add_note(self, kind: type[NoticeMessage | ErrorMessage], text: str) -> None:
+        """Show a notice or an error of tuichat's in the conversation."""
+        self._messages.add(kind(text), lambda: kind(text), "note")
+
+    def stopped(self, why: str) -> None:
+        """The worker stopped before the turn's end: show each answer as its data has it.
+
+        A cancelled round's partial answer is marked cancelled, the calls it was running
+        say so; after an internal error the live answer says what broke.
+        """
+        for entry in self.entries:
+            widget, answer = entry.widget, entry.answer
+            if not isinstance(widget, AssistantMessage) or answer is None:
+                continue
+            if widget.ended:
+                pass  # its round had ended: only its calls may still have been running
+            elif answer.message is not None:
+                widget.show_end(answer.message)
+            else:
+                widget.mark(why)
+            widget.end_calls(answer.messages[1:])
+        self.answer = None
+
+    def settle(self) -> None:
+        """The turn is over: its answers can be rebuilt from their data from now on."""
+        for entry in self.entries:
+            entry.settle()
