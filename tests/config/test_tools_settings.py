@@ -25,7 +25,7 @@ from tuichat.config.settings import (
     save_settings_changes,
     settings_document,
 )
-from tuichat.tools.policy import DEFAULT_RESULT_LIMIT
+from tuichat.core.tooling import DEFAULT_RESULT_LIMIT
 
 EXAMPLE = Path(__file__).parents[2] / "src" / "tuichat" / "config" / "example.toml"
 SECRET = "sk-live-0123456789abcdef"

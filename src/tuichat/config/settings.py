@@ -23,9 +23,7 @@ from tuichat.config.atomic import atomic_write_text
 from tuichat.config.paths import default_db_path
 from tuichat.config.profiles import PRESETS, ProfileSettings
 from tuichat.core.redact import REDACTED, redact_headers
-
-# Stdlib-only modules (no textual, no mcp SDK), so reading the config stays light.
-from tuichat.tools.policy import DEFAULT_RESULT_LIMIT, POLICIES
+from tuichat.core.tooling import DEFAULT_RESULT_LIMIT, TOOL_POLICIES
 
 DEFAULT_THEME = "tuichat-dark"
 """The theme when the file names none."""
@@ -524,14 +522,14 @@ class _Checker:
 
     def _policies(self, tools: Mapping[str, Any]) -> dict[str, str]:
         at = ("tools", "policy")
-        allowed = ", ".join(f'"{policy}"' for policy in POLICIES)
+        allowed = ", ".join(f'"{policy}"' for policy in TOOL_POLICIES)
         policies = self._table(tools, ("tools",), "policy")
         for name, value in policies.items():
-            if value not in POLICIES:
+            if value not in TOOL_POLICIES:
                 # A bare `run` (no quotes) is a TOML error caught earlier; here it is a
                 # misspelling or a non-string value.
                 close = (
-                    difflib.get_close_matches(value, POLICIES, n=1)
+                    difflib.get_close_matches(value, TOOL_POLICIES, n=1)
                     if isinstance(value, str)
                     else []
                 )

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from tuichat.core.tooling import ToolStatus
+
 ErrorKind = Literal[
     "stream_error",  # an error object or `event: error` inside the stream
     "truncated",  # the stream ended before `data: [DONE]`
@@ -122,8 +124,7 @@ class ToolResult:
     content: str
     is_error: bool = False
     duration: float = 0.0
-    # done, failed, timed_out, denied (by the user), not_allowed (policy "never"), cancelled
-    status: str = "done"
+    status: ToolStatus = "done"  # see `tuichat.core.tooling.ToolStatus`
     output: str = ""  # what the tool printed (shown to the user, not sent to the model)
 
 

@@ -17,8 +17,9 @@ import time
 from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
+from tuichat.core.tooling import ToolStatus
 from tuichat.tools.registry import JSONSchema, Tool, ToolRegistry, annotation_schema
 
 DEFAULT_TIMEOUT = 30.0
@@ -50,10 +51,6 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
     "null": (type(None),),
 }
 
-
-ToolStatus = Literal["done", "failed", "timed_out", "denied", "not_allowed", "cancelled"]
-"""How a call ended: ran, failed (bad arguments, unknown tool, the tool raised), ran out of
-time, the user said no, the policy says never, or the user cancelled the turn."""
 
 # What the model reads when a call did not run; `status_of_result` recognises them again in
 # saved conversations.

@@ -11,20 +11,26 @@ Stdlib only: this package must stay importable without the UI stack.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal, cast, get_args
 
+from tuichat.core.tooling import DEFAULT_RESULT_LIMIT, TOOL_POLICIES, ToolPolicy
 from tuichat.tools.registry import Tool
 
-ToolPolicy = Literal["run", "ask", "never"]
-"""`run`: call without asking; `ask`: the user approves each call; `never`: refuse the call."""
-
-POLICIES: tuple[str, ...] = get_args(ToolPolicy)
+# The policy words and the result limit are defined in `tuichat.core.tooling`. Two modules this
+# change leaves alone still import them from here: `tuichat.core.conversation`
+# (`DEFAULT_RESULT_LIMIT`) and `tuichat.tools.setup` (`POLICIES`, `ToolPolicy`), which is moving
+# to the session layer. Once they import `tuichat.core.tooling`, drop `POLICIES` and this list.
+POLICIES = TOOL_POLICIES
+__all__ = [
+    "DEFAULT_RESULT_LIMIT",
+    "POLICIES",
+    "READ_ONLY_SOURCES",
+    "ToolPolicy",
+    "policy_for",
+    "truncate_result",
+]
 
 READ_ONLY_SOURCES = frozenset({"builtin"})
 """Tool sources whose tools only read, so they run without asking by default."""
-
-DEFAULT_RESULT_LIMIT = 20_000
-"""Characters of a tool result sent to the model by default (about 5,000 tokens)."""
 
 
 def policy_for(tool: Tool, overrides: Mapping[str, str] | None = None) -> ToolPolicy:
@@ -40,8 +46,8 @@ def policy_for(tool: Tool, overrides: Mapping[str, str] | None = None) -> ToolPo
     """
     if overrides:
         override = overrides.get(tool.name)
-        if override in POLICIES:
-            return cast(ToolPolicy, override)
+        if override in TOOL_POLICIES:
+            return override
     return "run" if tool.source in READ_ONLY_SOURCES else "ask"
 
 
@@ -54,11 +60,11 @@ def invalid_policies(overrides: Mapping[str, str]) -> list[str]:
     Returns:
         One message per bad value; empty when all are valid.
     """
-    allowed = ", ".join(repr(p) for p in POLICIES)
+    allowed = ", ".join(repr(p) for p in TOOL_POLICIES)
     return [
         f"tool policy for {name!r} is {value!r}; use one of {allowed}"
         for name, value in overrides.items()
-        if value not in POLICIES
+        if value not in TOOL_POLICIES
     ]
 
 

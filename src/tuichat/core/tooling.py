@@ -1,0 +1,26 @@
+"""The words of a tool call that several layers share: how a call may be handled (its policy),
+how it ended (its status), and how much of its result the model sees by default.
+
+They live in core because the tool loop (`tuichat.core.conversation`), the tools
+(`tuichat.tools`) and the config (`tuichat.config`, which checks `[tools.policy]` and
+`[tools] result_limit`) all speak them, and tools and config are siblings that must not import
+each other: the one place both may import is core. Stdlib only, like the rest of core.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+ToolPolicy = Literal["run", "ask", "never"]
+"""`run`: call without asking; `ask`: the user approves each call; `never`: refuse the call."""
+
+TOOL_POLICIES: tuple[ToolPolicy, ...] = get_args(ToolPolicy)
+"""Every policy, in the order messages list them."""
+
+ToolStatus = Literal["done", "failed", "timed_out", "denied", "not_allowed", "cancelled"]
+"""How a call ended: ran, failed (bad arguments, unknown tool, the tool raised), ran out of
+time, the user said no, the policy says never, or the user cancelled the turn."""
+
+DEFAULT_RESULT_LIMIT = 20_000
+"""Characters of a tool result sent to the model by default (about 5,000 tokens); the default
+of `[tools] result_limit`."""
