@@ -8,9 +8,11 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
+from tuichat.config.load import load_settings
 from tuichat.config.paths import config_file
-from tuichat.config.profiles import PRESETS, resolve_profile, resolve_provider, wants_demo
-from tuichat.config.settings import ConfigError, Settings, load_settings
+from tuichat.config.profiles import PRESETS
+from tuichat.config.provider import resolve_profile, resolve_provider, wants_demo
+from tuichat.config.settings import ConfigError, Settings
 from tuichat.core.client import ChatClient, Provider
 from tuichat.core.conversation import DEFAULT_MAX_TOOL_ROUNDS, Conversation
 
@@ -185,8 +187,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         module = importlib.import_module(SUBCOMMANDS[arguments[0]])
         return int(module.run(arguments))
     args = parse_args(arguments)
-    from tuichat.config.settings import check_theme
     from tuichat.config.theme_files import load_all_theme_specs
+    from tuichat.config.validate import check_theme
     from tuichat.ui.themes import available_theme_names
 
     try:

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from tuichat.config import paths
+from tuichat.config.document import settings_document
+from tuichat.config.load import load_settings
 from tuichat.config.profiles import PRESETS, ProfileSettings
 from tuichat.config.settings import (
     DEFAULT_THEME,
@@ -21,14 +23,10 @@ from tuichat.config.settings import (
     Price,
     Settings,
     ToolsSettings,
-    check_theme,
-    find_key_line,
-    format_key,
-    key_at_line,
-    load_settings,
-    save_settings_changes,
-    settings_document,
 )
+from tuichat.config.toml_lines import find_key_line, format_key, key_at_line
+from tuichat.config.validate import check_theme
+from tuichat.config.write import save_settings_changes
 
 EXAMPLE = Path(__file__).parents[2] / "src" / "tuichat" / "config" / "example.toml"
 

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from tuichat.cli import main
+from tuichat.config.document import redact_env, settings_document
+from tuichat.config.load import load_settings, parse_settings
 from tuichat.config.settings import (
     DEFAULT_MCP_START_TIMEOUT,
     ConfigError,
@@ -18,13 +20,8 @@ from tuichat.config.settings import (
     McpSettings,
     Settings,
     ToolsSettings,
-    holds_api_key,
-    load_settings,
-    parse_settings,
-    redact_env,
-    save_settings_changes,
-    settings_document,
 )
+from tuichat.config.write import holds_api_key, save_settings_changes
 from tuichat.core.tooling import DEFAULT_RESULT_LIMIT
 
 EXAMPLE = Path(__file__).parents[2] / "src" / "tuichat" / "config" / "example.toml"

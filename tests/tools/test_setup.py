@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tuichat.config.settings import Settings, ToolsSettings, load_settings
+from tuichat.config.load import load_settings
+from tuichat.config.settings import Settings, ToolsSettings
 from tuichat.tools.executor import run_tool_call
 from tuichat.tools.registry import ToolRegistry, default_registry
 from tuichat.tools.setup import (

@@ -81,7 +81,7 @@ async def test_every_screen_action_is_in_the_command_palette(make_app: AppFactor
 
 
 async def test_keys_can_be_changed_in_the_config_file(server: ChatServer, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from tuichat.config.settings import parse_settings
+    from tuichat.config.load import parse_settings
     from tuichat.core.client import ChatClient, Provider
     from tuichat.core.conversation import Conversation
     from tuichat.ui.app import TuichatApp

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tuichat.config.profiles import resolve_provider
-from tuichat.config.settings import parse_settings
+from tuichat.config.load import parse_settings
+from tuichat.config.provider import resolve_provider
 from tuichat.core.client import ChatClient
 from tuichat.core.conversation import Conversation
 from tuichat.demo.server import ChatServer, Scripted

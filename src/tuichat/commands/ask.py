@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from tuichat.cli import add_provider_arguments, load_config, provider_session
 from tuichat.commands import add_db_argument, fail
-from tuichat.config.profiles import resolve_profile
+from tuichat.config.provider import resolve_profile
 from tuichat.config.settings import ConfigError, Settings
 from tuichat.core.client import ChatClient
 from tuichat.core.conversation import Conversation

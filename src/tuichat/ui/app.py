@@ -13,8 +13,9 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from tuichat.config.settings import ConfigError, Settings, save_settings_changes
+from tuichat.config.settings import ConfigError, Settings
 from tuichat.config.theme_files import ThemeSpec
+from tuichat.config.write import save_settings_changes
 from tuichat.core.conversation import Conversation
 from tuichat.storage.db import StorageError
 from tuichat.storage.history import AsyncHistory, StoredMessage
@@ -82,7 +83,7 @@ class TuichatApp(App[None]):
         """Talk to another provider profile from now on (the conversation goes on)."""
         import os
 
-        from tuichat.config.profiles import resolve_provider
+        from tuichat.config.provider import resolve_provider
         from tuichat.core.client import ChatClient
 
         try:
