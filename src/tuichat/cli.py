@@ -10,13 +10,12 @@ from contextlib import contextmanager
 
 from tuichat.config.load import load_settings
 from tuichat.config.paths import config_file
-from tuichat.config.profiles import PRESETS
+from tuichat.config.profiles import DEFAULT_MODEL, PRESETS
 from tuichat.config.provider import resolve_profile, resolve_provider, wants_demo
 from tuichat.config.settings import ConfigError, Settings
 from tuichat.core.client import ChatClient, Provider
 from tuichat.core.conversation import DEFAULT_MAX_TOOL_ROUNDS, Conversation
 
-DEFAULT_MODEL = "gpt-4o-mini"
 DEMO_MODEL = "tuichat-demo"
 DEMO_TOKENS_PER_SECOND = 60.0
 

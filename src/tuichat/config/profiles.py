@@ -5,7 +5,7 @@ profile falls back to. `tuichat.config.provider` turns them into the `Provider` 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -74,16 +74,10 @@ class ProfileSettings:
         return replace(base, name=self.name, **changes)
 
 
-_SCALAR_FIELDS = (
-    "base_url",
-    "api_key",
-    "api_key_env",
-    "model",
-    "include_usage",
-    "system_prompt",
-    "stream",
-    "timeout",
-    "max_retries",
+# The fields `merged_over` takes whole when set: all but the name (kept from the profile) and the
+# two tables that merge key by key.
+_SCALAR_FIELDS = tuple(
+    f.name for f in fields(ProfileSettings) if f.name not in ("name", "headers", "params")
 )
 
 PRESETS: Mapping[str, ProfileSettings] = MappingProxyType(

@@ -7,6 +7,7 @@ Precedence, highest first: command line, environment, config file, presets/defau
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import fields
 from typing import Any
 
 from tuichat.config.profiles import (
@@ -23,19 +24,10 @@ from tuichat.config.toml_lines import format_key
 from tuichat.core.client import Provider
 
 CLI_OVERRIDE_KEYS = frozenset(
-    {
-        "base_url",
-        "model",
-        "api_key_env",
-        "api_key",
-        "stream",
-        "timeout",
-        "max_retries",
-        "include_usage",
-        "headers",
-        "params",
-    }
+    f.name for f in fields(ProfileSettings) if f.name not in ("name", "system_prompt")
 )
+"""What the command line may override in a profile: every field but the profile's name and its
+system prompt, which belongs to the conversation (`--system`), not to the `Provider`."""
 
 
 def profile_names(settings: Settings) -> list[str]:

@@ -5,6 +5,7 @@ checks the chosen theme against the themes that loaded.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections.abc import Collection, Mapping
@@ -70,48 +71,28 @@ _EXAMPLES: dict[str, str] = {
     "output": "0.60",
 }
 
-_TOP_KEYS = (
-    "theme",
-    "profile",
-    "profiles",
-    "max_tool_rounds",
-    "tool_timeout",
-    "tools",
-    "keys",
-    "prices",
-    "history",
-    "mcp",
-    "db_path",
-)
-_TOOLS_KEYS = ("disabled", "files", "plugins", "result_limit", "policy")
-_MCP_KEYS = ("start_timeout", "servers")
-_MCP_SERVER_KEYS = (
-    "command",
-    "args",
-    "env",
-    "cwd",
-    "url",
-    "headers",
-    "start_timeout",
-    "enabled",
-)
+
+def _keys(table: type[Any], *not_keys: str) -> tuple[str, ...]:
+    """A table's TOML keys: the fields of its dataclass, in order, less `not_keys`."""
+    return tuple(f.name for f in dataclasses.fields(table) if f.name not in not_keys)
+
+
+# A table's keys are its dataclass's field names, but for fields that are no key of the table:
+# `Settings.path` and `warnings` say where the settings came from and what was odd in them, and
+# the `name` of a profile or an MCP server is the NAME in its `[profiles.NAME]` or
+# `[mcp.servers.NAME]` header, not a key inside the table.
+_TOP_KEYS = _keys(Settings, "path", "warnings")
+PROFILE_KEYS = _keys(ProfileSettings, "name")
+"""The keys of a `[profiles.NAME]` table, in the order `tuichat config show` prints them."""
+_TOOLS_KEYS = _keys(ToolsSettings)
+_MCP_KEYS = _keys(McpSettings)
+_MCP_SERVER_KEYS = _keys(McpServerSettings, "name")
+_HISTORY_KEYS = _keys(HistorySettings)
+_PRICE_KEYS = _keys(Price)
 # Keys that only make sense for one transport: a stdio server has no URL to send headers to,
 # and an HTTP server is not a process with arguments, environment or working directory.
 _STDIO_ONLY = ("args", "env", "cwd")
 _HTTP_ONLY = ("headers",)
-PROFILE_KEYS = (
-    "base_url",
-    "api_key",
-    "api_key_env",
-    "model",
-    "headers",
-    "params",
-    "include_usage",
-    "system_prompt",
-    "stream",
-    "timeout",
-    "max_retries",
-)
 
 
 def check_document(path: Path, text: str | None, document: Mapping[str, Any]) -> Settings:
@@ -154,7 +135,7 @@ class _SettingsChecker(TableChecker):
             )
         theme = self._take(doc, (), "theme", "str")
         history = self._table(doc, (), "history")
-        self._unknown(history, ("history",), ("save_raw_chunks",))
+        self._unknown(history, ("history",), _HISTORY_KEYS)
         save_raw = self._take(history, ("history",), "save_raw_chunks", "bool")
         return Settings(
             theme=theme,
@@ -361,8 +342,8 @@ class _SettingsChecker(TableChecker):
                     "below "
                     "(dollars per million tokens)",
                 )
-            self._unknown(table, at, ("input", "output"))
-            for key in ("input", "output"):
+            self._unknown(table, at, _PRICE_KEYS)
+            for key in _PRICE_KEYS:
                 if key not in table:
                     self.fail(
                         at,
