@@ -238,11 +238,28 @@ def test_a_wrong_value_names_file_line_and_key_and_the_fix(
     assert "Fix:" in message
 
 
+def test_the_config_defaults_are_the_only_timeouts() -> None:
+    """The tools have no timeouts of their own: whatever the config says (or its defaults) is
+    what they use, so the two can never drift apart."""
+    import inspect
+
+    from tuichat.tools.executor import run_tool_call, run_tool_calls
+    from tuichat.tools.mcp_client import McpManager
+
+    for function, names in [
+        (run_tool_call, ["timeout"]),
+        (run_tool_calls, ["timeout"]),
+        (McpManager.__init__, ["start_timeout", "call_timeout"]),
+    ]:
+        parameters = inspect.signature(function).parameters
+        for name in names:
+            assert parameters[name].default is inspect.Parameter.empty, (function, name)
+
+
 def test_the_server_name_rule_matches_mcp_client() -> None:
     """The config checks names with a copy of McpServerConfig's rule: they must agree."""
-    from tuichat.tools.mcp_client import DEFAULT_START_TIMEOUT, McpServerConfig
+    from tuichat.tools.mcp_client import McpServerConfig
 
-    assert DEFAULT_MCP_START_TIMEOUT == DEFAULT_START_TIMEOUT
     for name in [
         "fetch",
         "a-b",

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tuichat.config.load import load_settings
-from tuichat.config.settings import Settings, ToolsSettings
+from tuichat.config.settings import DEFAULT_TOOL_TIMEOUT, Settings, ToolsSettings
 from tuichat.tools.executor import run_tool_call
 from tuichat.tools.registry import ToolRegistry, default_registry
 from tuichat.tools.setup import (
@@ -107,7 +107,9 @@ async def test_the_loaded_tools_run(tmp_path: Path) -> None:
     registry, _ = build_registry(
         config(tmp_path, '[tools]\nplugins = false\nfiles = ["loud.py"]\n')
     )
-    outcome = await run_tool_call(registry, "shout", '{"text": "hey"}')
+    outcome = await run_tool_call(
+        registry, "shout", '{"text": "hey"}', timeout=DEFAULT_TOOL_TIMEOUT
+    )
     assert (outcome.content, outcome.is_error) == ("HEY", False)
 
 

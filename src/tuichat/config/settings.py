@@ -21,12 +21,15 @@ FALLBACK_THEME = "textual-dark"
 """Textual's own default, used when the bundled themes could not be loaded."""
 
 DEFAULT_MAX_TOOL_ROUNDS = 8
+"""Rounds of tool calls one prompt may trigger (`max_tool_rounds`)."""
+
+# The timeouts are defined here only: the tools (`run_tool_call`, `McpManager`) take them as
+# required arguments, so what the file says (or these defaults) is what runs.
 DEFAULT_TOOL_TIMEOUT = 30.0
+"""Seconds a tool call may take (`tool_timeout`); an MCP call waits as long for its server."""
 
 DEFAULT_MCP_START_TIMEOUT = 15.0
-"""Seconds an MCP server may take to start and list its tools. The same value as
-`tuichat.tools.mcp_client.DEFAULT_START_TIMEOUT`, repeated here because importing that module
-loads the whole `mcp` SDK (a test keeps the two equal)."""
+"""Seconds an MCP server may take to start and list its tools (`[mcp] start_timeout`)."""
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 

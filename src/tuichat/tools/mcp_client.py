@@ -35,11 +35,7 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
-from tuichat.tools.executor import DEFAULT_TIMEOUT
 from tuichat.tools.registry import Tool, ToolRegistry
-
-DEFAULT_START_TIMEOUT = 15.0
-"""Seconds a server may take to start and list its tools."""
 
 CLOSE_TIMEOUT = 5.0
 """Seconds `aclose()` waits for a server to stop before abandoning its task."""
@@ -66,7 +62,7 @@ class McpServerConfig:
         cwd: Its working directory.
         url: The endpoint of a Streamable HTTP server.
         headers: HTTP headers sent with every request (e.g. authorisation).
-        start_timeout: Seconds to start and list tools; None uses the manager's default.
+        start_timeout: Seconds to start and list tools; None uses the manager's `start_timeout`.
     """
 
     name: str
@@ -133,8 +129,9 @@ class _Server:
 class McpManager:
     """Starts MCP servers, keeps their tools in a registry, and stops them.
 
-    Use as `async with McpManager(registry, configs) as manager:` or call `start()` and
-    `aclose()`.
+    Use as `async with McpManager(registry, configs, start_timeout=15, call_timeout=30) as
+    manager:` or call `start()` and `aclose()`. The timeouts come from the config
+    (`tuichat.tools.setup.mcp_manager`); the tools carry no defaults of their own.
     """
 
     def __init__(
@@ -142,8 +139,8 @@ class McpManager:
         registry: ToolRegistry,
         servers: Iterable[McpServerConfig],
         *,
-        start_timeout: float = DEFAULT_START_TIMEOUT,
-        call_timeout: float | None = DEFAULT_TIMEOUT,
+        start_timeout: float,
+        call_timeout: float | None,
         on_status: StatusCallback | None = None,
     ) -> None:
         """Prepare the servers; nothing starts until `start()`.
@@ -151,9 +148,10 @@ class McpManager:
         Args:
             registry: Where the servers' tools are registered (and withdrawn from).
             servers: The servers; names must be unique.
-            start_timeout: Default seconds for a server to start and list its tools.
+            start_timeout: Seconds for a server to start and list its tools, unless its config
+                says (the config's `[mcp] start_timeout`).
             call_timeout: Seconds a tool call may wait for the server's answer (the executor's
-                timeout applies as well); None waits forever.
+                timeout applies as well; the config's `tool_timeout`); None waits forever.
             on_status: Called on every status change, e.g. to notify the user.
 
         Raises:
