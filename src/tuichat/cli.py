@@ -199,7 +199,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tuichat: {error}", file=sys.stderr)
         return 1
     with provider_session(args, dict(os.environ), settings) as (provider, demo):
-        from tuichat.storage.paths import resolve_db_path
         from tuichat.tools.setup import build_registry, policy_function
         from tuichat.ui.app import TuichatApp
 
@@ -221,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             conversation,
             demo=demo,
             welcome=DEMO_WELCOME if demo else None,
-            history_path=resolve_db_path(args.db or settings.db_path),
+            history_path=settings.database_path(args.db),
             resume="last" if args.resume_last else args.conversation,
             save_raw_chunks=settings.history.save_raw_chunks,
             settings=settings,

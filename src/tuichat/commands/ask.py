@@ -39,7 +39,6 @@ from tuichat.core.events import (
 from tuichat.storage.db import StorageError
 from tuichat.storage.export import chat_message, fenced
 from tuichat.storage.history import AsyncHistory
-from tuichat.storage.paths import resolve_db_path
 from tuichat.storage.recorder import TurnRecorder
 from tuichat.tools.registry import ToolRegistry
 from tuichat.tools.setup import (
@@ -265,7 +264,7 @@ async def _ask(
 ) -> int:
     history: AsyncHistory | None = None
     if not args.no_save or args.continue_last:
-        path = resolve_db_path(args.db or settings.db_path)
+        path = settings.database_path(args.db)
         try:
             history = await AsyncHistory.open(path, create=not args.no_save)
         except StorageError as error:

@@ -7,11 +7,13 @@ reported in `Settings.warnings`, with a suggestion when they look like a typo.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from pathlib import Path
 from typing import Any
 
+from tuichat.config.paths import config_file
 from tuichat.config.settings import ConfigError, Settings
 from tuichat.config.toml_lines import format_key, key_at_line
 from tuichat.config.validate import check_document
@@ -37,6 +39,19 @@ def load_settings(path: Path | None = None, *, required: bool = False) -> Settin
     if text is None:
         return Settings(path=path)
     return check_document(path, text, parse_toml(path, text))
+
+
+def load_config_file(option: str | os.PathLike[str] | None = None) -> Settings:
+    """The settings of the config file `--config PATH` names, else of the default one.
+
+    Args:
+        option: the value of `--config`, if given; that file must exist. Without it a
+            missing default file means the defaults.
+
+    Raises:
+        ConfigError: the file is missing though named, unreadable, or wrong.
+    """
+    return load_settings(config_file(option), required=option is not None)
 
 
 def parse_settings(text: str, path: Path | None = None) -> Settings:

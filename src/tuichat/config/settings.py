@@ -4,6 +4,7 @@ defaults, and the errors a bad file raises. Built by `tuichat.config.load.load_s
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -192,7 +193,7 @@ class Settings:
 
     db_path: Path | None = None
     """The history database. `~` is expanded; a relative path is relative to the config
-    file's directory. None: `<data dir>/history.sqlite3` (`--db` wins)."""
+    file's directory. None: `<data dir>/history.sqlite3` (`--db` wins; see `database_path`)."""
 
     path: Path | None = field(default=None, compare=False)
     """The file these settings were read from (None: no file, all defaults)."""
@@ -200,8 +201,19 @@ class Settings:
     warnings: tuple[str, ...] = field(default=(), compare=False)
     """Unknown keys found in the file (kept there, otherwise ignored), one message each."""
 
-    def database_path(self) -> Path:
-        """`db_path`, or the default in the data dir."""
+    def database_path(self, option: str | os.PathLike[str] | None = None) -> Path:
+        """The history database to use; the app, `ask`, `list` and `export` all ask here.
+
+        Args:
+            option: the value of `--db`, if given (`~` expanded, relative to the current
+                directory).
+
+        Returns:
+            `option`, else the file's `db_path`, else `<data dir>/history.sqlite3`. Nothing is
+            created: the store makes the directory when it first writes.
+        """
+        if option:
+            return Path(option).expanduser()
         return self.db_path or default_db_path()
 
     def price_for(self, model: str) -> Price | None:

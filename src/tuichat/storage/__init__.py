@@ -1,8 +1,10 @@
 """Conversation history in SQLite: the store, the turn recorder, export (no UI imports).
 
+The store is given its database's path and computes none: where it lives is the config's
+decision (`tuichat.config.paths`, and `Settings.database_path` for `--db` and `db_path`).
 Typical use on an event loop:
 
-    history = await AsyncHistory.open(resolve_db_path(args.db))
+    history = await AsyncHistory.open(settings.database_path(args.db))
     conversation_id = await history.create_conversation(model=..., messages=conversation.messages)
     recorder = TurnRecorder(history, conversation_id, conversation.messages)
 """
@@ -17,7 +19,6 @@ from tuichat.storage.history import (
     SearchResult,
     StoredMessage,
 )
-from tuichat.storage.paths import default_db_path, resolve_db_path
 from tuichat.storage.recorder import TurnRecorder
 
 __all__ = [
@@ -29,6 +30,4 @@ __all__ = [
     "StorageErrorKind",
     "StoredMessage",
     "TurnRecorder",
-    "default_db_path",
-    "resolve_db_path",
 ]
