@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from tuichat.tools.policy import invalid_policies, policy_for, truncate_result
+from tuichat.config.load import load_settings
+from tuichat.config.settings import ConfigError
+from tuichat.tools.policy import policy_for, truncate_result
 from tuichat.tools.registry import Tool, default_registry
 
 
@@ -35,12 +39,17 @@ def test_overrides_win_both_ways() -> None:
     assert policy_for(mcp, {"other": "run"}) == "ask"
 
 
-def test_bad_override_is_ignored_and_reported() -> None:
+def test_bad_override_is_ignored_and_reported(tmp_path: Path) -> None:
     tool = Tool.from_function(user_tool, source="plugin:x")
     assert policy_for(tool, {"user_tool": "always"}) == "ask"
-    problems = invalid_policies({"user_tool": "always", "calculate": "run"})
-    assert len(problems) == 1
-    assert "'user_tool'" in problems[0] and "'always'" in problems[0]
+    # The config check reports the bad value (not the good one), naming file, line and key.
+    config = tmp_path / "config.toml"
+    config.write_text('[tools.policy]\ncalculate = "run"\nuser_tool = "always"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    error = caught.value
+    assert (error.path, error.line, error.key) == (config, 3, "tools.policy.user_tool")
+    assert "'always'" in str(error) and '"run", "ask", "never"' in str(error)
 
 
 def test_short_result_is_untouched() -> None:

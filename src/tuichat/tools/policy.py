@@ -51,23 +51,6 @@ def policy_for(tool: Tool, overrides: Mapping[str, str] | None = None) -> ToolPo
     return "run" if tool.source in READ_ONLY_SOURCES else "ask"
 
 
-def invalid_policies(overrides: Mapping[str, str]) -> list[str]:
-    """Describe override values that are not policies, one message each (for config checks).
-
-    Args:
-        overrides: Policies by tool name, as read from the config.
-
-    Returns:
-        One message per bad value; empty when all are valid.
-    """
-    allowed = ", ".join(repr(p) for p in TOOL_POLICIES)
-    return [
-        f"tool policy for {name!r} is {value!r}; use one of {allowed}"
-        for name, value in overrides.items()
-        if value not in TOOL_POLICIES
-    ]
-
-
 def truncate_result(text: str, limit: int = DEFAULT_RESULT_LIMIT) -> tuple[str, bool]:
     """Cut a long tool result down for the model; the UI keeps and shows the whole text.
 
