@@ -257,7 +257,7 @@ def test_the_config_defaults_are_the_only_timeouts() -> None:
 
 
 def test_the_server_name_rule_matches_mcp_client() -> None:
-    """The config checks names with a copy of McpServerConfig's rule: they must agree."""
+    """The config and McpServerConfig check names by one rule (`tuichat.core.tooling`)."""
     from tuichat.tools.mcp_client import McpServerConfig
 
     for name in [

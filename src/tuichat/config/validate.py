@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import re
 from collections.abc import Collection, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -30,15 +29,12 @@ from tuichat.config.settings import (
 )
 from tuichat.config.table_checker import TableChecker, describe
 from tuichat.config.toml_lines import find_key_line, format_key
-from tuichat.core.tooling import DEFAULT_RESULT_LIMIT, TOOL_POLICIES
-
-MCP_SERVER_NAME = re.compile(r"^[A-Za-z0-9-]+(?:_[A-Za-z0-9-]+)*$")
-"""What an MCP server name may be: letters, digits, `-` and single `_` (a double `__`
-separates the server from the tool in `server__tool`). Mirrors `McpServerConfig`'s rule, which
-also caps the length at `MCP_SERVER_NAME_MAX`; a test keeps the two in step."""
-
-MCP_SERVER_NAME_MAX = 40
-"""The longest MCP server name, in characters (leaves room for the tool in 64)."""
+from tuichat.core.tooling import (
+    DEFAULT_RESULT_LIMIT,
+    MCP_SERVER_NAME,
+    MCP_SERVER_NAME_MAX,
+    TOOL_POLICIES,
+)
 
 # Example values for fix hints, by key name.
 _EXAMPLES: dict[str, str] = {

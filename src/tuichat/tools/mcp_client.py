@@ -35,6 +35,7 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
+from tuichat.core.tooling import MCP_SERVER_NAME, MCP_SERVER_NAME_MAX
 from tuichat.tools.registry import Tool, ToolRegistry
 
 CLOSE_TIMEOUT = 5.0
@@ -43,7 +44,6 @@ CLOSE_TIMEOUT = 5.0
 SEPARATOR = "__"
 """Between the server name and the tool name in a registered tool's name."""
 
-_SERVER_NAME = re.compile(r"^[A-Za-z0-9-]+(?:_[A-Za-z0-9-]+)*$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 _STDERR_TAIL_CHARS = 300
 
@@ -75,10 +75,10 @@ class McpServerConfig:
     start_timeout: float | None = None
 
     def __post_init__(self) -> None:
-        if not _SERVER_NAME.match(self.name) or len(self.name) > 40:
+        if not MCP_SERVER_NAME.match(self.name) or len(self.name) > MCP_SERVER_NAME_MAX:
             raise ValueError(
-                f"invalid MCP server name {self.name!r}: use up to 40 letters, digits, '-' "
-                "and single '_'"
+                f"invalid MCP server name {self.name!r}: use up to {MCP_SERVER_NAME_MAX} "
+                "letters, digits, '-' and single '_'"
             )
         if (self.command is None) == (self.url is None):
             raise ValueError(f"MCP server {self.name!r}: give either command or url")
