@@ -52,17 +52,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         module = importlib.import_module(SUBCOMMANDS[arguments[0]])
         return int(module.run(arguments))
     args = parse_args(arguments)
-    from tuichat.config.settings import check_theme
+    from tuichat.config.load import load_config_file
     from tuichat.config.theme_files import load_all_theme_specs
+    from tuichat.config.validate import check_theme
     from tuichat.session import SessionOptions, build_session
-    from tuichat.session.builder import load_config
     from tuichat.ui.app import TuichatApp
     from tuichat.ui.themes import available_theme_names
 
     resume = "last" if args.resume_last else args.conversation
     options = SessionOptions.from_args(args, resume=resume)
     try:
-        settings = load_config(options.config)
+        settings = load_config_file(options.config)
         theme_specs, theme_problems = load_all_theme_specs()
         theme = check_theme(settings, available_theme_names(theme_specs), args.theme)
         session = build_session(settings, options, dict(os.environ))

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tuichat.commands import history
+from tuichat.commands import ask, history
+from tuichat.demo.server import ChatServer
 from tuichat.storage.history import HistoryStore
 
 
@@ -130,3 +132,78 @@ def test_the_commands_are_wired_into_the_tuichat_command(db: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert [c["id"] for c in json.loads(result.stdout)] == [2, 1]
+
+
+# --- the database the config file names -------------------------------------------------------
+
+
+def conversation_in(path: Path, text: str) -> None:
+    """A history at `path` holding one conversation that starts with `text`."""
+    with HistoryStore(path) as store:
+        store.add_message(store.create_conversation(model="m"), {"role": "user", "content": text})
+
+
+def test_list_and_export_read_the_db_path_of_the_config_file(tmp_path: Path) -> None:
+    config = tmp_path / "conf" / "config.toml"
+    config.parent.mkdir()
+    config.write_text('db_path = "chats/history.sqlite3"\n', encoding="utf-8")
+    conversation_in(tmp_path / "conf" / "chats" / "history.sqlite3", "from the configured db")
+
+    code, out, err = run("list", "--config", str(config))
+    assert (code, err) == (0, "") and "from the configured db" in out
+    code, out, err = run("export", "last", "--config", str(config))
+    assert (code, err) == (0, "") and out.startswith("# from the configured db\n")
+
+    other = tmp_path / "other.sqlite3"
+    conversation_in(other, "from --db")
+    code, out, _ = run("list", "--config", str(config), "--db", str(other))
+    assert code == 0 and "from --db" in out and "configured" not in out  # --db wins
+    code, out, _ = run("export", "last", "--db", str(other), "--config", str(config))
+    assert code == 0 and out.startswith("# from --db\n")
+
+
+def test_list_and_export_read_the_db_path_of_the_default_config_file(
+    isolated_dirs: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "elsewhere.sqlite3"
+    conversation_in(db, "configured in the default file")
+    config = isolated_dirs / "config" / "tuichat" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text(f"db_path = '{db}'\n", encoding="utf-8")  # a literal string: no escapes
+
+    assert "configured in the default file" in run("list")[1]
+    assert run("export", "last")[1].startswith("# configured in the default file\n")
+    assert not (isolated_dirs / "data").exists()  # the default database was never looked for
+
+
+def test_ask_and_list_use_the_same_configured_database(server: ChatServer, tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('db_path = "shared.sqlite3"\n', encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["ask", "--config", str(config), "--base-url", server.base_url, "--model", "m", "hello"]
+    environ = {**os.environ, "OPENAI_API_KEY": "sk-test-history-commands"}
+    code = ask.run(argv, stdin=io.StringIO(""), stdout=out, stderr=err, environ=environ)
+    assert code == 0, err.getvalue()
+    assert (tmp_path / "shared.sqlite3").exists()
+
+    code, listed, _ = run("list", "--config", str(config), "--json")
+    assert code == 0 and [c["title"] for c in json.loads(listed)] == ["hello"]
+
+
+@pytest.mark.parametrize("command", [["list"], ["export", "last"]])
+def test_a_broken_config_file_is_a_one_line_error(command: list[str], tmp_path: Path) -> None:
+    prog = f"tuichat {command[0]}"
+    config = tmp_path / "config.toml"
+    config.write_text('theme = "nord"\nmax_tool_rounds = many\n', encoding="utf-8")  # not TOML
+    code, out, err = run(*command, "--config", str(config))
+    assert (code, out) == (1, "")
+    assert err.startswith(f"{prog}: {config}, line 2") and err.count("\n") == 1
+    assert "max_tool_rounds" in err and "not valid TOML" in err
+
+    config.write_text("db_path = 3\n", encoding="utf-8")  # TOML, but a wrong value
+    code, out, err = run(*command, "--config", str(config))
+    assert (code, out) == (1, "") and err.count("\n") == 1
+    assert err.startswith(f"{prog}: {config}, line 1: db_path must be text")
+
+    code, out, err = run(*command, "--config", str(tmp_path / "absent.toml"))
+    assert (code, out) == (1, "") and err.count("\n") == 1 and "no such config file" in err

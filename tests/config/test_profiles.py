@@ -6,13 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tuichat.config.profiles import (
-    PRESETS,
-    resolve_profile,
-    resolve_provider,
-    wants_demo,
-)
-from tuichat.config.settings import ConfigError, Settings, UnknownProfileError, load_settings
+from tuichat.config.load import load_settings
+from tuichat.config.profiles import PRESETS
+from tuichat.config.provider import resolve_profile, resolve_provider, wants_demo
+from tuichat.config.settings import ConfigError, Settings, UnknownProfileError
 from tuichat.core.client import Provider
 
 FILE = """

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from tuichat.config import paths
+from tuichat.config.document import settings_document
+from tuichat.config.load import load_settings
 from tuichat.config.profiles import PRESETS, ProfileSettings
 from tuichat.config.settings import (
     DEFAULT_THEME,
@@ -21,14 +23,10 @@ from tuichat.config.settings import (
     Price,
     Settings,
     ToolsSettings,
-    check_theme,
-    find_key_line,
-    format_key,
-    key_at_line,
-    load_settings,
-    save_settings_changes,
-    settings_document,
 )
+from tuichat.config.toml_lines import find_key_line, format_key, key_at_line
+from tuichat.config.validate import check_theme
+from tuichat.config.write import save_settings_changes
 
 EXAMPLE = Path(__file__).parents[2] / "src" / "tuichat" / "config" / "example.toml"
 
@@ -47,10 +45,26 @@ def test_config_file_lives_under_xdg_config_home(isolated_dirs: Path) -> None:
     assert paths.user_themes_dir() == isolated_dirs / "config" / "tuichat" / "themes"
     assert paths.default_db_path() == isolated_dirs / "data" / "tuichat" / "history.sqlite3"
     assert paths.config_file("~/x.toml") == Path.home() / "x.toml"
-    from tuichat.storage.paths import default_db_path
-
-    assert paths.default_db_path() == default_db_path()  # the same database as `--db`'s default
+    assert Settings().database_path() == paths.default_db_path()  # what `--db` falls back to
     assert not (isolated_dirs / "config").exists()  # nothing is created by asking
+    assert not (isolated_dirs / "data").exists()
+
+
+def test_relative_xdg_data_home_is_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", "relative/dir")
+    assert "relative" not in str(paths.default_db_path())
+
+
+def test_the_database_is_db_option_then_db_path_then_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    configured = load_settings(write(tmp_path, 'db_path = "chats/h.sqlite3"\n'))
+    assert configured.database_path("~/h.db") == tmp_path / "h.db"  # --db wins, ~ expanded
+    assert configured.database_path(None) == tmp_path / "chats" / "h.sqlite3"
+    assert configured.database_path("") == tmp_path / "chats" / "h.sqlite3"
+    assert Settings().database_path(None) == paths.default_db_path()
+    assert Settings().database_path("rel/h.db") == Path("rel/h.db")  # relative to the cwd
 
 
 # --- reading --------------------------------------------------------------------------------

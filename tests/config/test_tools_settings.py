@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from tuichat.cli import main
+from tuichat.config.document import redact_env, settings_document
+from tuichat.config.load import load_settings, parse_settings
 from tuichat.config.settings import (
     DEFAULT_MCP_START_TIMEOUT,
     ConfigError,
@@ -18,14 +20,9 @@ from tuichat.config.settings import (
     McpSettings,
     Settings,
     ToolsSettings,
-    holds_api_key,
-    load_settings,
-    parse_settings,
-    redact_env,
-    save_settings_changes,
-    settings_document,
 )
-from tuichat.tools.policy import DEFAULT_RESULT_LIMIT
+from tuichat.config.write import holds_api_key, save_settings_changes
+from tuichat.core.tooling import DEFAULT_RESULT_LIMIT
 
 EXAMPLE = Path(__file__).parents[2] / "src" / "tuichat" / "config" / "example.toml"
 SECRET = "sk-live-0123456789abcdef"
@@ -241,11 +238,28 @@ def test_a_wrong_value_names_file_line_and_key_and_the_fix(
     assert "Fix:" in message
 
 
-def test_the_server_name_rule_matches_mcp_client() -> None:
-    """The config checks names with a copy of McpServerConfig's rule: they must agree."""
-    from tuichat.tools.mcp_client import DEFAULT_START_TIMEOUT, McpServerConfig
+def test_the_config_defaults_are_the_only_timeouts() -> None:
+    """The tools have no timeouts of their own: whatever the config says (or its defaults) is
+    what they use, so the two can never drift apart."""
+    import inspect
 
-    assert DEFAULT_MCP_START_TIMEOUT == DEFAULT_START_TIMEOUT
+    from tuichat.tools.executor import run_tool_call, run_tool_calls
+    from tuichat.tools.mcp_client import McpManager
+
+    for function, names in [
+        (run_tool_call, ["timeout"]),
+        (run_tool_calls, ["timeout"]),
+        (McpManager.__init__, ["start_timeout", "call_timeout"]),
+    ]:
+        parameters = inspect.signature(function).parameters
+        for name in names:
+            assert parameters[name].default is inspect.Parameter.empty, (function, name)
+
+
+def test_the_server_name_rule_matches_mcp_client() -> None:
+    """The config and McpServerConfig check names by one rule (`tuichat.core.tooling`)."""
+    from tuichat.tools.mcp_client import McpServerConfig
+
     for name in [
         "fetch",
         "a-b",

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import pytest
 
+from tuichat.config.settings import DEFAULT_TOOL_TIMEOUT
 from tuichat.tools.builtin import BUILTIN_TOOLS
 from tuichat.tools.builtin.calc import calculate
 from tuichat.tools.builtin.time import get_current_time
@@ -360,14 +361,18 @@ def registry() -> ToolRegistry:
 
 
 async def test_success_string_and_json_results(registry: ToolRegistry) -> None:
-    outcome = await run_tool_call(registry, "greet", '{"name": "Ada", "punctuation": "!"}')
+    outcome = await run_tool_call(
+        registry, "greet", '{"name": "Ada", "punctuation": "!"}', timeout=DEFAULT_TOOL_TIMEOUT
+    )
     assert outcome == ToolOutcome("hello Ada!", False, outcome.duration)
     assert outcome.duration >= 0
 
-    outcome = await run_tool_call(registry, "add", '{"a": 2, "b": 3}')
+    outcome = await run_tool_call(registry, "add", '{"a": 2, "b": 3}', timeout=DEFAULT_TOOL_TIMEOUT)
     assert (outcome.content, outcome.is_error) == ("5", False)
 
-    outcome = await run_tool_call(registry, "describe", "")  # empty text means no arguments
+    outcome = await run_tool_call(
+        registry, "describe", "", timeout=DEFAULT_TOOL_TIMEOUT
+    )  # empty text means no arguments
     assert not outcome.is_error
     assert "서울" in outcome.content  # ensure_ascii=False
     assert json.loads(outcome.content) == {
@@ -378,45 +383,47 @@ async def test_success_string_and_json_results(registry: ToolRegistry) -> None:
 
 
 async def test_bad_json_shows_what_was_received(registry: ToolRegistry) -> None:
-    outcome = await run_tool_call(registry, "add", '{"a": 1,')
+    outcome = await run_tool_call(registry, "add", '{"a": 1,', timeout=DEFAULT_TOOL_TIMEOUT)
     assert outcome.is_error
     assert outcome.content.startswith("Error: arguments are not valid JSON: ")
     assert '{"a": 1,' in outcome.content
 
 
 async def test_arguments_must_be_an_object(registry: ToolRegistry) -> None:
-    outcome = await run_tool_call(registry, "add", "[1, 2]")
+    outcome = await run_tool_call(registry, "add", "[1, 2]", timeout=DEFAULT_TOOL_TIMEOUT)
     assert outcome.is_error
     assert outcome.content.startswith("Error: arguments must be a JSON object, got array")
     assert "[1, 2]" in outcome.content
 
 
 async def test_unknown_and_disabled_tools(registry: ToolRegistry) -> None:
-    outcome = await run_tool_call(registry, "web_search", "{}")
+    outcome = await run_tool_call(registry, "web_search", "{}", timeout=DEFAULT_TOOL_TIMEOUT)
     assert outcome.is_error
     assert outcome.content == (
         "Error: unknown tool 'web_search'; available: add, greet, fail, describe, nap,"
         " get_current_time"
     )
     registry.set_enabled("add", False)
-    outcome = await run_tool_call(registry, "add", '{"a": 1}')
+    outcome = await run_tool_call(registry, "add", '{"a": 1}', timeout=DEFAULT_TOOL_TIMEOUT)
     assert outcome.is_error
     assert "tool 'add' is disabled" in outcome.content
     assert "available: greet," in outcome.content
 
 
 async def test_missing_unexpected_and_wrong_typed_arguments(registry: ToolRegistry) -> None:
-    outcome = await run_tool_call(registry, "add", "{}")
+    outcome = await run_tool_call(registry, "add", "{}", timeout=DEFAULT_TOOL_TIMEOUT)
     assert outcome.is_error
     assert outcome.content.startswith("Error: invalid arguments for tool 'add'")
     assert "missing required argument 'a'" in outcome.content
 
-    outcome = await run_tool_call(registry, "add", '{"a": 1, "c": 2}')
+    outcome = await run_tool_call(registry, "add", '{"a": 1, "c": 2}', timeout=DEFAULT_TOOL_TIMEOUT)
     assert outcome.is_error
     assert "unexpected argument 'c'" in outcome.content
     assert "accepted arguments: a, b" in outcome.content
 
-    outcome = await run_tool_call(registry, "add", '{"a": "1", "b": true}')
+    outcome = await run_tool_call(
+        registry, "add", '{"a": "1", "b": true}', timeout=DEFAULT_TOOL_TIMEOUT
+    )
     assert outcome.is_error
     # Both problems at once, so the model can fix them in one retry.
     assert "argument 'a' must be an integer, got string \"1\"" in outcome.content
@@ -425,20 +432,28 @@ async def test_missing_unexpected_and_wrong_typed_arguments(registry: ToolRegist
 
 async def test_lenient_where_json_is_ambiguous(registry: ToolRegistry) -> None:
     # 3.0 is an integer in JSON terms; null for an optional argument means "use the default".
-    outcome = await run_tool_call(registry, "add", '{"a": 3.0, "b": null}')
+    outcome = await run_tool_call(
+        registry, "add", '{"a": 3.0, "b": null}', timeout=DEFAULT_TOOL_TIMEOUT
+    )
     assert (outcome.content, outcome.is_error) == ("3", False)
     # `str | None` without a default is optional: omitted means None.
-    outcome = await run_tool_call(registry, "greet", '{"name": "Ada"}')
+    outcome = await run_tool_call(
+        registry, "greet", '{"name": "Ada"}', timeout=DEFAULT_TOOL_TIMEOUT
+    )
     assert (outcome.content, outcome.is_error) == ("hello Ada.", False)
 
 
 async def test_tool_exception_becomes_error_result(registry: ToolRegistry) -> None:
-    outcome = await run_tool_call(registry, "fail", '{"reason": "disk on fire"}')
+    outcome = await run_tool_call(
+        registry, "fail", '{"reason": "disk on fire"}', timeout=DEFAULT_TOOL_TIMEOUT
+    )
     assert outcome == ToolOutcome(
         "Error: ValueError: disk on fire", True, outcome.duration, "failed"
     )
 
-    outcome = await run_tool_call(registry, "get_current_time", '{"timezone": "Mars/Base"}')
+    outcome = await run_tool_call(
+        registry, "get_current_time", '{"timezone": "Mars/Base"}', timeout=DEFAULT_TOOL_TIMEOUT
+    )
     assert outcome.is_error
     assert outcome.content.startswith("Error: ValueError: unknown time zone 'Mars/Base'")
     assert "Traceback" not in outcome.content
@@ -494,7 +509,9 @@ async def test_sync_tool_does_not_block_the_event_loop() -> None:
         loop_ran.set()
 
     registry = ToolRegistry([wait_for_loop])
-    outcome, _ = await asyncio.gather(run_tool_call(registry, "wait_for_loop", "{}"), signal())
+    outcome, _ = await asyncio.gather(
+        run_tool_call(registry, "wait_for_loop", "{}", timeout=DEFAULT_TOOL_TIMEOUT), signal()
+    )
     assert outcome.content == "loop ran"
 
 
@@ -519,6 +536,7 @@ async def test_calls_run_concurrently_and_results_keep_call_order() -> None:
             ("timed", '{"label": "fast", "seconds": 0.1}'),
             ("nope", "{}"),
         ],
+        timeout=DEFAULT_TOOL_TIMEOUT,
     )
     assert [o.content for o in outcomes[:2]] == ["slow", "fast"]
     assert outcomes[2].is_error and "unknown tool 'nope'" in outcomes[2].content
@@ -537,14 +555,18 @@ async def test_sync_calls_run_in_parallel_threads() -> None:
         return who
 
     outcomes = await run_tool_calls(
-        ToolRegistry([meet]), [("meet", '{"who": "a"}'), ("meet", '{"who": "b"}')]
+        ToolRegistry([meet]),
+        [("meet", '{"who": "a"}'), ("meet", '{"who": "b"}')],
+        timeout=DEFAULT_TOOL_TIMEOUT,
     )
     assert [(o.content, o.is_error) for o in outcomes] == [("a", False), ("b", False)]
 
 
 async def test_malformed_hand_written_schema_is_an_error_result() -> None:
     tool = Tool("odd", "A tool with a broken schema.", {"properties": ["not", "a", "dict"]}, add)
-    outcome = await run_tool_call(ToolRegistry([tool]), "odd", '{"a": 1}')
+    outcome = await run_tool_call(
+        ToolRegistry([tool]), "odd", '{"a": 1}', timeout=DEFAULT_TOOL_TIMEOUT
+    )
     assert outcome.is_error
     assert outcome.content.startswith("Error: could not run tool 'odd': ")
 
@@ -555,14 +577,16 @@ async def test_hand_written_tool_with_kwargs() -> None:
 
     schema = {"type": "object", "properties": {"key": {"type": "string"}}, "required": ["key"]}
     registry = ToolRegistry([Tool("lookup", "Look up.", schema, lookup, source="mcp")])
-    outcome = await run_tool_call(registry, "lookup", '{"key": "a", "extra": 1}')
+    outcome = await run_tool_call(
+        registry, "lookup", '{"key": "a", "extra": 1}', timeout=DEFAULT_TOOL_TIMEOUT
+    )
     assert (outcome.content, outcome.is_error) == ("extra,key", False)
-    outcome = await run_tool_call(registry, "lookup", '{"key": 1}')
+    outcome = await run_tool_call(registry, "lookup", '{"key": 1}', timeout=DEFAULT_TOOL_TIMEOUT)
     assert outcome.is_error and "argument 'key' must be a string" in outcome.content
 
 
 async def test_empty_batch() -> None:
-    assert await run_tool_calls(ToolRegistry(), []) == []
+    assert await run_tool_calls(ToolRegistry(), [], timeout=DEFAULT_TOOL_TIMEOUT) == []
 
 
 async def test_cancellation_propagates_and_stops_the_tools() -> None:
@@ -580,14 +604,18 @@ async def test_cancellation_propagates_and_stops_the_tools() -> None:
         return "finished"
 
     registry = ToolRegistry([forever])
-    task = asyncio.create_task(run_tool_calls(registry, [("forever", ""), ("forever", "")]))
+    task = asyncio.create_task(
+        run_tool_calls(registry, [("forever", ""), ("forever", "")], timeout=DEFAULT_TOOL_TIMEOUT)
+    )
     await asyncio.wait_for(started.wait(), 5)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
     assert seen == ["cancelled", "cancelled"]
 
-    single = asyncio.create_task(run_tool_call(registry, "forever", "{}"))
+    single = asyncio.create_task(
+        run_tool_call(registry, "forever", "{}", timeout=DEFAULT_TOOL_TIMEOUT)
+    )
     await asyncio.sleep(0.01)
     single.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -599,6 +627,8 @@ async def test_cancelled_error_raised_by_a_tool_is_a_result() -> None:
         """Raise CancelledError without being cancelled."""
         raise asyncio.CancelledError
 
-    outcome = await run_tool_call(ToolRegistry([gives_up]), "gives_up", "{}")
+    outcome = await run_tool_call(
+        ToolRegistry([gives_up]), "gives_up", "{}", timeout=DEFAULT_TOOL_TIMEOUT
+    )
     assert outcome.is_error
     assert outcome.content == "Error: tool 'gives_up' was cancelled"

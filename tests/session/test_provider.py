@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tuichat.cli import parse_args
-from tuichat.config.settings import Settings, parse_settings
+from tuichat.config.load import parse_settings
+from tuichat.config.settings import Settings
 from tuichat.core.events import TextDelta
 from tuichat.session import SessionOptions, build_session
 from tuichat.session.provider import Endpoint, choose_endpoint

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from tuichat.config.paths import default_db_path
 from tuichat.storage import migrations
 from tuichat.storage.db import StorageError, open_database, schema_version
 from tuichat.storage.history import HistoryStore
-from tuichat.storage.paths import default_db_path, resolve_db_path
 
 
 def snapshot(path: Path) -> tuple[bytes, int, list[str]]:
@@ -31,16 +31,6 @@ def test_default_path_follows_xdg_data_home_and_is_created_on_first_open(
     connection = sqlite3.connect(path)
     assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     connection.close()
-
-
-def test_relative_xdg_data_home_is_ignored_and_db_option_wins(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setenv("XDG_DATA_HOME", "relative/dir")
-    assert "relative" not in str(default_db_path())
-    monkeypatch.setenv("HOME", str(tmp_path))
-    assert resolve_db_path("~/h.db") == tmp_path / "h.db"
-    assert resolve_db_path(None) == default_db_path()
 
 
 def test_an_empty_file_at_version_0_migrates_to_the_current_version(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tuichat.config.settings import DEFAULT_MCP_START_TIMEOUT, DEFAULT_TOOL_TIMEOUT
 from tuichat.tools.executor import run_tool_call
 from tuichat.tools.mcp_client import McpManager, McpServerConfig, ServerStatus
 from tuichat.tools.registry import ToolRegistry, default_registry
@@ -37,7 +38,12 @@ def test_config_validation() -> None:
         McpServerConfig(name="a__b", command="a")
     assert McpServerConfig(name="files-1", url="http://x/mcp").transport == "http"
     with pytest.raises(ValueError, match="two MCP servers"):
-        McpManager(ToolRegistry(), [stdio("a"), stdio("a")])
+        McpManager(
+            ToolRegistry(),
+            [stdio("a"), stdio("a")],
+            start_timeout=DEFAULT_MCP_START_TIMEOUT,
+            call_timeout=DEFAULT_TOOL_TIMEOUT,
+        )
 
 
 async def test_stdio_server_lifecycle() -> None:
@@ -54,6 +60,8 @@ async def test_stdio_server_lifecycle() -> None:
             McpServerConfig(name="missing", command="/nonexistent/mcp-server"),
         ],
         on_status=lambda name, status: seen.append((name, status)),
+        start_timeout=DEFAULT_MCP_START_TIMEOUT,
+        call_timeout=DEFAULT_TOOL_TIMEOUT,
     )
     try:
         await manager.start()
@@ -74,27 +82,37 @@ async def test_stdio_server_lifecycle() -> None:
         assert add.description.startswith("Add two integers.")
         assert add.parameters["required"] == ["a", "b"]
 
-        outcome = await run_tool_call(registry, "calc__add", '{"a": 2, "b": 3}')
+        outcome = await run_tool_call(
+            registry, "calc__add", '{"a": 2, "b": 3}', timeout=DEFAULT_TOOL_TIMEOUT
+        )
         assert (outcome.content, outcome.is_error) == ("5", False)
         # The executor checks arguments against the server's schema before sending.
-        bad = await run_tool_call(registry, "calc__add", '{"a": "two", "b": 3}')
+        bad = await run_tool_call(
+            registry, "calc__add", '{"a": "two", "b": 3}', timeout=DEFAULT_TOOL_TIMEOUT
+        )
         assert bad.is_error and "must be an integer" in bad.content
-        failed = await run_tool_call(registry, "calc__fail", '{"message": "nope"}')
+        failed = await run_tool_call(
+            registry, "calc__fail", '{"message": "nope"}', timeout=DEFAULT_TOOL_TIMEOUT
+        )
         assert failed.is_error and failed.content.startswith("Error: McpToolError:")
         slow = await run_tool_call(registry, "calc__slow", '{"seconds": 5}', timeout=0.3)
         assert slow.is_error and "timed out after 0.3 s" in slow.content
         # A timed-out call does not take the server down.
-        again = await run_tool_call(registry, "calc__add", '{"a": 1, "b": 1}')
+        again = await run_tool_call(
+            registry, "calc__add", '{"a": 1, "b": 1}', timeout=DEFAULT_TOOL_TIMEOUT
+        )
         assert again.content == "2"
 
-        crash = await run_tool_call(registry, "calc__crash", "{}")
+        crash = await run_tool_call(registry, "calc__crash", "{}", timeout=DEFAULT_TOOL_TIMEOUT)
         assert crash.is_error
         status = manager.status("calc")
         assert status.state == "failed"
         assert "closed the connection" in (status.reason or "")
         assert "crashing on purpose" in (status.reason or "")
         assert registry.names() == ["get_current_time", "calculate", "convert_units"]
-        gone = await run_tool_call(registry, "calc__add", '{"a": 1, "b": 1}')
+        gone = await run_tool_call(
+            registry, "calc__add", '{"a": 1, "b": 1}', timeout=DEFAULT_TOOL_TIMEOUT
+        )
         assert gone.is_error and "unknown tool" in gone.content
     finally:
         await manager.aclose()
@@ -112,7 +130,12 @@ async def test_aclose_stops_the_process(tmp_path: Path) -> None:
         command=sys.executable,
         args=("-c", PID_WRAPPER, str(pid_file), SERVER),
     )
-    async with McpManager(registry, [config]) as manager:
+    async with McpManager(
+        registry,
+        [config],
+        start_timeout=DEFAULT_MCP_START_TIMEOUT,
+        call_timeout=DEFAULT_TOOL_TIMEOUT,
+    ) as manager:
         assert manager.status("calc").state == "ready"
         pid = int(pid_file.read_text())
         assert alive(pid)
@@ -135,9 +158,16 @@ PID_WRAPPER = (
 async def test_streamable_http_server(mcp_http_server: str) -> None:
     registry = ToolRegistry()
     config = McpServerConfig(name="web", url=mcp_http_server, headers={"X-Test": "1"})
-    async with McpManager(registry, [config]) as manager:
+    async with McpManager(
+        registry,
+        [config],
+        start_timeout=DEFAULT_MCP_START_TIMEOUT,
+        call_timeout=DEFAULT_TOOL_TIMEOUT,
+    ) as manager:
         assert manager.status("web").state == "ready", manager.status("web")
-        outcome = await run_tool_call(registry, "web__add", '{"a": 20, "b": 22}')
+        outcome = await run_tool_call(
+            registry, "web__add", '{"a": 20, "b": 22}', timeout=DEFAULT_TOOL_TIMEOUT
+        )
         assert (outcome.content, outcome.is_error) == ("42", False)
         tool = registry.get("web__add")
         assert tool is not None and tool.source == "mcp:web"
@@ -152,7 +182,12 @@ async def test_http_server_not_listening() -> None:
     sock.close()  # nothing listens on the port now
     registry = ToolRegistry()
     config = McpServerConfig(name="web", url=f"http://127.0.0.1:{port}/mcp", start_timeout=3)
-    async with McpManager(registry, [config]) as manager:
+    async with McpManager(
+        registry,
+        [config],
+        start_timeout=DEFAULT_MCP_START_TIMEOUT,
+        call_timeout=DEFAULT_TOOL_TIMEOUT,
+    ) as manager:
         status = manager.status("web")
         assert status.state == "failed"
         assert "ConnectError" in (status.reason or "")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from tuichat.tools.policy import invalid_policies, policy_for, truncate_result
-from tuichat.tools.registry import Tool, default_registry
+from tuichat.config.load import load_settings
+from tuichat.config.settings import ConfigError
+from tuichat.tools.policy import ToolPolicies, policy_for, truncate_result
+from tuichat.tools.registry import Tool, ToolRegistry, default_registry
 
 
 def user_tool() -> str:
@@ -35,12 +39,17 @@ def test_overrides_win_both_ways() -> None:
     assert policy_for(mcp, {"other": "run"}) == "ask"
 
 
-def test_bad_override_is_ignored_and_reported() -> None:
+def test_bad_override_is_ignored_and_reported(tmp_path: Path) -> None:
     tool = Tool.from_function(user_tool, source="plugin:x")
     assert policy_for(tool, {"user_tool": "always"}) == "ask"
-    problems = invalid_policies({"user_tool": "always", "calculate": "run"})
-    assert len(problems) == 1
-    assert "'user_tool'" in problems[0] and "'always'" in problems[0]
+    # The config check reports the bad value (not the good one), naming file, line and key.
+    config = tmp_path / "config.toml"
+    config.write_text('[tools.policy]\ncalculate = "run"\nuser_tool = "always"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    error = caught.value
+    assert (error.path, error.line, error.key) == (config, 3, "tools.policy.user_tool")
+    assert "'always'" in str(error) and '"run", "ask", "never"' in str(error)
 
 
 def test_short_result_is_untouched() -> None:
@@ -68,3 +77,38 @@ def test_tiny_limit_still_returns_the_note() -> None:
     cut, truncated = truncate_result("x" * 500, 5)
     assert truncated
     assert "truncated" in cut
+
+
+def test_set_changes_a_policy_for_the_session_only() -> None:
+    registry = ToolRegistry()
+
+    def remote__write() -> str:
+        """Writes something."""
+        return ""
+
+    registry.register(remote__write, source="mcp:remote")
+    config_overrides = {"calculate": "ask"}
+    policies = ToolPolicies(registry, config_overrides)
+    assert policies("remote__write") == "ask"
+    policies.set("remote__write", "run")  # "always run" from the approval dialog
+    assert policies("remote__write") == "run"
+    assert config_overrides == {"calculate": "ask"}  # the caller's mapping is untouched
+    assert dict(policies.overrides) == {"calculate": "ask", "remote__write": "run"}
+    with pytest.raises(TypeError):
+        policies.overrides["x"] = "run"  # type: ignore[index]
+    with pytest.raises(ValueError, match=r"'always'.*'run', 'ask', 'never'"):
+        policies.set("remote__write", "always")
+    assert policies("remote__write") == "run"
+
+
+def test_policies_see_tools_registered_after_they_were_made() -> None:
+    registry = ToolRegistry()
+    policies = ToolPolicies(registry)
+    assert policies("late__tool") == "run"  # unknown yet
+
+    def late__tool() -> str:
+        """Arrives when its server has started."""
+        return ""
+
+    registry.register(late__tool, source="mcp:late")
+    assert policies("late__tool") == "ask"

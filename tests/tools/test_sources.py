@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tuichat.config.settings import DEFAULT_TOOL_TIMEOUT
 from tuichat.tools.executor import run_tool_call, run_tool_calls
 from tuichat.tools.registry import ToolRegistry, default_registry
 from tuichat.tools.sources import (
@@ -135,14 +136,16 @@ async def test_file_tools_run_and_their_output_is_captured(
     )
     assert problems == []
     outcomes = await run_tool_calls(
-        registry, [("greet", '{"name": "Ada", "excited": true}'), ("slow_echo", '{"text": "hi"}')]
+        registry,
+        [("greet", '{"name": "Ada", "excited": true}'), ("slow_echo", '{"text": "hi"}')],
+        timeout=DEFAULT_TOOL_TIMEOUT,
     )
     assert [o.content for o in outcomes] == ["Hello, Ada!", "hi"]
     assert sorted(seen) == [("greet", "greeting Ada\n"), ("slow_echo", "echoing hi\n")]
     out, err = capfd.readouterr()
     assert "greeting" not in out + err and "echoing" not in out + err
     # Argument checking still sees the real signature through the wrapper.
-    bad = await run_tool_call(registry, "greet", '{"nme": "x"}')
+    bad = await run_tool_call(registry, "greet", '{"nme": "x"}', timeout=DEFAULT_TOOL_TIMEOUT)
     assert bad.is_error and "unexpected argument 'nme'" in bad.content
 
 
@@ -166,7 +169,9 @@ async def test_concurrent_captures_stay_separate(capfd: pytest.CaptureFixture[st
             name=f"c{index}",
             source="file:x",
         )
-    await run_tool_calls(registry, [(f"c{i}", f'{{"word": "w{i}"}}') for i in range(4)])
+    await run_tool_calls(
+        registry, [(f"c{i}", f'{{"word": "w{i}"}}') for i in range(4)], timeout=DEFAULT_TOOL_TIMEOUT
+    )
     for index in range(4):
         assert set(seen[f"c{index}"].split()) == {f"w{index}"}
     print("after")  # outside a call, output goes where it always did
@@ -199,8 +204,10 @@ async def test_entry_point_plugin_tools(capfd: pytest.CaptureFixture[str]) -> No
     assert by_name["plugin_reverse"].source == "plugin:pair"
     assert by_name["plugin_length"].source == "plugin:pair"
     registry = ToolRegistry(result.tools)
-    shout = await run_tool_call(registry, "shout", '{"text": "hey"}')
-    length = await run_tool_call(registry, "plugin_length", '{"text": "hey"}')
+    shout = await run_tool_call(registry, "shout", '{"text": "hey"}', timeout=DEFAULT_TOOL_TIMEOUT)
+    length = await run_tool_call(
+        registry, "plugin_length", '{"text": "hey"}', timeout=DEFAULT_TOOL_TIMEOUT
+    )
     assert (shout.content, length.content) == ("HEY", "3")
     assert "shouting" not in "".join(capfd.readouterr())
 
@@ -254,7 +261,8 @@ async def test_what_a_call_prints_comes_back_with_its_outcome() -> None:
         ]
     )
     loud, silent = await asyncio.gather(
-        run_tool_call(registry, "noisy", '{"text": "a"}'), run_tool_call(registry, "quiet", "{}")
+        run_tool_call(registry, "noisy", '{"text": "a"}', timeout=DEFAULT_TOOL_TIMEOUT),
+        run_tool_call(registry, "quiet", "{}", timeout=DEFAULT_TOOL_TIMEOUT),
     )
     assert loud.content == "A"
     assert loud.output == "working on a\nwarning: almost done\n"

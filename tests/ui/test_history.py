@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tuichat.config.settings import parse_settings
+from tuichat.config.load import parse_settings
 from tuichat.demo.server import ChatServer, Scripted
 from tuichat.session.events import Answer
 from tuichat.session.options import Resume

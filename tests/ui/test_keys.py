@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tuichat.config.settings import load_settings
+from tuichat.config.load import load_settings
 from tuichat.demo.server import ChatServer, Scripted
 from tuichat.session import SessionOptions, build_session
 from tuichat.ui.app import TuichatApp
@@ -108,7 +108,7 @@ async def test_every_screen_action_is_in_the_command_palette(make_app: AppFactor
 
 
 async def test_keys_can_be_changed_in_the_config_file(server: ChatServer, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from tuichat.config.settings import parse_settings
+    from tuichat.config.load import parse_settings
     from tuichat.ui.widgets.inspector import Inspector
 
     settings = parse_settings('[keys]\ntoggle_inspector = "f8"\n', tmp_path / "config.toml")

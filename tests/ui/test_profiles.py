@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tuichat.config.settings import parse_settings
+from tuichat.config.load import parse_settings
 from tuichat.demo.server import ChatServer, Scripted
 from tuichat.session import SessionOptions, build_session
 from tuichat.ui.app import TuichatApp

@@ -5,7 +5,8 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from tuichat.config.settings import Settings, load_settings
+from tuichat.config.load import load_settings
+from tuichat.config.settings import Settings
 from tuichat.config.theme_files import load_all_theme_specs
 from tuichat.demo.server import ChatServer
 from tuichat.session import build_session

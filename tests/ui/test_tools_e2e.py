@@ -16,7 +16,8 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, DataTable
 
-from tuichat.config.settings import Settings, parse_settings
+from tuichat.config.load import parse_settings
+from tuichat.config.settings import Settings
 from tuichat.demo.server import ChatServer, Scripted, ToolCall
 from tuichat.session import build_session
 from tuichat.ui.app import TuichatApp

@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from tuichat.commands import fail
+from tuichat.config.load import load_config_file
 from tuichat.config.settings import ConfigError
 from tuichat.core.events import StreamError, TextDelta, ToolCallReady
 from tuichat.session import ChatSession, Note, SessionOptions, add_session_arguments
-from tuichat.session.builder import build_session, load_config
+from tuichat.session.builder import build_session
 from tuichat.session.events import AnswerStarted, Notice, ToolResult, TurnBatch
 from tuichat.session.tools import server_problems
 from tuichat.storage.db import StorageError
@@ -224,7 +225,7 @@ def run(
         args, history=not args.no_save or args.continue_last, save=not args.no_save
     )
     try:
-        settings = load_config(options.config)
+        settings = load_config_file(options.config)
         # An unknown --profile fails here, before any I/O.
         session = build_session(settings, options, os.environ if environ is None else environ)
     except ConfigError as error:

@@ -9,15 +9,11 @@ import os
 import sys
 from collections.abc import Sequence
 
+from tuichat.config.document import settings_toml
+from tuichat.config.load import load_settings
 from tuichat.config.paths import config_file
-from tuichat.config.profiles import resolve_provider, wants_demo
-from tuichat.config.settings import (
-    ConfigError,
-    Settings,
-    UnknownProfileError,
-    load_settings,
-    settings_toml,
-)
+from tuichat.config.provider import resolve_provider, wants_demo
+from tuichat.config.settings import ConfigError, Settings, UnknownProfileError
 
 
 def _parser() -> argparse.ArgumentParser:

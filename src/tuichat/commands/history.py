@@ -5,7 +5,9 @@
     tuichat export 12 --format md -o chat.md
     tuichat export last --format json
 
-Both only read: a missing database is an empty history, a read-only one is fine.
+Both read the database the app and `tuichat ask` use: `--db`, else the config file's `db_path`
+(`--config PATH`, else the default file), else the default in the data dir. Both only read: a
+missing database is an empty history, a read-only one is fine.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from tuichat.commands import add_db_argument, fail
+from tuichat.commands import add_config_argument, add_db_argument, fail
+from tuichat.config.load import load_config_file
+from tuichat.config.settings import ConfigError
 from tuichat.storage.db import StorageError
 from tuichat.storage.export import (
     FORMATS,
@@ -29,7 +33,6 @@ from tuichat.storage.export import (
     summary_json,
 )
 from tuichat.storage.history import ConversationSummary, HistoryStore
-from tuichat.storage.paths import resolve_db_path
 
 
 def run(argv: Sequence[str], *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
@@ -52,6 +55,15 @@ def run(argv: Sequence[str], *, stdout: TextIO | None = None, stderr: TextIO | N
     return run_list(arguments[1:], out, err)
 
 
+def _database_path(args: argparse.Namespace) -> Path:
+    """`--db`, else the config file's `db_path`, else the default (as the app and `ask` do).
+
+    Raises:
+        ConfigError: the config file (`--config`, else the default one) is broken.
+    """
+    return load_config_file(args.config).database_path(args.db)
+
+
 def _open(path: Path) -> HistoryStore | None:
     """The history for reading, or None when there is none yet."""
     if not path.exists():
@@ -64,19 +76,23 @@ def _tsv_field(value: object) -> str:
 
 
 def run_list(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
-    """`tuichat list [--db PATH] [--json] [--limit N]`."""
+    """`tuichat list [--db PATH] [--config PATH] [--json] [--limit N]`."""
     parser = argparse.ArgumentParser(
         prog="tuichat list",
         description="List saved conversations, newest first: id, date, model and title "
         "separated by tabs, or a JSON array with --json.",
     )
     add_db_argument(parser)
+    add_config_argument(parser)
     parser.add_argument("--json", action="store_true", help="print a JSON array")
     parser.add_argument(
         "--limit", type=int, default=None, metavar="N", help="at most N conversations"
     )
     args = parser.parse_args(argv)
-    path = resolve_db_path(args.db)
+    try:
+        path = _database_path(args)
+    except ConfigError as error:
+        return fail("tuichat list", str(error), err)
     try:
         store = _open(path)
         if store is None:
@@ -104,7 +120,7 @@ def run_list(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
 
 
 def run_export(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
-    """`tuichat export ID|last [--format md|json] [--db PATH] [-o FILE]`."""
+    """`tuichat export ID|last [--format md|json] [--db PATH] [--config PATH] [-o FILE]`."""
     parser = argparse.ArgumentParser(
         prog="tuichat export",
         description="Export a saved conversation as Markdown or as JSON "
@@ -119,6 +135,7 @@ def run_export(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
     )
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     add_db_argument(parser)
+    add_config_argument(parser)
     args = parser.parse_args(argv)
     fmt: ExportFormat = args.format or (
         "json" if args.output and args.output.lower().endswith(".json") else "md"
@@ -128,7 +145,10 @@ def run_export(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
         parser.print_usage(err)
         print(f"{prog}: the id must be a number or `last`, not {args.id!r}", file=err)
         return 2
-    path = resolve_db_path(args.db)
+    try:
+        path = _database_path(args)
+    except ConfigError as error:
+        return fail(prog, str(error), err)
     try:
         store = _open(path)
         if store is None:

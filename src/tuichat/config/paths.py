@@ -1,5 +1,10 @@
-"""Where tuichat keeps its files. Computed on each call, never at import time, and never created
-here: whoever writes a file creates its directory (so tests can point XDG_* at a temp dir)."""
+"""Where tuichat keeps its files: the config dir, the config file, user themes, the data dir and
+the history database's default place. The one module that decides them (storage takes the
+database's path as given; `Settings.database_path` adds `--db` and `db_path` on top).
+
+Computed on each call, never at import time, and never created here: whoever writes a file
+creates its directory (so tests can point XDG_* at a temp dir).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ import platformdirs
 APP_NAME = "tuichat"
 CONFIG_FILE_NAME = "config.toml"
 THEMES_DIR_NAME = "themes"
-DB_FILE_NAME = "history.sqlite3"  # the same as tuichat.storage.paths.DB_FILENAME
+DB_FILE_NAME = "history.sqlite3"
 
 
 def _xdg(variable: str, environ: Mapping[str, str] | None) -> Path | None:
@@ -55,5 +60,6 @@ def user_themes_dir() -> Path:
 
 
 def default_db_path() -> Path:
-    """The history database when `db_path` is not set: `<data dir>/history.sqlite3`."""
+    """The history database when neither `--db` nor `db_path` is given:
+    `<data dir>/history.sqlite3`."""
     return data_dir() / DB_FILE_NAME

@@ -26,11 +26,3 @@ def redact_headers(headers: dict[str, str]) -> dict[str, str]:
         else:
             out[name] = REDACTED
     return out
-
-
-def redact_text(text: str, secrets: list[str]) -> str:
-    """Replace every occurrence of each secret (ignoring very short ones) in a text."""
-    for secret in secrets:
-        if len(secret) >= 6:
-            text = text.replace(secret, REDACTED)
-    return text

@@ -1,26 +1,38 @@
-"""The vocabulary of tool calls that the tool loop, the tools and the config share.
+"""The words of a tool call that several layers share: how a call may be handled (its policy),
+how it ended (its status), how much of its result the model sees by default, and what an MCP
+server may be called.
 
-Defined here, below all three, so that none of them has to import another for it.
+They live in core because the tool loop (`tuichat.session.conversation`), the tools
+(`tuichat.tools`) and the config (`tuichat.config`, which checks `[tools.policy]`,
+`[tools] result_limit` and `[mcp.servers.NAME]`) all speak them, and tools and config are
+siblings that must not import each other: the one place both may import is core. Stdlib only,
+like the rest of core.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Literal, get_args
 
 ToolPolicy = Literal["run", "ask", "never"]
-"""What happens to a call of a tool: it runs, the user is asked first, or it never runs."""
+"""`run`: call without asking; `ask`: the user approves each call; `never`: refuse the call."""
 
-TOOL_POLICIES: tuple[ToolPolicy, ...] = ("run", "ask", "never")
+TOOL_POLICIES: tuple[ToolPolicy, ...] = get_args(ToolPolicy)
+"""Every policy, in the order messages list them."""
 
 ToolStatus = Literal["done", "failed", "timed_out", "denied", "not_allowed", "cancelled"]
 """How a call ended: ran, failed (bad arguments, unknown tool, the tool raised), ran out of
 time, the user said no, the policy says never, or the user cancelled the turn."""
 
-TOOL_STATUSES: tuple[ToolStatus, ...] = (
-    "done",
-    "failed",
-    "timed_out",
-    "denied",
-    "not_allowed",
-    "cancelled",
-)
+TOOL_STATUSES: tuple[ToolStatus, ...] = get_args(ToolStatus)
+
+DEFAULT_RESULT_LIMIT = 20_000
+"""Characters of a tool result sent to the model by default (about 5,000 tokens); the default
+of `[tools] result_limit`."""
+
+MCP_SERVER_NAME = re.compile(r"^[A-Za-z0-9-]+(?:_[A-Za-z0-9-]+)*$")
+"""What an MCP server name may be: letters, digits, `-` and single `_` (a double `__`
+separates the server from the tool in `server__tool`), at most `MCP_SERVER_NAME_MAX` long."""
+
+MCP_SERVER_NAME_MAX = 40
+"""The longest MCP server name, in characters (leaves room for the tool in 64)."""

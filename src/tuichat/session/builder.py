@@ -11,27 +11,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 
-from tuichat.config.paths import config_file
-from tuichat.config.profiles import resolve_profile
-from tuichat.config.settings import Settings, load_settings
+from tuichat.config.provider import resolve_profile
+from tuichat.config.settings import Settings
 from tuichat.core.client import ChatClient
 from tuichat.session.conversation import Conversation
 from tuichat.session.options import SessionOptions
 from tuichat.session.provider import DEMO_WELCOME, choose_endpoint, start_demo_server
 from tuichat.session.session import ChatSession
 from tuichat.session.tools import build_registry, policy_function
-from tuichat.storage.paths import resolve_db_path
-
-
-def load_config(path: Path | None) -> Settings:
-    """The config file `--config` names (it must exist), else the default one (or defaults).
-
-    Raises:
-        ConfigError: the file is broken (the message names file, line and key).
-    """
-    return load_settings(config_file(path), required=path is not None)
 
 
 def build_session(
@@ -68,7 +56,7 @@ def build_session(
         max_tool_rounds=settings.max_tool_rounds if max_rounds is None else max_rounds,
         tool_timeout=settings.tool_timeout,
     )
-    history = resolve_db_path(options.db or settings.db_path) if options.history else None
+    history = settings.database_path(options.db) if options.history else None
     return ChatSession(
         settings=settings,
         endpoint=endpoint,

@@ -18,7 +18,7 @@ from tuichat.config.settings import DEFAULT_MAX_TOOL_ROUNDS, DEFAULT_TOOL_TIMEOU
 from tuichat.core.accumulator import StreamState
 from tuichat.core.client import ChatClient
 from tuichat.core.events import Event, ReasoningDelta, TextDelta, ToolCallStarted
-from tuichat.core.tooling import ToolPolicy
+from tuichat.core.tooling import DEFAULT_RESULT_LIMIT, ToolPolicy
 from tuichat.session.events import (
     Answer,
     AnswerEnded,
@@ -39,7 +39,7 @@ from tuichat.tools.executor import (
     not_allowed_result,
     run_tool_call,
 )
-from tuichat.tools.policy import DEFAULT_RESULT_LIMIT, truncate_result
+from tuichat.tools.policy import truncate_result
 from tuichat.tools.registry import ToolRegistry
 
 # Given the calls that need the user's approval, says for each whether it may run.

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tuichat.config.profiles import resolve_provider, wants_demo
+from tuichat.config.provider import resolve_provider, wants_demo
 from tuichat.config.settings import Settings
 from tuichat.core.client import Provider
 from tuichat.session.options import SessionOptions

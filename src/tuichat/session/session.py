@@ -15,17 +15,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from tuichat.config.profiles import resolve_provider
-from tuichat.config.settings import ConfigError, Settings, save_settings_changes
+from tuichat.config.provider import resolve_provider
+from tuichat.config.settings import ConfigError, Settings
+from tuichat.config.write import save_settings_changes
 from tuichat.core.client import ChatClient, Provider
 from tuichat.session.conversation import Approver, Conversation
 from tuichat.session.events import Message, TurnBatch
 from tuichat.session.options import Resume
 from tuichat.session.provider import Endpoint
 from tuichat.session.recorder import TurnRecorder
-from tuichat.session.tools import ToolPolicies, mcp_manager, server_problems, start_mcp_servers
+from tuichat.session.tools import mcp_manager, server_problems, start_mcp_servers
 from tuichat.storage.db import StorageError
 from tuichat.storage.history import AsyncHistory, StoredMessage
+from tuichat.tools.policy import ToolPolicies
 from tuichat.tools.registry import ToolRegistry
 
 if TYPE_CHECKING:

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from tuichat.config.settings import Settings
-from tuichat.tools.policy import POLICIES, ToolPolicy, policy_for
+from tuichat.tools.policy import ToolPolicies
 from tuichat.tools.registry import ToolRegistry, default_registry
 from tuichat.tools.sources import OutputSink, register_user_tools
 
@@ -88,62 +87,6 @@ def build_registry(
     # now.
     apply_disabled(registry, tools.disabled)
     return registry, problems
-
-
-class ToolPolicies:
-    """Decides, per tool name, whether a call runs, asks first, or is refused.
-
-    Built-in tools run and every other tool asks (`policy_for`), unless an override says
-    otherwise. The overrides start as the config's `[tools.policy]` and can change while the
-    app runs (an "always run this tool" answer), so each call reads them afresh; the registry
-    is read afresh too, since MCP tools arrive after start-up.
-    """
-
-    def __init__(self, registry: ToolRegistry, overrides: Mapping[str, str] | None = None) -> None:
-        """Create the policies.
-
-        Args:
-            registry: The live registry the tools are looked up in.
-            overrides: Policies by tool name; copied, so later `set()` calls do not touch the
-                caller's mapping.
-        """
-        self._registry = registry
-        self._overrides: dict[str, str] = dict(overrides or {})
-
-    def __call__(self, name: str) -> ToolPolicy:
-        """The policy for a call to the tool `name`.
-
-        Args:
-            name: The name the model called.
-
-        Returns:
-            The tool's policy; `"run"` for a name that is not registered, so the executor gets
-            to report the unknown tool to the model instead of the user being asked about it.
-        """
-        tool = self._registry.get(name)
-        if tool is None:
-            return "run"
-        return policy_for(tool, self._overrides)
-
-    def set(self, name: str, policy: str) -> None:
-        """Override the policy of one tool for the rest of the session.
-
-        Args:
-            name: The tool's name.
-            policy: `"run"`, `"ask"` or `"never"`.
-
-        Raises:
-            ValueError: If `policy` is not one of those.
-        """
-        if policy not in POLICIES:
-            allowed = ", ".join(repr(p) for p in POLICIES)
-            raise ValueError(f"unknown tool policy {policy!r}; use one of {allowed}")
-        self._overrides[name] = policy
-
-    @property
-    def overrides(self) -> Mapping[str, str]:
-        """The current overrides, by tool name (a read-only view: change them with `set`)."""
-        return MappingProxyType(self._overrides)
 
 
 def policy_function(registry: ToolRegistry, settings: Settings) -> ToolPolicies:

@@ -21,7 +21,6 @@ from typing import Any
 from tuichat.core.tooling import ToolStatus
 from tuichat.tools.registry import JSONSchema, Tool, ToolRegistry, annotation_schema
 
-DEFAULT_TIMEOUT = 30.0
 ERROR_PREFIX = "Error: "
 
 call_output: ContextVar[list[str] | None] = ContextVar("call_output", default=None)
@@ -103,7 +102,7 @@ async def run_tool_call(
     name: str,
     arguments_text: str,
     *,
-    timeout: float | None = DEFAULT_TIMEOUT,
+    timeout: float | None,
 ) -> ToolOutcome:
     """Run one tool call and return its outcome; never raises for bad input or failing tools.
 
@@ -115,7 +114,8 @@ async def run_tool_call(
         registry: Where to look the tool up; disabled tools are refused.
         name: The tool name the model called.
         arguments_text: The JSON object of arguments as the model sent it; empty means `{}`.
-        timeout: Seconds before the call is abandoned; None waits forever.
+        timeout: Seconds before the call is abandoned (the config's `tool_timeout`); None
+            waits forever.
 
     Returns:
         The outcome; `is_error` is true for every kind of failure.
@@ -148,7 +148,8 @@ async def run_tool_call(
 async def run_tool_calls(
     registry: ToolRegistry,
     calls: Iterable[tuple[str, str]],
-    timeout: float | None = DEFAULT_TIMEOUT,
+    *,
+    timeout: float | None,
 ) -> list[ToolOutcome]:
     """Run several tool calls concurrently; outcomes come back in the order of `calls`.
 

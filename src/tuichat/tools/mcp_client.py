@@ -35,11 +35,8 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
-from tuichat.tools.executor import DEFAULT_TIMEOUT
+from tuichat.core.tooling import MCP_SERVER_NAME, MCP_SERVER_NAME_MAX
 from tuichat.tools.registry import Tool, ToolRegistry
-
-DEFAULT_START_TIMEOUT = 15.0
-"""Seconds a server may take to start and list its tools."""
 
 CLOSE_TIMEOUT = 5.0
 """Seconds `aclose()` waits for a server to stop before abandoning its task."""
@@ -47,7 +44,6 @@ CLOSE_TIMEOUT = 5.0
 SEPARATOR = "__"
 """Between the server name and the tool name in a registered tool's name."""
 
-_SERVER_NAME = re.compile(r"^[A-Za-z0-9-]+(?:_[A-Za-z0-9-]+)*$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 _STDERR_TAIL_CHARS = 300
 
@@ -66,7 +62,7 @@ class McpServerConfig:
         cwd: Its working directory.
         url: The endpoint of a Streamable HTTP server.
         headers: HTTP headers sent with every request (e.g. authorisation).
-        start_timeout: Seconds to start and list tools; None uses the manager's default.
+        start_timeout: Seconds to start and list tools; None uses the manager's `start_timeout`.
     """
 
     name: str
@@ -79,10 +75,10 @@ class McpServerConfig:
     start_timeout: float | None = None
 
     def __post_init__(self) -> None:
-        if not _SERVER_NAME.match(self.name) or len(self.name) > 40:
+        if not MCP_SERVER_NAME.match(self.name) or len(self.name) > MCP_SERVER_NAME_MAX:
             raise ValueError(
-                f"invalid MCP server name {self.name!r}: use up to 40 letters, digits, '-' "
-                "and single '_'"
+                f"invalid MCP server name {self.name!r}: use up to {MCP_SERVER_NAME_MAX} "
+                "letters, digits, '-' and single '_'"
             )
         if (self.command is None) == (self.url is None):
             raise ValueError(f"MCP server {self.name!r}: give either command or url")
@@ -133,8 +129,9 @@ class _Server:
 class McpManager:
     """Starts MCP servers, keeps their tools in a registry, and stops them.
 
-    Use as `async with McpManager(registry, configs) as manager:` or call `start()` and
-    `aclose()`.
+    Use as `async with McpManager(registry, configs, start_timeout=15, call_timeout=30) as
+    manager:` or call `start()` and `aclose()`. The timeouts come from the config
+    (`tuichat.tools.setup.mcp_manager`); the tools carry no defaults of their own.
     """
 
     def __init__(
@@ -142,8 +139,8 @@ class McpManager:
         registry: ToolRegistry,
         servers: Iterable[McpServerConfig],
         *,
-        start_timeout: float = DEFAULT_START_TIMEOUT,
-        call_timeout: float | None = DEFAULT_TIMEOUT,
+        start_timeout: float,
+        call_timeout: float | None,
         on_status: StatusCallback | None = None,
     ) -> None:
         """Prepare the servers; nothing starts until `start()`.
@@ -151,9 +148,10 @@ class McpManager:
         Args:
             registry: Where the servers' tools are registered (and withdrawn from).
             servers: The servers; names must be unique.
-            start_timeout: Default seconds for a server to start and list its tools.
+            start_timeout: Seconds for a server to start and list its tools, unless its config
+                says (the config's `[mcp] start_timeout`).
             call_timeout: Seconds a tool call may wait for the server's answer (the executor's
-                timeout applies as well); None waits forever.
+                timeout applies as well; the config's `tool_timeout`); None waits forever.
             on_status: Called on every status change, e.g. to notify the user.
 
         Raises:

@@ -11,20 +11,13 @@ Stdlib only: this package must stay importable without the UI stack.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal, cast, get_args
+from types import MappingProxyType
 
-from tuichat.tools.registry import Tool
-
-ToolPolicy = Literal["run", "ask", "never"]
-"""`run`: call without asking; `ask`: the user approves each call; `never`: refuse the call."""
-
-POLICIES: tuple[str, ...] = get_args(ToolPolicy)
+from tuichat.core.tooling import DEFAULT_RESULT_LIMIT, TOOL_POLICIES, ToolPolicy
+from tuichat.tools.registry import Tool, ToolRegistry
 
 READ_ONLY_SOURCES = frozenset({"builtin"})
 """Tool sources whose tools only read, so they run without asking by default."""
-
-DEFAULT_RESULT_LIMIT = 20_000
-"""Characters of a tool result sent to the model by default (about 5,000 tokens)."""
 
 
 def policy_for(tool: Tool, overrides: Mapping[str, str] | None = None) -> ToolPolicy:
@@ -40,26 +33,9 @@ def policy_for(tool: Tool, overrides: Mapping[str, str] | None = None) -> ToolPo
     """
     if overrides:
         override = overrides.get(tool.name)
-        if override in POLICIES:
-            return cast(ToolPolicy, override)
+        if override in TOOL_POLICIES:
+            return override
     return "run" if tool.source in READ_ONLY_SOURCES else "ask"
-
-
-def invalid_policies(overrides: Mapping[str, str]) -> list[str]:
-    """Describe override values that are not policies, one message each (for config checks).
-
-    Args:
-        overrides: Policies by tool name, as read from the config.
-
-    Returns:
-        One message per bad value; empty when all are valid.
-    """
-    allowed = ", ".join(repr(p) for p in POLICIES)
-    return [
-        f"tool policy for {name!r} is {value!r}; use one of {allowed}"
-        for name, value in overrides.items()
-        if value not in POLICIES
-    ]
 
 
 def truncate_result(text: str, limit: int = DEFAULT_RESULT_LIMIT) -> tuple[str, bool]:
@@ -86,3 +62,59 @@ def truncate_result(text: str, limit: int = DEFAULT_RESULT_LIMIT) -> tuple[str, 
     note_room = len(omitted_note.format(kept=len(text)))
     kept = max(limit - note_room, 0)
     return text[:kept] + omitted_note.format(kept=kept), True
+
+
+class ToolPolicies:
+    """Decides, per tool name, whether a call runs, asks first, or is refused.
+
+    Built-in tools run and every other tool asks (`policy_for`), unless an override says
+    otherwise. The overrides start as the config's `[tools.policy]` and can change while the
+    app runs (an "always run this tool" answer), so each call reads them afresh; the registry
+    is read afresh too, since MCP tools arrive after start-up.
+    """
+
+    def __init__(self, registry: ToolRegistry, overrides: Mapping[str, str] | None = None) -> None:
+        """Create the policies.
+
+        Args:
+            registry: The live registry the tools are looked up in.
+            overrides: Policies by tool name; copied, so later `set()` calls do not touch the
+                caller's mapping.
+        """
+        self._registry = registry
+        self._overrides: dict[str, str] = dict(overrides or {})
+
+    def __call__(self, name: str) -> ToolPolicy:
+        """The policy for a call to the tool `name`.
+
+        Args:
+            name: The name the model called.
+
+        Returns:
+            The tool's policy; `"run"` for a name that is not registered, so the executor gets
+            to report the unknown tool to the model instead of the user being asked about it.
+        """
+        tool = self._registry.get(name)
+        if tool is None:
+            return "run"
+        return policy_for(tool, self._overrides)
+
+    def set(self, name: str, policy: str) -> None:
+        """Override the policy of one tool for the rest of the session.
+
+        Args:
+            name: The tool's name.
+            policy: `"run"`, `"ask"` or `"never"`.
+
+        Raises:
+            ValueError: If `policy` is not one of those.
+        """
+        if policy not in TOOL_POLICIES:
+            allowed = ", ".join(repr(p) for p in TOOL_POLICIES)
+            raise ValueError(f"unknown tool policy {policy!r}; use one of {allowed}")
+        self._overrides[name] = policy
+
+    @property
+    def overrides(self) -> Mapping[str, str]:
+        """The current overrides, by tool name (a read-only view: change them with `set`)."""
+        return MappingProxyType(self._overrides)
