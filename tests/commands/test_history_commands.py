@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tuichat.commands import history
-from tuichat.storage.history import HistoryStore
+from tuichat.storage.store import HistoryStore
 
 
 def run(*argv: str) -> tuple[int, str, str]:

@@ -15,8 +15,10 @@ from tuichat.core.client import ChatClient, Provider
 from tuichat.core.conversation import Conversation
 from tuichat.core.events import RawChunk, RequestSent
 from tuichat.demo.server import ChatServer, DropAfter, Scripted, Slow, ToolCall
-from tuichat.storage.history import AsyncHistory, HistoryStore, make_title
+from tuichat.storage.async_history import AsyncHistory
 from tuichat.storage.recorder import TurnRecorder
+from tuichat.storage.rows import make_title
+from tuichat.storage.store import HistoryStore
 from tuichat.tools.registry import default_registry
 
 SECRET_KEY = "sk-test-0123456789abcdefSECRETkey"

@@ -19,9 +19,10 @@ from tuichat.core.events import (
     TextDelta,
     TurnFinished,
 )
+from tuichat.storage.async_history import AsyncHistory
 from tuichat.storage.db import StorageError
-from tuichat.storage.history import AsyncHistory, HistoryStore
 from tuichat.storage.recorder import TurnRecorder
+from tuichat.storage.store import HistoryStore
 
 
 class FakeClock:

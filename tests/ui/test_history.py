@@ -7,7 +7,7 @@ from pathlib import Path
 from tuichat.core.client import ChatClient, Provider
 from tuichat.core.conversation import Conversation
 from tuichat.demo.server import ChatServer, Scripted
-from tuichat.storage.history import HistoryStore
+from tuichat.storage.store import HistoryStore
 from tuichat.tools.registry import default_registry
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.widgets.chat_message import AssistantMessage, ToolCallView, UserMessage

@@ -13,7 +13,7 @@ from textual.widgets import Input, OptionList
 from tuichat.core.client import ChatClient, Provider
 from tuichat.core.conversation import Conversation
 from tuichat.demo.server import ChatServer, Scripted
-from tuichat.storage.history import HistoryStore
+from tuichat.storage.store import HistoryStore
 from tuichat.tools.registry import default_registry
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.screens.chat import ChatScreen

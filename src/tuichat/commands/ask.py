@@ -36,9 +36,9 @@ from tuichat.core.events import (
     ToolCallReady,
     ToolResult,
 )
+from tuichat.storage.async_history import AsyncHistory
 from tuichat.storage.db import StorageError
 from tuichat.storage.export import chat_message, fenced
-from tuichat.storage.history import AsyncHistory
 from tuichat.storage.paths import resolve_db_path
 from tuichat.storage.recorder import TurnRecorder
 from tuichat.tools.registry import ToolRegistry

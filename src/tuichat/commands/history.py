@@ -28,8 +28,9 @@ from tuichat.storage.export import (
     format_time,
     summary_json,
 )
-from tuichat.storage.history import ConversationSummary, HistoryStore
 from tuichat.storage.paths import resolve_db_path
+from tuichat.storage.rows import ConversationSummary
+from tuichat.storage.store import HistoryStore
 
 
 def run(argv: Sequence[str], *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:

@@ -9,16 +9,12 @@ Typical use on an event loop:
 
 from __future__ import annotations
 
+from tuichat.storage.async_history import AsyncHistory
 from tuichat.storage.db import StorageError, StorageErrorKind
-from tuichat.storage.history import (
-    AsyncHistory,
-    ConversationSummary,
-    HistoryStore,
-    SearchResult,
-    StoredMessage,
-)
 from tuichat.storage.paths import default_db_path, resolve_db_path
 from tuichat.storage.recorder import TurnRecorder
+from tuichat.storage.rows import ConversationSummary, SearchResult, StoredMessage
+from tuichat.storage.store import HistoryStore
 
 __all__ = [
     "AsyncHistory",

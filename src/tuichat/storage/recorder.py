@@ -34,8 +34,10 @@ from tuichat.core.events import (
     TextDelta,
     TurnFinished,
 )
+from tuichat.storage.async_history import AsyncHistory
 from tuichat.storage.db import StorageError
-from tuichat.storage.history import AsyncHistory, HistoryStore, Message
+from tuichat.storage.rows import Message
+from tuichat.storage.store import HistoryStore
 
 DEFAULT_CHECKPOINT_INTERVAL = 1.0  # seconds between saves of a streaming answer's text
 

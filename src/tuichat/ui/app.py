@@ -16,9 +16,10 @@ from textual.screen import Screen
 from tuichat.config.settings import ConfigError, Settings, save_settings_changes
 from tuichat.config.theme_files import ThemeSpec
 from tuichat.core.conversation import Conversation
+from tuichat.storage.async_history import AsyncHistory
 from tuichat.storage.db import StorageError
-from tuichat.storage.history import AsyncHistory, StoredMessage
 from tuichat.storage.recorder import TurnRecorder
+from tuichat.storage.rows import StoredMessage
 from tuichat.tools.setup import ToolPolicies
 from tuichat.ui.screens.chat import ChatScreen
 from tuichat.ui.themes import register_all

@@ -18,8 +18,8 @@ from textual.worker import Worker, WorkerState
 
 from tuichat.core.conversation import Conversation
 from tuichat.core.events import Event
+from tuichat.storage.async_history import AsyncHistory
 from tuichat.storage.db import StorageError
-from tuichat.storage.history import AsyncHistory
 from tuichat.storage.recorder import TurnRecorder
 from tuichat.tools.executor import CANCELLED_RESULT
 from tuichat.ui import messages as ui
