@@ -25,7 +25,6 @@ from datetime import datetime
 from typing import Any, TypeAlias
 
 __all__ = [
-    "DEMO_MODEL_ID",
     "DropAfter",
     "Flood",
     "HTTPError",
@@ -40,9 +39,6 @@ __all__ = [
     "plan_reply",
     "split_tokens",
 ]
-
-DEMO_MODEL_ID = "tuichat-demo"
-"""The model id the demo server lists on `/v1/models`."""
 
 # --------------------------------------------------------------------------------------
 # Reply types

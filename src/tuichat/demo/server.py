@@ -44,8 +44,8 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
+from tuichat.demo import DEMO_MODEL
 from tuichat.demo.script import (
-    DEMO_MODEL_ID,
     DropAfter,
     Flood,
     HTTPError,
@@ -61,8 +61,6 @@ from tuichat.demo.script import (
 )
 
 __all__ = [
-    "DEMO_MODEL_ID",
-    "DEMO_TOKENS_PER_SECOND",
     "ChatServer",
     "DropAfter",
     "Flood",
@@ -79,9 +77,6 @@ logger = logging.getLogger(__name__)
 # The server often runs inside the TUI: without this, Python's last-resort handler would
 # print warnings straight onto the terminal screen.
 logger.addHandler(logging.NullHandler())
-
-DEMO_TOKENS_PER_SECOND = 60.0
-"""Pacing of the interactive demo: fast enough to read along, slow enough to look real."""
 
 _BATCH_EVENTS = 64  # unthrottled: events per HTTP chunk (one write + drain per batch)
 _MAX_HEADER_LINES = 100
@@ -450,7 +445,7 @@ class ChatServer:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        model: str = DEMO_MODEL_ID,
+        model: str = DEMO_MODEL,
         default_reply: Reply | None = None,
     ) -> None:
         """Create a server (not started yet).
@@ -458,7 +453,7 @@ class ChatServer:
         Args:
             tokens_per_second: Pacing of streamed events; `None` streams as fast as
                 possible (and batches events), the interactive demo uses
-                `DEMO_TOKENS_PER_SECOND`.
+                `tuichat.demo.DEMO_TOKENS_PER_SECOND`.
             host: Address to bind; keep the loopback default.
             port: Port to bind; 0 picks a free one.
             model: The model id listed on `/models`.
