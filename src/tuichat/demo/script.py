@@ -15,6 +15,7 @@ Stdlib only: the import-linter contract keeps `textual` and `rich` out of this p
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import re
@@ -23,6 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeAlias
+
+from tuichat.demo.texts import read_text
 
 __all__ = [
     "DropAfter",
@@ -569,12 +572,12 @@ def _plan_without_reasoning(
         calls = [ToolCall("get_current_time", {"timezone": zone}) for zone in zones]
         return Scripted(tool_calls=calls)
     if _mentions(prompt, _MARKDOWN_EN, _MARKDOWN_KO):
-        return Scripted(text=_MARKDOWN_KO_TEXT if korean else _MARKDOWN_EN_TEXT)
+        return Scripted(text=_markdown_text(korean))
     if _mentions(prompt, _LONG_EN, _LONG_KO):
         return Scripted(text=long_text(prompt, korean=korean))
     language = _greeting_language(prompt)
     if language is not None:
-        return Scripted(text=_GREETING_TEXTS[language])
+        return Scripted(text=_greeting_text(language))
     return Scripted(text=_fallback_text(prompt, korean))
 
 
@@ -735,131 +738,36 @@ def _describe_other(name: str, content: str, korean: bool) -> str:
 # Canned texts
 # --------------------------------------------------------------------------------------
 
-_TRY_EN = """\
-Things to try:
 
-- `hello` (or `안녕하세요`): a greeting
-- `show me some markdown`: headings, a list, a table and a code block
-- `write something long`: a long essay, to watch streaming and scrolling
-- `what time is it in Seoul and New York?`: two parallel `get_current_time` tool calls
-- `think about it`: reasoning streamed before the answer
-- `call calculate {"expression": "6*7"}`: call any tool offered (yours and MCP servers' too: F5 lists them)
+def _try_text(korean: bool) -> str:
+    """The list of things to try, which ends the greeting and the fallback answer."""
+    return read_text("try_ko.md" if korean else "try_en.md").rstrip("\n")
 
-To talk to a real model, set `OPENAI_API_KEY` and pass `--model` (and `--base-url` for any \
-OpenAI-compatible server), e.g. `tuichat --base-url https://api.openai.com/v1 --model gpt-4o-mini`."""
 
-_TRY_KO = """\
-이런 것을 해 보세요:
-
-- `안녕하세요` (또는 `hello`): 인사
-- `마크다운 예제 보여줘`: 제목, 목록, 표, 코드 블록
-- `긴 글 써줘`: 긴 에세이 (스트리밍과 스크롤 확인용)
-- `서울과 뉴욕의 현재 시간은?`: `get_current_time` 도구를 병렬로 두 번 호출
-- `생각해 보고 답해줘`: 답변 전에 추론 과정 스트리밍
-- `call calculate {"expression": "6*7"}`: 제공된 도구를 직접 호출 (내 도구와 MCP 서버 도구도: F5로 목록 보기)
-
-실제 모델을 쓰려면 `OPENAI_API_KEY`를 설정하고 `--model`을 지정하세요. OpenAI 호환 서버라면 \
-`--base-url`도 함께: `tuichat --base-url https://api.openai.com/v1 --model gpt-4o-mini`."""
-
-_GREETING_TEXTS: dict[str, str] = {
+_GREETING_INTROS: dict[str, str] = {
     "en": "Hello! I'm the **tuichat offline demo model**: no API key and no network needed, "
-    "everything you see is streamed from a small local server.\n\n" + _TRY_EN,
+    "everything you see is streamed from a small local server.",
     "ko": "안녕하세요! 저는 **tuichat 오프라인 데모 모델**입니다. API 키도 네트워크도 필요 없고, "
-    "보이는 모든 답변은 로컬의 작은 서버에서 스트리밍됩니다.\n\n" + _TRY_KO,
+    "보이는 모든 답변은 로컬의 작은 서버에서 스트리밍됩니다.",
     "fr": "Bonjour ! Je suis le **modèle de démonstration hors ligne de tuichat** : pas de clé "
-    "d'API ni de réseau, tout est diffusé par un petit serveur local.\n\n" + _TRY_EN,
+    "d'API ni de réseau, tout est diffusé par un petit serveur local.",
     "es": "¡Hola! Soy el **modelo de demostración sin conexión de tuichat**: sin clave de API ni "
-    "red, todo se transmite desde un pequeño servidor local.\n\n" + _TRY_EN,
+    "red, todo se transmite desde un pequeño servidor local.",
     "de": "Hallo! Ich bin das **Offline-Demomodell von tuichat**: kein API-Schlüssel und kein "
-    "Netzwerk nötig, alles kommt von einem kleinen lokalen Server.\n\n" + _TRY_EN,
+    "Netzwerk nötig, alles kommt von einem kleinen lokalen Server.",
     "ja": "こんにちは！**tuichat のオフラインデモモデル**です。API キーもネットワークも不要で、"
-    "すべての応答は小さなローカルサーバーからストリーミングされます。\n\n" + _TRY_EN,
+    "すべての応答は小さなローカルサーバーからストリーミングされます。",
     "zh": "你好！我是 **tuichat 离线演示模型**：无需 API 密钥，也无需联网，所有回答都来自一个"
-    "本地小服务器的流式输出。\n\n" + _TRY_EN,
+    "本地小服务器的流式输出。",
 }
 
-_CODE_SAMPLE = '''\
-```python
-from dataclasses import dataclass
+
+def _greeting_text(language: str) -> str:
+    return _GREETING_INTROS[language] + "\n\n" + _try_text(language == "ko")
 
 
-@dataclass
-class Message:
-    role: str
-    content: str
-
-
-def word_count(messages: list[Message]) -> int:
-    """Count the words in a conversation."""
-    return sum(len(m.content.split()) for m in messages)
-
-
-print(word_count([Message("user", "hello there"), Message("assistant", "hi!")]))
-```'''
-
-_MARKDOWN_EN_TEXT = f"""\
-# Markdown in tuichat
-
-A quick tour of what the renderer handles, all of it streamed token by token.
-
-## Lists
-
-- **Bold**, *italic*, ~~strikethrough~~ and `inline code`
-- Nested items:
-  - a second level
-  - and another one
-- Links such as [the OpenAI API reference](https://platform.openai.com/docs/api-reference)
-
-1. Ordered lists
-2. keep their numbers
-3. while the text streams in
-
-## A table
-
-| Language | Typing           | First released |
-|----------|------------------|---------------:|
-| Python   | dynamic, gradual |           1991 |
-| Rust     | static           |           2015 |
-| Go       | static           |           2012 |
-
-## Some code
-
-{_CODE_SAMPLE}
-
-> Block quotes work too: *"Simple things should be simple, complex things should be possible."*
-"""
-
-_MARKDOWN_KO_TEXT = f"""\
-# tuichat의 마크다운
-
-렌더러가 처리하는 요소들을 간단히 둘러봅니다. 모두 토큰 단위로 스트리밍됩니다.
-
-## 목록
-
-- **굵게**, *기울임*, ~~취소선~~, `인라인 코드`
-- 중첩 목록:
-  - 두 번째 단계
-  - 하나 더
-- [OpenAI API 문서](https://platform.openai.com/docs/api-reference) 같은 링크
-
-1. 번호 목록은
-2. 스트리밍 중에도
-3. 번호를 유지합니다
-
-## 표
-
-| 언어   | 타입 시스템  | 발표 연도 |
-|--------|--------------|----------:|
-| Python | 동적, 점진적 |      1991 |
-| Rust   | 정적         |      2015 |
-| Go     | 정적         |      2012 |
-
-## 코드
-
-{_CODE_SAMPLE}
-
-> 인용문도 됩니다: *"단순한 것은 단순하게, 복잡한 것은 가능하게."*
-"""
+def _markdown_text(korean: bool) -> str:
+    return read_text("markdown_ko.md" if korean else "markdown_en.md")
 
 
 def _gist(prompt: str, limit: int = 80) -> str:
@@ -875,12 +783,13 @@ def _fallback_text(prompt: str, korean: bool) -> str:
         asked = f"“{gist}”에 대해 물어보셨네요. " if gist else ""
         return (
             f"{asked}저는 **오프라인 데모 모델**이라서 실제로 답할 수는 없습니다. "
-            "API 키 없이 tuichat을 둘러볼 수 있도록 정해진 답변만 스트리밍합니다.\n\n" + _TRY_KO
+            "API 키 없이 tuichat을 둘러볼 수 있도록 정해진 답변만 스트리밍합니다.\n\n"
+            + _try_text(True)
         )
     asked = f"You asked about “{gist}”. " if gist else ""
     return (
         f"{asked}I'm the **offline demo model**, so I can't really answer that: I only stream "
-        "scripted replies so you can try tuichat without an API key.\n\n" + _TRY_EN
+        "scripted replies so you can try tuichat without an API key.\n\n" + _try_text(False)
     )
 
 
@@ -920,302 +829,18 @@ def _reasoning_text(prompt: str, korean: bool, reply: Scripted) -> str:
 # The long essay
 # --------------------------------------------------------------------------------------
 
-# The essays' sentences, one per item: "# " starts a section (its heading), "+ " is a
-# paragraph's opening sentence (one paragraph per opening, never reused), "- " a body sentence
-# that paragraphs of the section draw from, "= " the essay's last paragraph, and an indented
-# line continues the item above.
-_ESSAY_EN_TEXT = """\
-# The terminal as a place to think
-+ The terminal is older than most of the people who use it, and it has aged better than almost
-  any other interface we still rely on every day.
-+ What makes a terminal pleasant is not nostalgia but focus: there is one cursor, one stream
-  of text, and very little that competes for attention.
-+ A chat client in the terminal inherits that focus, which is both a gift and an obligation
-  for whoever builds it.
-+ People who live in the terminal tend to have strong opinions about keys, colours and
-  latency, and most of those opinions turn out to be right.
-+ It is easy to underestimate how much a plain grid of characters can express once it is given
-  headings, tables and a little colour.
-- Every keystroke should do something predictable, and nothing should move unless the user
-  asked for it.
-- A screen that redraws too often feels nervous, while one that redraws too rarely feels
-  broken.
-- The best tools disappear while you use them, leaving only the work in front of you.
-- Good defaults matter more than many options, because most people never open the settings at
-  all.
-- Monospaced text has a rhythm of its own, and code in particular reads better when every
-  column lines up.
-- Colour is a signal rather than a decoration, and a theme that forgets this quickly becomes
-  tiring.
-- Scrolling back through a long conversation should feel like reading a document, not like
-  digging through a log file.
-- A terminal program also has to respect the shell it came from, which means clean exits and
-  no surprises left on the screen.
-- Keyboard shortcuts are a language, and like any language they are easiest to learn when they
-  are consistent.
-- A status bar that tells the truth is worth more than an animation that hides it.
-- Resizing the window should never lose a line of text or the position of the reader.
-- Copying text out of the screen is a basic right that some interfaces forget to grant.
-- Help that appears exactly where it is needed beats a manual that nobody opens.
-- Unicode, wide characters and emoji make the simple grid less simple than it looks.
-- Quiet interfaces invite longer sessions, because nothing shouts for attention.
-# What streaming changes
-+ A language model does not write its answer all at once; it produces one small piece after
-  another, and streaming simply shows those pieces as they arrive.
-+ Streaming turns waiting into reading, which is why a slow answer that streams feels faster
-  than a quick answer that does not.
-+ Underneath, a stream is a sequence of server-sent events, each carrying a small JSON object
-  with the next fragment of text.
-+ The hard part of streaming is not receiving the fragments but rendering them without
-  redrawing everything each time.
-+ Streams also fail in interesting ways, and a client has to decide what to keep when the
-  connection drops halfway through a sentence.
-- A fragment may be a whole word, part of a word, or a single punctuation mark.
-- Markdown complicates matters, because a table or a code block is only complete once its last
-  line has arrived.
-- Rendering finished blocks once and updating only the growing tail keeps the work
-  proportional to what actually changed.
-- The network does not respect the boundaries of characters, so a multi-byte letter can easily
-  be split across two reads.
-- Keeping the partial answer after an error is a small kindness that users notice immediately.
-- Cancelling a stream should be instant, and the text received so far should stay on the
-  screen.
-- Different servers disagree on small details, such as where usage is reported or whether an
-  index is sent at all.
-- A tolerant reader accepts those differences quietly instead of failing on the first
-  unexpected field.
-- Reasoning can stream too, and it deserves a quieter place on the screen than the answer.
-- The order of events carries meaning, so a reader must never shuffle them.
-- A stream that ends without its final marker is a truncated answer, not a finished one.
-- Comments and keep-alive lines travel in the same stream and must be skipped politely.
-- Throughput matters when answers are long, and thousands of tiny chunks add up quickly.
-- Keeping a raw copy of what arrived makes strange behaviour much easier to explain later.
-- The reader should never be forced to scroll back down just because new text arrived.
-# Tools and the shape of an answer
-+ Tools let a model ask the program around it to do something the model cannot do alone, such
-  as reading a clock or searching a file.
-+ When a model calls a tool, the answer stops being a single piece of text and becomes a small
-  conversation between the model and the client.
-+ Parallel tool calls arrive interleaved in the same stream, each identified by its index,
-  with its arguments spread over many fragments.
-+ Asking the user before running a tool is more than a formality; it keeps the person in
-  charge of what the program does on their behalf.
-+ Once the results come back, the model reads them like any other message and writes the
-  answer the user was waiting for.
-- The arguments of a call are JSON, but they only become valid JSON once every fragment has
-  been received.
-- A client that parses the arguments too early will see errors that are not really errors at
-  all.
-- Showing the call as it forms helps people understand what is about to happen.
-- Results should be short and structured, because the model pays for every token it has to
-  read.
-- An honest error message from a tool is more useful to the model than a silent failure.
-- Some tools are harmless and can run without asking, while others deserve a confirmation
-  every time.
-- The loop of call, result and answer can repeat several times before the model is satisfied.
-- Limiting the number of rounds protects both the user's patience and their budget.
-- The name of a tool should say exactly what it does, in as few words as possible.
-- A clock is the simplest useful tool, which is why it makes such a good example.
-- Two calls made in parallel finish sooner than two calls made one after the other.
-- The model never runs the tool itself; it only asks, and the client decides.
-- Every result goes back to the model with the id of the call it answers.
-- Tools that change files or send messages need far more care than tools that only read.
-- A transcript of calls and results makes the whole exchange easy to audit afterwards.
-# On patience and latency
-+ Latency is the silent partner of every interface, and people feel it long before they can
-  measure it.
-+ The first token matters more than the last, because it tells the reader that something is
-  happening.
-+ A spinner is a promise, and a promise that is broken too often teaches people to stop
-  trusting the screen.
-+ Timeouts are a form of honesty: at some point the program has to admit that the answer is
-  not coming.
-+ Retrying automatically is tempting, but a retry that the user cannot see can make a slow
-  service look even slower.
-- Measuring before optimising saves a surprising amount of wasted effort.
-- Most delays come from a few obvious places once someone bothers to look.
-- A program that stays responsive while it waits feels faster than one that freezes, even when
-  both finish at the same moment.
-- Showing how long an answer took helps people build an intuition for the models they use.
-- Rate limits are not personal, but the error message should still say when it is worth trying
-  again.
-- A clear status line can replace a great deal of guessing.
-- Background work should stay in the background and never block the keyboard.
-- Batching small updates into one frame is usually the cheapest speed-up available.
-- A request that hangs forever is worse than one that fails quickly and says why.
-- Connection errors deserve plain words, not stack traces.
-- Cancelling should free the screen at once, even if the server takes a moment to notice.
-- Users forgive a slow answer far more readily than a frozen window.
-- Network conditions change from minute to minute, and a good client adapts without fuss.
-- A progress indicator that moves steadily is more reassuring than one that jumps.
-- Some waiting is unavoidable, but none of it should be unexplained.
-# Small programs, long lives
-+ Small programs often outlive the grand plans that were made for them, quietly doing one job
-  well for years.
-+ The secret of a long-lived tool is boring reliability: it starts quickly, keeps its data
-  safe and never loses a conversation.
-+ Tests are what allow a small program to change without fear, especially when the network is
-  part of the picture.
-+ A local test server that speaks the real protocol catches mistakes that mocks politely
-  ignore.
-+ Documentation for a small tool should fit on a screen, and the help text should answer the
-  questions people actually ask.
-- Configuration files should be readable by humans and forgiving of small mistakes.
-- Saving work as it happens means a crash costs seconds rather than hours.
-- Every dependency is a small bet on someone else's future decisions.
-- Clear boundaries between the core and the interface make both easier to test.
-- A recorded stream from a real server is worth more than a page of assumptions about how that
-  server behaves.
-- Error messages are part of the interface and deserve the same care as the happy path.
-- Keeping the history in a single file makes backups and moves trivial.
-- Features are easy to add and hard to remove, so each one should earn its place.
-- Themes are a way for people to make a tool their own, and they cost very little to support.
-- Starting up quickly matters more for a tool that is opened many times a day.
-- Continuous integration keeps the promises that the tests make.
-- A good changelog is a letter to the future maintainers of the program.
-- Portable code runs on the laptop, the server and the old machine in the corner alike.
-- Plain text formats survive every migration and every change of fashion.
-- When a program is small enough to understand, it is small enough to fix.
-# Closing thoughts
-+ None of this is new; it is the ordinary craft of building software that people use every
-  day, applied to a new kind of conversation.
-+ The model is only half of the experience, and the client decides whether the other half
-  feels calm or chaotic.
-+ If this essay has scrolled smoothly past your eyes, the client has already done most of what
-  it needs to do.
-+ A demo model like this one cannot think, but it can exercise every path a real answer would
-  take through the program.
-+ Looking back over these sections, a single idea keeps returning: respect the reader's
-  attention, and most other decisions become easier.
-- Craft shows in the details that nobody notices until they are missing.
-- A quiet interface leaves room for the words that matter.
-- The best compliment for a tool is that people forget they are using it.
-- Reading should never feel like waiting, even when it is.
-- Simple things should stay simple, and complex things should remain possible.
-- Every improvement starts with someone noticing a small annoyance.
-- There is always one more edge case, and that is fine.
-- The terminal will still be here tomorrow, patient as ever.
-- Good software is mostly the absence of bad surprises.
-- The most useful feature is often the one that was left out.
-- Care for the reader is the common thread running through all of it.
-- Each conversation is a small collaboration between a person and a program.
-- A tool earns trust slowly and can lose it in a moment.
-- Clarity beats cleverness in code as much as in prose.
-- The next improvement is usually hiding in plain sight.
-= So this is where the long answer ends: thank you for reading, and try a real model next,
-  with your own key and your own questions.
-"""
-
-_ESSAY_KO_TEXT = """\
-# 생각하는 공간으로서의 터미널
-+ 터미널은 우리가 매일 쓰는 인터페이스 가운데 가장 오래된 것이지만, 여전히 가장 단단하게 살아남은 도구이기도 합니다.
-+ 터미널이 편안한 이유는 향수가 아니라 집중에 있습니다. 커서는 하나, 글의 흐름도 하나뿐이기 때문입니다.
-+ 터미널 안의 채팅 프로그램은 그 집중을 물려받으며, 그것은 선물이자 책임입니다.
-+ 터미널에서 사는 사람들은 단축키와 색상, 지연 시간에 대해 확고한 의견을 가지고 있고, 그 의견은 대체로 옳습니다.
-+ 글자만으로 이루어진 화면도 제목과 표, 약간의 색을 더하면 놀랄 만큼 많은 것을 표현할 수 있습니다.
-- 모든 키 입력은 예측 가능한 일을 해야 하고, 사용자가 원하지 않은 것은 움직이지 않아야 합니다.
-- 너무 자주 다시 그리는 화면은 불안해 보이고, 너무 드물게 그리는 화면은 고장 난 것처럼 보입니다.
-- 좋은 도구는 쓰는 동안 사라지고, 눈앞의 일만 남깁니다.
-- 선택지가 많은 것보다 좋은 기본값이 더 중요합니다. 대부분은 설정을 열어 보지도 않기 때문입니다.
-- 고정폭 글꼴에는 고유한 리듬이 있고, 특히 코드는 열이 맞을 때 훨씬 잘 읽힙니다.
-- 색은 장식이 아니라 신호이며, 이를 잊은 테마는 금세 눈을 피곤하게 합니다.
-- 창 크기를 바꿔도 글 한 줄이나 읽던 위치를 잃어서는 안 됩니다.
-- 화면의 글을 복사할 수 있다는 것은 기본적인 권리인데, 의외로 잊히곤 합니다.
-- 도움말은 설명서가 아니라 필요한 순간 바로 그 자리에 있어야 합니다.
-- 조용한 인터페이스는 아무것도 주의를 끌려고 소리치지 않기에 더 오래 머물게 합니다.
-# 스트리밍이 바꾸는 것
-+ 언어 모델은 답을 한 번에 쓰지 않고 작은 조각을 하나씩 만들어 내며, 스트리밍은 그 조각을 도착하는 대로 보여 줄 뿐입니다.
-+ 스트리밍은 기다림을 읽기로 바꿉니다. 그래서 느리지만 흘러나오는 답이 빠르지만 한꺼번에 오는 답보다 빠르게 느껴집니다.
-+ 그 아래에서 스트림은 서버가 보내는 이벤트의 연속이며, 각각은 다음 글 조각을 담은 작은 JSON 객체입니다.
-+ 스트리밍에서 어려운 부분은 조각을 받는 일이 아니라, 매번 전부 다시 그리지 않고 보여 주는 일입니다.
-+ 스트림은 흥미로운 방식으로 실패하기도 하며, 연결이 문장 중간에 끊기면 무엇을 남길지 정해야 합니다.
-- 조각 하나는 단어 전체일 수도, 단어의 일부일 수도, 문장 부호 하나일 수도 있습니다.
-- 표나 코드 블록은 마지막 줄이 도착해야 완성되기 때문에 마크다운은 일을 더 복잡하게 만듭니다.
-- 완성된 블록은 한 번만 그리고 자라나는 끝부분만 갱신하면, 일의 양이 실제로 바뀐 만큼으로 줄어듭니다.
-- 네트워크는 글자의 경계를 신경 쓰지 않아서, 한글 한 글자가 두 번의 읽기로 나뉘어 도착할 수도 있습니다.
-- 오류가 나도 받은 만큼의 답을 남겨 두는 작은 배려를 사용자는 바로 알아봅니다.
-- 스트림 취소는 즉시 이루어져야 하고, 그때까지 받은 글은 화면에 남아야 합니다.
-- 추론 과정도 스트리밍될 수 있으며, 답변보다 한 발 물러선 자리에 보여 주는 것이 좋습니다.
-- 마지막 표시 없이 끝난 스트림은 완성된 답이 아니라 잘린 답입니다.
-- 답이 길어지면 처리량이 중요해지고, 수천 개의 작은 조각은 금세 쌓입니다.
-- 새 글이 도착했다고 해서 읽던 사람을 억지로 아래로 끌어내려서는 안 됩니다.
-# 도구와 답변의 모양
-+ 도구는 모델이 혼자서는 할 수 없는 일, 예를 들어 시계를 읽는 일을 주변 프로그램에 부탁할 수 있게 해 줍니다.
-+ 모델이 도구를 부르면 답변은 하나의 글이 아니라 모델과 클라이언트 사이의 작은 대화가 됩니다.
-+ 병렬 도구 호출은 같은 스트림 안에서 번호로 구분되어 도착하고, 인자는 여러 조각에 나뉘어 옵니다.
-+ 도구를 실행하기 전에 사용자에게 묻는 것은 형식이 아니라, 사람이 주도권을 쥐게 하는 장치입니다.
-+ 결과가 돌아오면 모델은 그것을 다른 메시지처럼 읽고, 사용자가 기다리던 답을 씁니다.
-- 호출의 인자는 JSON이지만, 모든 조각이 도착해야 비로소 올바른 JSON이 됩니다.
-- 인자를 너무 일찍 해석하는 클라이언트는 사실 오류가 아닌 오류를 보게 됩니다.
-- 호출이 만들어지는 과정을 보여 주면 곧 무슨 일이 일어날지 이해하기 쉽습니다.
-- 결과는 짧고 구조적이어야 합니다. 모델은 읽는 토큰마다 비용을 치르기 때문입니다.
-- 도구의 솔직한 오류 메시지는 조용한 실패보다 모델에게 훨씬 쓸모가 있습니다.
-- 호출, 결과, 답변의 고리는 모델이 만족할 때까지 여러 번 반복될 수 있습니다.
-- 시계는 가장 단순하면서도 쓸모 있는 도구라서 예제로 쓰기에 딱 좋습니다.
-- 병렬로 보낸 두 호출은 차례로 보낸 두 호출보다 빨리 끝납니다.
-- 모델은 도구를 직접 실행하지 않습니다. 요청할 뿐이고, 결정은 클라이언트가 합니다.
-- 파일을 바꾸거나 메시지를 보내는 도구는 읽기만 하는 도구보다 훨씬 더 조심해야 합니다.
-# 작은 프로그램의 긴 수명
-+ 작은 프로그램은 종종 그것을 위해 세운 거창한 계획보다 오래 살아남아, 한 가지 일을 조용히 잘 해냅니다.
-+ 오래가는 도구의 비밀은 지루할 만큼의 신뢰성입니다. 빨리 켜지고, 데이터를 지키고, 대화를 잃지 않습니다.
-+ 테스트는 작은 프로그램이 두려움 없이 바뀔 수 있게 해 주며, 네트워크가 얽혀 있을 때는 더욱 그렇습니다.
-+ 실제 프로토콜을 말하는 로컬 테스트 서버는 목 객체가 눈감아 주는 실수를 잡아냅니다.
-+ 돌아보면 이 모든 이야기는 결국 읽는 사람의 주의를 존중하자는 하나의 생각으로 모입니다.
-- 설정 파일은 사람이 읽을 수 있어야 하고, 작은 실수에는 너그러워야 합니다.
-- 작업을 그때그때 저장하면 충돌이 나도 몇 시간이 아니라 몇 초만 잃습니다.
-- 핵심과 인터페이스 사이의 분명한 경계는 둘 다 테스트하기 쉽게 만듭니다.
-- 오류 메시지도 인터페이스의 일부이며, 정상 경로와 같은 정성을 받을 자격이 있습니다.
-- 기능은 추가하기는 쉽고 없애기는 어렵기 때문에, 하나하나가 자리를 증명해야 합니다.
-- 도구에 대한 최고의 칭찬은 사람들이 그것을 쓰고 있다는 사실을 잊는 것입니다.
-- 평범한 텍스트 형식은 어떤 이전에도, 어떤 유행의 변화에도 살아남습니다.
-- 빠른 시작은 하루에도 여러 번 여는 도구에게 특히 중요합니다.
-- 좋은 변경 기록은 미래의 관리자에게 보내는 편지입니다.
-- 이해할 수 있을 만큼 작은 프로그램은 고칠 수 있을 만큼 작은 프로그램이기도 합니다.
-= 이 긴 답변은 여기서 끝납니다. 읽어 주셔서 고맙습니다. 다음에는 실제 모델과 여러분의 질문으로
-  시도해 보세요.
-"""
-
-# One of these ends each English paragraph, each used once, so paragraphs do not all end alike.
-_ESSAY_EN_CLOSERS_TEXT = """\
-- That, more than any feature list, is what people remember.
-- It sounds obvious, yet it is forgotten surprisingly often.
-- The rest follows from taking that seriously.
-- Small decisions like this add up to the feeling of quality.
-- Nobody writes a review about it, but everybody notices when it is missing.
-- In practice, this is where most of the effort goes.
-- It is worth remembering the next time something feels slow.
-- The lesson is older than any of the tools involved.
-- Getting this right early saves a great deal of rework later.
-- A little care here goes a very long way.
-- And so the details turn out to be the design.
-- This is the part that users feel even when they cannot name it.
-- Each of these habits is cheap on its own and valuable together.
-- It is a modest goal, and a surprisingly demanding one.
-- That is the difference between a demo and a tool.
-- Most of the time, the simplest explanation is also the right one.
-- Nothing about this requires cleverness, only attention.
-- The payoff arrives quietly, one uneventful day after another.
-- Few people will thank you for it, and that is the point.
-- It is the kind of work that only shows when it is absent.
-- Over time, these small choices become the character of a program.
-- Patience, here, is an engineering decision rather than a virtue.
-- A clear mental model makes every later step easier.
-- There is no shortcut, but there is a steady path.
-- The result is calmer for the user and for the person maintaining it.
-- It helps to write these things down before they are forgotten.
-- Even a demo benefits from being built this way.
-- That balance is hard to find and easy to lose.
-- Good habits, once formed, cost almost nothing to keep.
-- Everything else is, in the end, a matter of follow-through.
-"""
-
-
 _Section: TypeAlias = tuple[str, tuple[str, ...], tuple[str, ...]]
 _Essay: TypeAlias = tuple[tuple[_Section, ...], str]
 
 
 def _parse_items(source: str) -> list[tuple[str, str]]:
-    """Parse an essay text block into `(marker, sentence)` items (see the format above)."""
+    """Parse an essay text into `(marker, sentence)` items.
+
+    The essays' sentences are one per item: "# " starts a section (its heading), "+ " is a
+    paragraph's opening sentence (one paragraph per opening, never reused), "- " a body
+    sentence that paragraphs of the section draw from, "= " the essay's last paragraph, and
+    an indented line continues the item above.
+    """
     items: list[tuple[str, str]] = []
     for line in source.splitlines():
         if line.startswith("  ") and items:
@@ -1243,9 +868,16 @@ def _parse_essay(source: str) -> _Essay:
     return tuple((heading, tuple(op), tuple(body)) for heading, op, body in sections), ending
 
 
-_ESSAY_EN = _parse_essay(_ESSAY_EN_TEXT)
-_ESSAY_KO = _parse_essay(_ESSAY_KO_TEXT)
-_ESSAY_EN_CLOSERS = tuple(text for _, text in _parse_items(_ESSAY_EN_CLOSERS_TEXT))
+@functools.cache
+def _essay(korean: bool) -> _Essay:
+    return _parse_essay(read_text("essay_ko.txt" if korean else "essay_en.txt"))
+
+
+@functools.cache
+def _essay_closers() -> tuple[str, ...]:
+    """One of these ends each English paragraph, each used once, so paragraphs do not all end
+    alike."""
+    return tuple(text for _, text in _parse_items(read_text("essay_en_closers.txt")))
 
 
 def long_text(prompt: str = "", *, korean: bool = False, paragraphs: int = 30) -> str:
@@ -1266,7 +898,7 @@ def long_text(prompt: str = "", *, korean: bool = False, paragraphs: int = 30) -
         The Markdown text.
     """
     rng = random.Random(zlib.crc32(prompt.encode("utf-8")))
-    sections, ending = _ESSAY_KO if korean else _ESSAY_EN
+    sections, ending = _essay(korean)
     if korean:
         title = "# 터미널, 스트림, 그리고 인내에 관하여"
         intro = "*tuichat 데모 모델이 쓴 긴 글입니다. 스크롤과 스트리밍을 확인해 보세요.*"
@@ -1277,7 +909,7 @@ def long_text(prompt: str = "", *, korean: bool = False, paragraphs: int = 30) -
             "*A long answer from the tuichat demo model, to watch streaming, rendering and "
             "scrolling at work.*"
         )
-        closers = list(_ESSAY_EN_CLOSERS)
+        closers = list(_essay_closers())
         rng.shuffle(closers)
     parts = [title, intro]
     per_section = -(-paragraphs // len(sections))  # ceiling division
