@@ -34,7 +34,7 @@ from typing import Any
 
 from tuichat.core.client import ChatClient, Provider
 from tuichat.core.conversation import Conversation
-from tuichat.demo.script import long_text
+from tuichat.demo.essay import long_text
 from tuichat.storage.store import HistoryStore
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.screens.chat import ChatScreen

@@ -9,7 +9,8 @@ from typing import Any
 from tuichat.core.client import ChatClient, Provider
 from tuichat.core.conversation import Conversation
 from tuichat.core.events import Event, Notice, TextDelta, ToolResult, ToolRunning, TurnFinished
-from tuichat.demo.server import ChatServer, DropAfter, Scripted, Slow, ToolCall
+from tuichat.demo.replies import DropAfter, Scripted, Slow, ToolCall
+from tuichat.demo.server import ChatServer
 from tuichat.tools.registry import ToolRegistry, default_registry
 
 

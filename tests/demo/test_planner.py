@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from tests.demo.prompts import TIME_TOOL, user
-from tuichat.demo.script import long_text, plan_reply
+from tuichat.demo.essay import long_text
+from tuichat.demo.planner import plan_reply
 
 # ---- the scripted model ---------------------------------------------------------------
 
@@ -87,7 +88,7 @@ def test_anything_else_gets_the_offline_explanation() -> None:
 
 
 def test_call_prompt_calls_any_offered_tool() -> None:
-    from tuichat.demo.script import plan_reply
+    from tuichat.demo.planner import plan_reply
 
     tools = [{"type": "function", "function": {"name": "calc__add", "parameters": {}}}]
     reply = plan_reply([{"role": "user", "content": 'call calc__add {"a": 2, "b": 3}'}], tools)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tuichat.demo.script import split_tokens
-from tuichat.demo.server import Scripted, ToolCall
+from tuichat.demo.replies import Scripted, ToolCall
+from tuichat.demo.tokens import split_tokens
 
 
 def test_split_tokens_is_lossless_and_small() -> None:

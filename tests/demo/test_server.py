@@ -22,16 +22,8 @@ import pytest
 from openai.types.chat import ChatCompletion
 
 from tests.demo.prompts import TIME_TOOL, user
-from tuichat.demo.server import (
-    ChatServer,
-    DropAfter,
-    Flood,
-    HTTPError,
-    RawSSE,
-    Scripted,
-    Slow,
-    Stall,
-)
+from tuichat.demo.replies import DropAfter, Flood, HTTPError, RawSSE, Scripted, Slow, Stall
+from tuichat.demo.server import ChatServer
 
 STREAMS = Path(__file__).parent.parent / "fixtures" / "streams"
 SSE_FILES = sorted(STREAMS.glob("*.sse"))

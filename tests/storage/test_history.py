@@ -14,7 +14,8 @@ import pytest
 from tuichat.core.client import ChatClient, Provider
 from tuichat.core.conversation import Conversation
 from tuichat.core.events import RawChunk, RequestSent
-from tuichat.demo.server import ChatServer, DropAfter, Scripted, Slow, ToolCall
+from tuichat.demo.replies import DropAfter, Scripted, Slow, ToolCall
+from tuichat.demo.server import ChatServer
 from tuichat.storage.async_history import AsyncHistory
 from tuichat.storage.recorder import TurnRecorder
 from tuichat.storage.rows import make_title

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from tuichat.core.client import ChatClient, Provider
 from tuichat.core.conversation import Conversation
-from tuichat.demo.server import ChatServer, Scripted
+from tuichat.demo.replies import Scripted
+from tuichat.demo.server import ChatServer
 from tuichat.storage.store import HistoryStore
 from tuichat.tools.registry import default_registry
 from tuichat.ui.app import TuichatApp

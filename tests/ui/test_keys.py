@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tuichat.demo.server import ChatServer, Scripted
+from tuichat.demo.replies import Scripted
+from tuichat.demo.server import ChatServer
 from tuichat.ui.screens.chat import ChatScreen, code_blocks
 from tuichat.ui.screens.model_picker import ModelPicker
 

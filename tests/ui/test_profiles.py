@@ -10,7 +10,8 @@ from tuichat.config.profiles import resolve_provider
 from tuichat.config.settings import parse_settings
 from tuichat.core.client import ChatClient
 from tuichat.core.conversation import Conversation
-from tuichat.demo.server import ChatServer, Scripted
+from tuichat.demo.replies import Scripted
+from tuichat.demo.server import ChatServer
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.widgets.chat_message import AssistantMessage
 

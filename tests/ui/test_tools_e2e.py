@@ -19,7 +19,8 @@ from textual.widgets import Checkbox, DataTable
 from tuichat.config.settings import Settings, parse_settings
 from tuichat.core.client import ChatClient, Provider
 from tuichat.core.conversation import Conversation
-from tuichat.demo.server import ChatServer, Scripted, ToolCall
+from tuichat.demo.replies import Scripted, ToolCall
+from tuichat.demo.server import ChatServer
 from tuichat.tools.setup import build_registry, policy_function
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.screens.chat import ChatScreen

@@ -17,7 +17,8 @@ import threading
 from collections.abc import Sequence
 
 from tuichat.demo import DEMO_MODEL, DEMO_TOKENS_PER_SECOND
-from tuichat.demo.server import ChatServer, Flood
+from tuichat.demo.replies import Flood
+from tuichat.demo.server import ChatServer
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -8,10 +8,10 @@ encoding, `data: [DONE]`, the `stream_options.include_usage` chunk with `choices
 and errors in OpenAI's `{"error": {...}}` shape. Clients are therefore tested through the
 real `openai` SDK and httpx stack, with no mocks.
 
-What it answers comes from the scripted demo model (`tuichat.demo.script.plan_reply`),
-unless a test queued a reply with `ChatServer.enqueue` (see the reply types re-exported
-here: `Scripted`, `Slow`, `RawSSE`, `HTTPError`, `DropAfter`, `Stall`, `Flood`) or set a
-persistent `default_reply`.
+What it answers comes from the scripted demo model (`tuichat.demo.planner.plan_reply`),
+unless a test queued a reply with `ChatServer.enqueue` (the reply types are in
+`tuichat.demo.replies`: `Scripted`, `Slow`, `RawSSE`, `HTTPError`, `DropAfter`, `Stall`,
+`Flood`) or set a persistent `default_reply`.
 
 Example:
     ```python
@@ -45,7 +45,8 @@ from types import TracebackType
 from typing import Any, Self
 
 from tuichat.demo import DEMO_MODEL
-from tuichat.demo.script import (
+from tuichat.demo.planner import plan_reply
+from tuichat.demo.replies import (
     DropAfter,
     Flood,
     HTTPError,
@@ -54,24 +55,10 @@ from tuichat.demo.script import (
     Scripted,
     Slow,
     Stall,
-    ToolCall,
-    flood_tokens,
-    plan_reply,
-    split_tokens,
 )
+from tuichat.demo.tokens import flood_tokens, split_tokens
 
-__all__ = [
-    "ChatServer",
-    "DropAfter",
-    "Flood",
-    "HTTPError",
-    "RawSSE",
-    "Reply",
-    "Scripted",
-    "Slow",
-    "Stall",
-    "ToolCall",
-]
+__all__ = ["ChatServer"]
 
 logger = logging.getLogger(__name__)
 # The server often runs inside the TUI: without this, Python's last-resort handler would
