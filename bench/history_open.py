@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from tuichat.core.events import RawChunk
-from tuichat.demo.script import long_text
-from tuichat.storage.history import AsyncHistory, HistoryStore
+from tuichat.demo.essay import long_text
+from tuichat.storage.async_history import AsyncHistory
+from tuichat.storage.store import HistoryStore
 
 
 def build(path: Path, count: int) -> int:

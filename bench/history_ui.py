@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import Any
 
 from tuichat.config.settings import Settings
-from tuichat.demo.script import long_text
+from tuichat.demo.essay import long_text
 from tuichat.session import SessionOptions, build_session
-from tuichat.storage.history import HistoryStore
+from tuichat.storage.store import HistoryStore
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.screens.chat import ChatScreen
 

@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 
 from tuichat.commands import ask
-from tuichat.demo.script import long_text
-from tuichat.demo.server import ChatServer, DropAfter, HTTPError, RawSSE, Scripted, Slow, ToolCall
-from tuichat.storage.history import HistoryStore
+from tuichat.demo.essay import long_text
+from tuichat.demo.replies import DropAfter, HTTPError, RawSSE, Scripted, Slow, ToolCall
+from tuichat.demo.server import ChatServer
+from tuichat.storage.store import HistoryStore
 
 KEY = "sk-test-ask-0123456789abcdefSECRET"
 STREAMS = Path(__file__).parent.parent / "fixtures" / "streams"

@@ -13,7 +13,7 @@ import pytest
 
 from tuichat.commands import ask, history
 from tuichat.demo.server import ChatServer
-from tuichat.storage.history import HistoryStore
+from tuichat.storage.store import HistoryStore
 
 
 def run(*argv: str) -> tuple[int, str, str]:

@@ -243,12 +243,11 @@ def test_the_config_defaults_are_the_only_timeouts() -> None:
     what they use, so the two can never drift apart."""
     import inspect
 
-    from tuichat.tools.executor import run_tool_call, run_tool_calls
+    from tuichat.tools.executor import run_tool_call
     from tuichat.tools.mcp_client import McpManager
 
     for function, names in [
         (run_tool_call, ["timeout"]),
-        (run_tool_calls, ["timeout"]),
         (McpManager.__init__, ["start_timeout", "call_timeout"]),
     ]:
         parameters = inspect.signature(function).parameters

@@ -9,7 +9,8 @@ import pytest
 from tuichat.core.accumulator import StreamState
 from tuichat.core.client import ChatClient, Provider
 from tuichat.core.events import Event, RawChunk, RequestSent, StreamError, TextDelta
-from tuichat.demo.server import ChatServer, DropAfter, HTTPError, RawSSE
+from tuichat.demo.replies import DropAfter, HTTPError, RawSSE
+from tuichat.demo.server import ChatServer
 
 from .streams import CASES, STREAMS, assert_reaches_expected
 
@@ -126,7 +127,7 @@ async def test_no_server_is_a_connection_error() -> None:
 
 
 async def test_a_silent_server_is_a_timeout(server: ChatServer) -> None:
-    from tuichat.demo.server import Stall
+    from tuichat.demo.replies import Stall
 
     server.enqueue(Stall(seconds=3, headers_first=True))
     provider = Provider(base_url=server.base_url, model="m", max_retries=0, timeout=0.5)

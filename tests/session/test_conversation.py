@@ -8,7 +8,8 @@ from typing import Any
 
 from tuichat.core.client import ChatClient, Provider
 from tuichat.core.events import TextDelta
-from tuichat.demo.server import ChatServer, DropAfter, Scripted, Slow, ToolCall
+from tuichat.demo.replies import DropAfter, Scripted, Slow, ToolCall
+from tuichat.demo.server import ChatServer
 from tuichat.session.conversation import Conversation
 from tuichat.session.events import Notice, ToolResult, ToolRunning, TurnEvent, TurnFinished
 from tuichat.tools.registry import ToolRegistry, default_registry

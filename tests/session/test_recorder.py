@@ -19,8 +19,9 @@ from tuichat.core.events import (
 )
 from tuichat.session.events import Answer, AnswerStarted, TurnFinished
 from tuichat.session.recorder import TurnRecorder
+from tuichat.storage.async_history import AsyncHistory
 from tuichat.storage.db import StorageError
-from tuichat.storage.history import AsyncHistory, HistoryStore
+from tuichat.storage.store import HistoryStore
 
 
 class FakeClock:

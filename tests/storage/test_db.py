@@ -11,7 +11,7 @@ import pytest
 from tuichat.config.paths import default_db_path
 from tuichat.storage import migrations
 from tuichat.storage.db import StorageError, open_database, schema_version
-from tuichat.storage.history import HistoryStore
+from tuichat.storage.store import HistoryStore
 
 
 def snapshot(path: Path) -> tuple[bytes, int, list[str]]:

@@ -11,7 +11,7 @@ import pytest
 
 from tuichat.storage.db import StorageError
 from tuichat.storage.export import chat_message, export_conversation, fenced
-from tuichat.storage.history import HistoryStore
+from tuichat.storage.store import HistoryStore
 
 CALLS: list[dict[str, Any]] = [
     {

@@ -13,10 +13,13 @@ import pytest
 
 from tuichat.core.client import ChatClient, Provider
 from tuichat.core.events import RawChunk, RequestSent
-from tuichat.demo.server import ChatServer, DropAfter, Scripted, Slow, ToolCall
+from tuichat.demo.replies import DropAfter, Scripted, Slow, ToolCall
+from tuichat.demo.server import ChatServer
 from tuichat.session.conversation import Conversation
 from tuichat.session.recorder import TurnRecorder
-from tuichat.storage.history import AsyncHistory, HistoryStore, make_title
+from tuichat.storage.async_history import AsyncHistory
+from tuichat.storage.rows import make_title
+from tuichat.storage.store import HistoryStore
 from tuichat.tools.registry import default_registry
 
 SECRET_KEY = "sk-test-0123456789abcdefSECRETkey"

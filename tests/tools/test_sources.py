@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tuichat.config.settings import DEFAULT_TOOL_TIMEOUT
-from tuichat.tools.executor import run_tool_call, run_tool_calls
+from tuichat.tools.executor import run_tool_call
 from tuichat.tools.registry import ToolRegistry, default_registry
 from tuichat.tools.sources import (
     capture_output,
@@ -24,6 +24,8 @@ from tuichat.tools.sources import (
     load_tool_files,
     register_user_tools,
 )
+
+from .concurrent_calls import run_concurrently
 
 GOOD = '''
 from __future__ import annotations
@@ -135,7 +137,7 @@ async def test_file_tools_run_and_their_output_is_captured(
         registry, [files["good"]], plugins=False, sink=lambda n, t: seen.append((n, t))
     )
     assert problems == []
-    outcomes = await run_tool_calls(
+    outcomes = await run_concurrently(
         registry,
         [("greet", '{"name": "Ada", "excited": true}'), ("slow_echo", '{"text": "hi"}')],
         timeout=DEFAULT_TOOL_TIMEOUT,
@@ -169,7 +171,7 @@ async def test_concurrent_captures_stay_separate(capfd: pytest.CaptureFixture[st
             name=f"c{index}",
             source="file:x",
         )
-    await run_tool_calls(
+    await run_concurrently(
         registry, [(f"c{i}", f'{{"word": "w{i}"}}') for i in range(4)], timeout=DEFAULT_TOOL_TIMEOUT
     )
     for index in range(4):

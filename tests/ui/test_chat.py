@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tuichat.demo.server import ChatServer, DropAfter, HTTPError, RawSSE, Scripted, Slow
+from tuichat.demo.replies import DropAfter, HTTPError, RawSSE, Scripted, Slow
+from tuichat.demo.server import ChatServer
 from tuichat.ui.widgets.chat_message import (
     AssistantMessage,
     ErrorMessage,

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from tuichat.config.load import parse_settings
-from tuichat.demo.server import ChatServer, Scripted
+from tuichat.demo.replies import Scripted
+from tuichat.demo.server import ChatServer
 from tuichat.session.events import Answer
 from tuichat.session.options import Resume
-from tuichat.storage.history import HistoryStore
+from tuichat.storage.store import HistoryStore
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.widgets.chat_message import (
     AssistantMessage,

@@ -10,8 +10,9 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Input, OptionList
 
-from tuichat.demo.server import ChatServer, Scripted
-from tuichat.storage.history import HistoryStore
+from tuichat.demo.replies import Scripted
+from tuichat.demo.server import ChatServer
+from tuichat.storage.store import HistoryStore
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.screens.chat import ChatScreen
 from tuichat.ui.screens.history import ConfirmDelete, ConversationList, SearchScreen

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tuichat.config.load import load_settings
-from tuichat.demo.server import ChatServer, Scripted
+from tuichat.demo.replies import Scripted
+from tuichat.demo.server import ChatServer
 from tuichat.session import SessionOptions, build_session
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.screens.chat import ChatScreen, code_blocks

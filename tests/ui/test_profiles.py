@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from tuichat.config.load import parse_settings
-from tuichat.demo.server import ChatServer, Scripted
+from tuichat.demo.replies import Scripted
+from tuichat.demo.server import ChatServer
 from tuichat.session import SessionOptions, build_session
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.widgets.chat_message import AssistantMessage

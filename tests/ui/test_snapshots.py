@@ -6,7 +6,8 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from tuichat.demo.server import ChatServer, HTTPError, Scripted, ToolCall
+from tuichat.demo.replies import HTTPError, Scripted, ToolCall
+from tuichat.demo.server import ChatServer
 from tuichat.ui.screens.chat import ChatScreen
 
 from .conftest import AppFactory

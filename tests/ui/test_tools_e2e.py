@@ -18,7 +18,8 @@ from textual.widgets import Checkbox, DataTable
 
 from tuichat.config.load import parse_settings
 from tuichat.config.settings import Settings
-from tuichat.demo.server import ChatServer, Scripted, ToolCall
+from tuichat.demo.replies import Scripted, ToolCall
+from tuichat.demo.server import ChatServer
 from tuichat.session import build_session
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.screens.chat import ChatScreen

@@ -32,7 +32,8 @@ from tuichat.storage.export import (
     format_time,
     summary_json,
 )
-from tuichat.storage.history import ConversationSummary, HistoryStore
+from tuichat.storage.rows import ConversationSummary
+from tuichat.storage.store import HistoryStore
 
 
 def run(argv: Sequence[str], *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:

@@ -16,7 +16,9 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from tuichat.demo.server import DEMO_TOKENS_PER_SECOND, ChatServer, Flood
+from tuichat.demo import DEMO_MODEL, DEMO_TOKENS_PER_SECOND
+from tuichat.demo.replies import Flood
+from tuichat.demo.server import ChatServer
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -87,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         pace = f"{tps:g} events/s" if tps else "unthrottled"
         print(
             f"tuichat demo server ({mode}, {pace}); try: tuichat --base-url {server.base_url} "
-            "--model tuichat-demo. Ctrl-C to stop.",
+            f"--model {DEMO_MODEL}. Ctrl-C to stop.",
             file=sys.stderr,
             flush=True,
         )

@@ -14,12 +14,11 @@ from typing import TYPE_CHECKING
 from tuichat.config.provider import resolve_provider, wants_demo
 from tuichat.config.settings import Settings
 from tuichat.core.client import Provider
+from tuichat.demo import DEMO_MODEL
 from tuichat.session.options import SessionOptions
 
 if TYPE_CHECKING:
     from tuichat.demo.server import ChatServer
-
-DEMO_MODEL = "tuichat-demo"
 
 DEMO_WELCOME = (
     "You are talking to tuichat's built-in demo model: it runs offline, inside tuichat, "
@@ -71,7 +70,8 @@ def choose_endpoint(
 
 def start_demo_server(provider: Provider) -> ChatServer:
     """Start the demo model's server and point the provider at it (stop it when done)."""
-    from tuichat.demo.server import DEMO_TOKENS_PER_SECOND, ChatServer
+    from tuichat.demo import DEMO_TOKENS_PER_SECOND
+    from tuichat.demo.server import ChatServer
 
     server = ChatServer(tokens_per_second=DEMO_TOKENS_PER_SECOND).start()
     provider.base_url = server.base_url

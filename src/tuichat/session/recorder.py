@@ -27,8 +27,9 @@ from typing import Any
 
 from tuichat.core.events import RawChunk, ReasoningDelta, RequestSent, TextDelta
 from tuichat.session.events import Answer, AnswerStarted, Message, TurnBatch, TurnFinished
+from tuichat.storage.async_history import AsyncHistory
 from tuichat.storage.db import StorageError
-from tuichat.storage.history import AsyncHistory, HistoryStore
+from tuichat.storage.store import HistoryStore
 
 DEFAULT_CHECKPOINT_INTERVAL = 1.0  # seconds between saves of a streaming answer's text
 

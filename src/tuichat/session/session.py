@@ -25,8 +25,9 @@ from tuichat.session.options import Resume
 from tuichat.session.provider import Endpoint
 from tuichat.session.recorder import TurnRecorder
 from tuichat.session.tools import mcp_manager, server_problems, start_mcp_servers
+from tuichat.storage.async_history import AsyncHistory
 from tuichat.storage.db import StorageError
-from tuichat.storage.history import AsyncHistory, StoredMessage
+from tuichat.storage.rows import StoredMessage
 from tuichat.tools.policy import ToolPolicies
 from tuichat.tools.registry import ToolRegistry
 

@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 from tuichat.storage.db import StorageError
-from tuichat.storage.history import ConversationSummary, HistoryStore, Message
+from tuichat.storage.rows import ConversationSummary, Message
+from tuichat.storage.store import HistoryStore
 
 ExportFormat = Literal["md", "json"]
 FORMATS: tuple[ExportFormat, ...] = ("md", "json")

@@ -13,7 +13,7 @@ import asyncio
 import inspect
 import json
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -143,34 +143,6 @@ async def run_tool_call(
     finally:
         call_output.reset(token)
     return ToolOutcome(content, is_error, time.perf_counter() - started, status, "".join(printed))
-
-
-async def run_tool_calls(
-    registry: ToolRegistry,
-    calls: Iterable[tuple[str, str]],
-    *,
-    timeout: float | None,
-) -> list[ToolOutcome]:
-    """Run several tool calls concurrently; outcomes come back in the order of `calls`.
-
-    Args:
-        registry: Where to look the tools up.
-        calls: `(name, arguments_text)` pairs, as the model sent them.
-        timeout: Per-call timeout in seconds; None waits forever.
-
-    Returns:
-        One outcome per call, in order.
-
-    Raises:
-        asyncio.CancelledError: If the calling task is cancelled; all calls are cancelled too.
-    """
-    # run_tool_call does not raise for tool failures, so gather only ever propagates
-    # cancellation, and then it cancels every other call as well.
-    return list(
-        await asyncio.gather(
-            *(run_tool_call(registry, name, text, timeout=timeout) for name, text in calls)
-        )
-    )
 
 
 async def _run(

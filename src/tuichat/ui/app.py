@@ -13,7 +13,7 @@ from textual.screen import Screen
 from tuichat.config.theme_files import ThemeSpec
 from tuichat.session.session import ChatSession, Note
 from tuichat.storage.db import StorageError
-from tuichat.storage.history import StoredMessage
+from tuichat.storage.rows import StoredMessage
 from tuichat.ui.screens.chat import ChatScreen
 from tuichat.ui.themes import register_all
 

@@ -19,7 +19,7 @@ from textual.worker import Worker, WorkerState
 from tuichat.session.events import TurnBatch
 from tuichat.session.session import ChatSession
 from tuichat.storage.db import StorageError
-from tuichat.storage.history import StoredMessage
+from tuichat.storage.rows import StoredMessage
 from tuichat.ui.screens.history import ConversationList, HistoryChoice, SearchScreen
 from tuichat.ui.screens.inspecting import FOUND_HIGHLIGHT, InspectorNavigation
 from tuichat.ui.screens.tool_approval import ApprovalResult, ApprovalScreen, PendingCall

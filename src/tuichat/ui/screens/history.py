@@ -23,8 +23,9 @@ from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tuichat.core.text import strip_control
+from tuichat.storage.async_history import AsyncHistory
 from tuichat.storage.db import StorageError
-from tuichat.storage.history import AsyncHistory, ConversationSummary, SearchResult
+from tuichat.storage.rows import ConversationSummary, SearchResult
 
 # Around each match in a search snippet: private-use characters, which message text does not
 # contain (and which strip_control keeps), so model text is never taken for a marker.

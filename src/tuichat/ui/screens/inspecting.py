@@ -11,8 +11,8 @@ from functools import partial
 
 from textual.screen import Screen
 
+from tuichat.storage.async_history import AsyncHistory
 from tuichat.storage.db import StorageError
-from tuichat.storage.history import AsyncHistory
 from tuichat.ui.widgets.inspector import Inspector
 from tuichat.ui.widgets.message_list import Entry, MessageList
 

@@ -1,4 +1,4 @@
-"""The demo server and the scripted demo model, through the real `openai` SDK (no mocks)."""
+"""The demo server, through the real `openai` SDK over 127.0.0.1 (no mocks)."""
 
 from __future__ import annotations
 
@@ -21,35 +21,12 @@ import openai
 import pytest
 from openai.types.chat import ChatCompletion
 
-from tuichat.demo.script import long_text, plan_reply, split_tokens
-from tuichat.demo.server import (
-    ChatServer,
-    DropAfter,
-    Flood,
-    HTTPError,
-    RawSSE,
-    Scripted,
-    Slow,
-    Stall,
-    ToolCall,
-)
+from tests.demo.prompts import TIME_TOOL, user
+from tuichat.demo.replies import DropAfter, Flood, HTTPError, RawSSE, Scripted, Slow, Stall
+from tuichat.demo.server import ChatServer
 
 STREAMS = Path(__file__).parent.parent / "fixtures" / "streams"
 SSE_FILES = sorted(STREAMS.glob("*.sse"))
-TIME_TOOL = [
-    {
-        "type": "function",
-        "function": {
-            "name": "get_current_time",
-            "description": "Get the current time in an IANA time zone.",
-            "parameters": {
-                "type": "object",
-                "properties": {"timezone": {"type": "string"}},
-                "required": ["timezone"],
-            },
-        },
-    }
-]
 
 
 @pytest.fixture
@@ -59,10 +36,6 @@ async def client(server: ChatServer) -> AsyncIterator[openai.AsyncOpenAI]:
         base_url=server.base_url, api_key="test", max_retries=0, timeout=10
     ) as sdk:
         yield sdk
-
-
-def user(text: str) -> list[dict[str, Any]]:
-    return [{"role": "user", "content": text}]
 
 
 async def stream_chunks(
@@ -432,105 +405,3 @@ def test_main_prints_the_base_url_first() -> None:
         if process.stdout is not None:
             process.stdout.close()
     assert process.returncode == 0, stderr
-
-
-# ---- the scripted model ---------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("prompt", "start"),
-    [
-        ("hello", "Hello!"),
-        ("Hi there!", "Hello!"),
-        ("안녕", "안녕하세요!"),
-        ("bonjour", "Bonjour"),
-        ("hola", "¡Hola!"),
-    ],
-)
-def test_greetings_answer_in_the_users_language(prompt: str, start: str) -> None:
-    text = plan_reply(user(prompt), None).text or ""
-    assert text.startswith(start)
-    assert "markdown" in text.lower() or "마크다운" in text
-    assert "Seoul" in text or "서울" in text
-
-
-def test_markdown_reply_has_heading_list_table_and_code() -> None:
-    text = plan_reply(user("Show me a markdown example"), None).text or ""
-    assert text.startswith("# ")
-    assert "\n- " in text and "\n| " in text and "|---" in text
-    assert "```python\n" in text and text.count("```") == 2
-
-
-def test_long_reply_reads_like_an_essay() -> None:
-    text = plan_reply(user("write me a long story"), None).text or ""
-    paragraphs = [p for p in text.split("\n\n") if p and not p.startswith("#")]
-    assert len(paragraphs) >= 30
-    assert len(text.split()) > 2000
-    sentences = [s for p in paragraphs for s in p.split(". ")]
-    assert len(set(sentences)) == len(sentences), "no sentence is repeated"
-    assert text == long_text("write me a long story"), "deterministic"
-    korean = plan_reply(user("긴 글을 써 줘"), None).text or ""
-    assert korean.startswith("# 터미널") and korean.count("\n\n") > 20
-
-
-def test_time_question_without_the_tool_says_so() -> None:
-    reply = plan_reply(user("what time is it in Seoul and New York?"), None)
-    assert not reply.tool_calls
-    assert "get_current_time" in (reply.text or "")
-
-
-def test_korean_tool_results_are_answered_in_korean() -> None:
-    def call(call_id: str, zone: str) -> dict[str, Any]:
-        arguments = json.dumps({"timezone": zone})
-        function = {"name": "get_current_time", "arguments": arguments}
-        return {"id": call_id, "type": "function", "function": function}
-
-    def result(call_id: str, when: str) -> dict[str, Any]:
-        return {"role": "tool", "tool_call_id": call_id, "content": json.dumps({"datetime": when})}
-
-    messages = [
-        *user("서울과 뉴욕의 현재 시간은?"),
-        {
-            "role": "assistant",
-            "content": None,
-            "tool_calls": [call("a", "Asia/Seoul"), call("b", "America/New_York")],
-        },
-        result("a", "2025-01-07T14:03:00+09:00"),
-        result("b", "2025-01-07T00:03:00-05:00"),
-    ]
-    assert (
-        plan_reply(messages, TIME_TOOL).text == "서울은 14:03(화요일), 뉴욕은 00:03(화요일)입니다."
-    )
-
-
-def test_anything_else_gets_the_offline_explanation() -> None:
-    text = plan_reply(user("Explain quantum computing"), None).text or ""
-    assert "offline demo model" in text and "Explain quantum computing" in text
-    for hint in ("hello", "markdown", "long", "Seoul", "--base-url", "--model", "OPENAI_API_KEY"):
-        assert hint in text
-
-
-def test_split_tokens_is_lossless_and_small() -> None:
-    text = "안녕하세요! 어떻게 도와드릴까요?\n\nA *long* internationalization example."
-    pieces = split_tokens(text)
-    assert "".join(pieces) == text
-    assert max(len(p.strip()) for p in pieces) <= 6
-    assert [p for p in pieces if "안녕" in p] == ["안녕"]
-
-
-def test_scripted_tool_calls_accept_dicts() -> None:
-    reply = Scripted(tool_calls=[{"name": "f", "arguments": {"x": 1}}, ToolCall("g", '{"y": 2}')])
-    assert [c.arguments_text() for c in reply.calls()] == ['{"x": 1}', '{"y": 2}']
-    assert reply.resolved_finish_reason() == "tool_calls"
-
-
-def test_call_prompt_calls_any_offered_tool() -> None:
-    from tuichat.demo.script import plan_reply
-
-    tools = [{"type": "function", "function": {"name": "calc__add", "parameters": {}}}]
-    reply = plan_reply([{"role": "user", "content": 'call calc__add {"a": 2, "b": 3}'}], tools)
-    assert [(c.name, c.arguments) for c in reply.tool_calls] == [("calc__add", {"a": 2, "b": 3})]
-    missing = plan_reply([{"role": "user", "content": "call nope"}], tools)
-    assert not missing.tool_calls and "calc__add" in missing.text
-    bad = plan_reply([{"role": "user", "content": "call calc__add {oops}"}], tools)
-    assert not bad.tool_calls and "JSON object" in bad.text

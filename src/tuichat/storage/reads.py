@@ -1,0 +1,219 @@
+"""Reading the history: listing conversations, loading their messages, full-text search.
+
+Reads never take the write lock; in WAL mode they see the last committed state even while
+another process writes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from tuichat.storage.connection import StoreConnection, guarded
+from tuichat.storage.rows import (
+    MESSAGE_SELECT,
+    ConversationSummary,
+    Message,
+    RawRecord,
+    SearchResult,
+    StoredMessage,
+    decode_raw_chunks,
+    make_title,
+    quote_fts_query,
+    row_message,
+)
+
+_SNIPPET_TOKENS = 12
+
+
+class HistoryReads(StoreConnection):
+    """The store's reads (`HistoryStore` is this plus `HistoryWrites`)."""
+
+    # -- conversations ---------------------------------------------------------------------
+
+    _SUMMARY_SELECT = """
+        SELECT c.id, c.title, c.created, c.updated, c.model, c.provider,
+            (SELECT substr(m.content, 1, 400) FROM messages m
+             WHERE m.conversation_id = c.id AND m.role = 'user'
+             ORDER BY m.position LIMIT 1) AS first_prompt,
+            (SELECT count(*) FROM messages m
+             WHERE m.conversation_id = c.id AND m.replaced IS NULL AND m.role != 'system')
+             AS message_count
+        FROM conversations c
+    """
+
+    @staticmethod
+    def _summary(row: sqlite3.Row) -> ConversationSummary:
+        renamed = row["title"] is not None
+        return ConversationSummary(
+            id=row["id"],
+            title=row["title"] if renamed else make_title(row["first_prompt"]),
+            created=row["created"],
+            updated=row["updated"],
+            model=row["model"],
+            provider=row["provider"],
+            message_count=row["message_count"],
+            renamed=renamed,
+        )
+
+    @guarded
+    def list_conversations(
+        self, limit: int | None = None, offset: int = 0
+    ) -> list[ConversationSummary]:
+        """Conversations, most recently updated first.
+
+        Args:
+            limit: at most this many (all when None).
+            offset: skip this many (for paging).
+        """
+        rows = self._db.execute(
+            self._SUMMARY_SELECT + " ORDER BY c.updated DESC, c.id DESC LIMIT ? OFFSET ?",
+            (-1 if limit is None else limit, offset),
+        ).fetchall()
+        return [self._summary(row) for row in rows]
+
+    @guarded
+    def get_conversation(self, conversation_id: int) -> ConversationSummary | None:
+        """One conversation's summary, or None when there is no such conversation."""
+        row = self._db.execute(
+            self._SUMMARY_SELECT + " WHERE c.id = ?", (conversation_id,)
+        ).fetchone()
+        return None if row is None else self._summary(row)
+
+    @guarded
+    def system_prompt(self, conversation_id: int) -> str | None:
+        """The system prompt the conversation was created with."""
+        row = self._db.execute(
+            "SELECT system_prompt FROM conversations WHERE id = ?", (conversation_id,)
+        ).fetchone()
+        return None if row is None else row[0]
+
+    @guarded
+    def last_conversation_id(self) -> int | None:
+        """The most recently updated conversation (what `--continue` continues)."""
+        row = self._db.execute(
+            "SELECT id FROM conversations ORDER BY updated DESC, id DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    @guarded
+    def recent_prompts(self, limit: int = 100) -> list[str]:
+        """What the user typed recently, newest first, each text once (for Up-arrow recall)."""
+        rows = self._db.execute(
+            "SELECT content, max(id) AS latest FROM messages WHERE role = 'user' "
+            "AND content IS NOT NULL AND content != '' GROUP BY content "
+            "ORDER BY latest DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    # -- messages --------------------------------------------------------------------------
+
+    @guarded
+    def load_raw_chunks(self, message_id: int) -> list[RawRecord]:
+        """An answer's request and raw chunks, as the inspector showed them (empty if none)."""
+        row = self._db.execute(
+            "SELECT data FROM raw_chunks WHERE message_id = ?", (message_id,)
+        ).fetchone()
+        return [] if row is None else decode_raw_chunks(row[0])
+
+    @guarded
+    def load_messages(
+        self, conversation_id: int, *, include_replaced: bool = False
+    ) -> list[Message]:
+        """The conversation's messages, as `Conversation.messages` held them.
+
+        Args:
+            conversation_id: the conversation.
+            include_replaced: also return answers that regenerate/edit replaced.
+
+        Returns:
+            Message dicts in order (empty for an unknown conversation). An answer whose
+            process died while streaming comes back with its partial text and an `error`.
+        """
+        return [
+            stored.message
+            for stored in self.message_rows(conversation_id, include_replaced=include_replaced)
+        ]
+
+    @guarded
+    def message_rows(
+        self, conversation_id: int, *, include_replaced: bool = True
+    ) -> list[StoredMessage]:
+        """The conversation's messages with their ids, statuses and branch markers."""
+        where = "" if include_replaced else " AND replaced IS NULL"
+        rows = self._db.execute(
+            MESSAGE_SELECT + f" WHERE conversation_id = ?{where} ORDER BY position",
+            (conversation_id,),
+        ).fetchall()
+        return [
+            StoredMessage(
+                id=row["id"],
+                position=row["position"],
+                parent_id=row["parent_id"],
+                status=row["status"],
+                replaced=row["replaced"] is not None,
+                created=row["created"],
+                model=row["model"],
+                provider=row["provider"],
+                message=row_message(row),
+            )
+            for row in rows
+        ]
+
+    # -- search ----------------------------------------------------------------------------
+
+    @guarded
+    def search(
+        self, query: str, limit: int = 50, *, markers: tuple[str, str] = ("[", "]")
+    ) -> list[SearchResult]:
+        """Full-text search over message text, best matches first.
+
+        FTS5 syntax works (`"exact phrase"`, `prefix*`, `a OR b`, `NOT`); text that is not
+        valid FTS syntax is searched as plain words instead of failing.
+
+        Args:
+            query: what the user typed.
+            limit: at most this many results.
+            markers: what to put around each match in the snippet.
+
+        Returns:
+            Matches in live messages (replaced answers excluded).
+        """
+        if not query.strip():
+            return []
+        try:
+            return self._search(query, limit, markers)
+        except sqlite3.OperationalError as error:
+            # A query FTS5 cannot parse is a plain SQLITE_ERROR; busy, I/O etc. are not.
+            if getattr(error, "sqlite_errorname", "SQLITE_ERROR") != "SQLITE_ERROR":
+                raise
+            return self._search(quote_fts_query(query), limit, markers)
+
+    def _search(self, match: str, limit: int, markers: tuple[str, str]) -> list[SearchResult]:
+        rows = self._db.execute(
+            """
+            SELECT m.conversation_id, m.id, m.role, m.created, c.title,
+                snippet(messages_fts, 0, ?, ?, '…', ?) AS snippet,
+                (SELECT substr(f.content, 1, 400) FROM messages f
+                 WHERE f.conversation_id = c.id AND f.role = 'user'
+                 ORDER BY f.position LIMIT 1) AS first_prompt
+            FROM messages_fts
+            JOIN messages m ON m.id = messages_fts.rowid
+            JOIN conversations c ON c.id = m.conversation_id
+            WHERE messages_fts MATCH ? AND m.replaced IS NULL
+            ORDER BY messages_fts.rank, m.id DESC
+            LIMIT ?
+            """,
+            (markers[0], markers[1], _SNIPPET_TOKENS, match, limit),
+        ).fetchall()
+        return [
+            SearchResult(
+                conversation_id=row["conversation_id"],
+                message_id=row["id"],
+                title=row["title"] or make_title(row["first_prompt"]),
+                snippet=" ".join(row["snippet"].split()),
+                role=row["role"],
+                created=row["created"],
+            )
+            for row in rows
+        ]

@@ -1,0 +1,280 @@
+"""The history's typed rows, and how message dicts become columns and come back.
+
+Message dicts go in and come out in the shape `Conversation.messages` holds them, so a
+reloaded conversation sends the model exactly what it was sent before: `message_columns`
+splits a dict into the `messages` table's columns, `row_message` rebuilds it. Raw chunks are
+stored compressed (`encode_raw_chunks` / `decode_raw_chunks`). Nothing here touches a
+connection: the store (`tuichat.storage.store`) runs the SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from tuichat.core.events import RawChunk, RequestSent
+
+Message = dict[str, Any]
+
+# Keys with columns of their own; anything else a message dict holds goes to `extra`.
+_COLUMN_KEYS = frozenset(
+    {
+        "role",
+        "content",
+        "tool_calls",
+        "tool_call_id",
+        "name",
+        "reasoning",
+        "finish_reason",
+        "usage",
+        "timing",
+        "cancelled",
+        "error",
+    }
+)
+_TIMING_KEYS = frozenset({"time_to_first_token", "duration"})
+INTERRUPTED_ERROR = {
+    "kind": "truncated",
+    "message": "tuichat stopped before this answer finished; the partial text is kept.",
+}
+TITLE_LENGTH = 80
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationSummary:
+    """One conversation as a list shows it.
+
+    Attributes:
+        id: the conversation's id.
+        title: the name given with `rename`, else the first prompt trimmed to one line.
+        created: Unix time of creation.
+        updated: Unix time of the last write to it.
+        model: the model of its latest answer (or the one it was created with).
+        provider: the provider of its latest answer.
+        message_count: live messages (replaced answers and the system prompt not counted).
+        renamed: whether `title` was set by `rename`.
+    """
+
+    id: int
+    title: str
+    created: float
+    updated: float
+    model: str | None
+    provider: str | None
+    message_count: int
+    renamed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """One message matching a search.
+
+    Attributes:
+        conversation_id: where it is.
+        message_id: the matching message.
+        title: the conversation's title.
+        snippet: the text around the match, matches wrapped in the chosen markers.
+        role: the message's role.
+        created: Unix time the message was written.
+    """
+
+    conversation_id: int
+    message_id: int
+    title: str
+    snippet: str
+    role: str
+    created: float
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    """A message with its storage metadata (for views that show branches or states).
+
+    Attributes:
+        id: the row id.
+        position: order in the conversation, replaced messages included.
+        parent_id: the live message before it when it was written (its branch parent).
+        status: complete, streaming, cancelled or failed.
+        replaced: whether regenerate/edit replaced it.
+        created: Unix time it was written.
+        model: the model that wrote it (assistant messages).
+        provider: the provider that answered.
+        message: the message dict, as `load_messages` returns it.
+    """
+
+    id: int
+    position: int
+    parent_id: int | None
+    status: str
+    replaced: bool
+    created: float
+    model: str | None
+    provider: str | None
+    message: Message
+
+
+def make_title(text: str | None, length: int = TITLE_LENGTH) -> str:
+    """A one-line title from a prompt: whitespace collapsed, cut at `length` characters."""
+    line = " ".join((text or "").split())
+    if not line:
+        return "New conversation"
+    return line if len(line) <= length else line[: length - 1].rstrip() + "…"
+
+
+def _dumps(value: Any) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def _text_of(content: Any) -> str | None:
+    """The searchable text of a content value (a string, or a list of typed parts)."""
+    if content is None or isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = [part.get("text") for part in content if isinstance(part, dict)]
+        return "\n".join(part for part in parts if isinstance(part, str))
+    return str(content)
+
+
+def message_columns(message: Message, status: str | None = None) -> dict[str, Any]:
+    """Split a message dict into column values (the inverse of `row_message`).
+
+    Args:
+        message: an OpenAI-format message with tuichat's extra keys.
+        status: the status to store; by default derived from `cancelled`/`error`.
+
+    Returns:
+        Column name -> value for the `messages` table.
+    """
+    extra = {key: value for key, value in message.items() if key not in _COLUMN_KEYS}
+    content = message.get("content")
+    if content is not None and not isinstance(content, str):
+        extra["content"] = content  # typed parts: kept whole, their text is searchable
+    timing = message.get("timing")
+    ttft = duration = None
+    if isinstance(timing, dict) and set(timing) <= _TIMING_KEYS:
+        ttft, duration = timing.get("time_to_first_token"), timing.get("duration")
+    elif timing is not None:
+        extra["timing"] = timing
+    cancelled = message.get("cancelled")
+    if cancelled is not None and cancelled is not True:
+        extra["cancelled"] = cancelled
+    error = message.get("error")
+    if status is None:
+        status = "cancelled" if cancelled is True else "failed" if error else "complete"
+    return {
+        "role": message.get("role", "user"),
+        "content": _text_of(content),
+        "tool_calls": _dumps(message.get("tool_calls")),
+        "tool_call_id": message.get("tool_call_id"),
+        "name": message.get("name"),
+        "reasoning": message.get("reasoning"),
+        "finish_reason": message.get("finish_reason"),
+        "usage": _dumps(message.get("usage")),
+        "time_to_first_token": ttft,
+        "duration": duration,
+        "status": status,
+        "error": _dumps(error) if error else None,
+        "extra": _dumps(extra) if extra else None,
+    }
+
+
+MESSAGE_SELECT = (
+    "SELECT id, position, parent_id, role, content, tool_calls, tool_call_id, name, reasoning, "
+    "finish_reason, usage, time_to_first_token, duration, status, error, extra, replaced, "
+    "created, model, provider FROM messages"
+)
+"""The `messages` columns `row_message` reads, in order."""
+
+
+def row_message(row: sqlite3.Row) -> Message:
+    """Rebuild the message dict of a `messages` row, as `Conversation.messages` holds it."""
+    role = row["role"]
+    message: Message = {"role": role, "content": row["content"]}
+    if row["tool_calls"] is not None:
+        message["tool_calls"] = _loads(row["tool_calls"])
+    if row["tool_call_id"] is not None:
+        message["tool_call_id"] = row["tool_call_id"]
+    if row["name"] is not None:
+        message["name"] = row["name"]
+    if role == "assistant":
+        message["reasoning"] = row["reasoning"]
+        message["finish_reason"] = row["finish_reason"]
+        message["usage"] = _loads(row["usage"])
+    elif row["reasoning"] is not None:
+        message["reasoning"] = row["reasoning"]
+    if row["duration"] is not None or row["time_to_first_token"] is not None:
+        message["timing"] = {
+            "time_to_first_token": row["time_to_first_token"],
+            "duration": row["duration"],
+        }
+    status = row["status"]
+    if status == "cancelled":
+        message["cancelled"] = True
+    elif status == "failed":
+        message["error"] = _loads(row["error"])
+    elif status == "streaming":  # the process died mid-answer: a partial, truncated answer
+        message["error"] = dict(INTERRUPTED_ERROR)
+    if row["extra"] is not None:
+        message.update(_loads(row["extra"]))
+    return message
+
+
+RawRecord = RawChunk | RequestSent
+"""What the inspector showed for an answer: the request (secrets already redacted), then
+every chunk."""
+
+
+def encode_raw_chunks(records: Iterable[RawRecord]) -> tuple[int, bytes]:
+    """Compress an answer's raw records as zlib JSON lines: `{offset, data, whole_response}`
+    per chunk, `{request}` for the request that asked for it.
+
+    Returns:
+        The number of chunks (requests not counted) and the compressed bytes.
+    """
+    lines: list[str] = []
+    count = 0
+    for record in records:
+        if isinstance(record, RequestSent):
+            entry: dict[str, Any] = {"request": record.request}
+        else:
+            count += 1
+            entry = {
+                "offset": round(record.offset, 6),
+                "data": record.data,
+                "whole_response": record.whole_response,
+            }
+        lines.append(json.dumps(entry, ensure_ascii=False))
+    return count, zlib.compress("\n".join(lines).encode("utf-8"), 6)
+
+
+def decode_raw_chunks(data: bytes) -> list[RawRecord]:
+    """The records `encode_raw_chunks` stored."""
+    text = zlib.decompress(data).decode("utf-8")
+    records: list[RawRecord] = []
+    for line in text.split("\n"):
+        if not line:
+            continue
+        entry = json.loads(line)
+        if "request" in entry:
+            records.append(RequestSent(entry["request"]))
+        else:
+            records.append(
+                RawChunk(str(entry["data"]), float(entry["offset"]), bool(entry["whole_response"]))
+            )
+    return records
+
+
+def quote_fts_query(query: str) -> str:
+    """Make any user text a safe FTS5 query: every word a quoted phrase (all must match)."""
+    terms = query.split()
+    return " ".join('"' + term.replace('"', '""') + '"' for term in terms)
