@@ -123,13 +123,33 @@ def test_bad_tool_arguments_become_a_ready_call_with_an_error() -> None:
     assert ready[0].error is not None and "not valid JSON" in ready[0].error
 
 
-def test_escape_sequences_are_stripped_from_deltas_but_kept_in_content() -> None:
+def test_escape_sequences_are_stripped_once_and_the_content_is_what_was_shown() -> None:
     raw = "red \u001b[31mtext\u001b[0m [bold]x[/bold]"
     chunk = {"choices": [{"index": 0, "delta": {"content": raw}}]}
     state = StreamState()
     events = state.feed(chunk)
     assert events == [TextDelta("red text [bold]x[/bold]")]
-    assert state.content == raw  # the history keeps what the API sent
+    assert state.content == "red text [bold]x[/bold]"  # what is kept is what was shown
+
+
+def test_an_escape_sequence_split_across_chunks_leaves_nothing() -> None:
+    state = StreamState()
+    shown: list[str] = []
+    for piece in ("before \u001b]0;p", "wned\u0007 after", " and \u001b[3", "1mred", "\u001b"):
+        events = state.feed({"choices": [{"index": 0, "delta": {"content": piece}}]})
+        shown += [e.text for e in events if isinstance(e, TextDelta)]
+    shown += [e.text for e in state.finish(done=True) if isinstance(e, TextDelta)]
+    assert "".join(shown) == "before  after and red"
+    assert state.final_message()["content"] == "before  after and red"
+    assert "ned" not in shown[0]  # the title sequence never showed a piece of itself
+
+
+def test_reasoning_is_stripped_the_same_way() -> None:
+    state = StreamState()
+    for piece in ("think \u001b[", "2Jhard"):
+        state.feed({"choices": [{"index": 0, "delta": {"reasoning_content": piece}}]})
+    state.finish(done=True)
+    assert state.reasoning == "think hard"
 
 
 def test_sse_decoder_handles_cr_line_ends_split_across_slices() -> None:

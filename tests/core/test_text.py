@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tuichat.core.text import chunk_summary, strip_control
+import random
+
+from tuichat.core.text import ControlStripper, chunk_summary, strip_control
 
 
 def test_strip_control_removes_escape_sequences_and_controls_only() -> None:
@@ -24,3 +26,20 @@ def test_chunk_summary_reads_what_a_chunk_adds() -> None:
     assert chunk_summary("{nope") == "not JSON"
     long = '{"choices":[{"delta":{"content":"' + "x" * 100 + '"}}]}'
     assert len(chunk_summary(long)) == 24 and chunk_summary(long).endswith("…")
+
+
+def test_an_unterminated_sequence_swallows_the_rest_of_its_line_only() -> None:
+    assert strip_control("a\x1b]0;title without end\nnext line") == "a\nnext line"
+
+
+def test_text_in_any_pieces_is_stripped_as_if_whole() -> None:
+    alphabet = ["a", "é", "한", " ", "\n", "\t", "\x1b", "[", "]", "0", ";", "3", "1", "m",
+                "P", "\\", "\x07", "\x9b", "\r", "\x00", "x"]  # fmt: skip
+    rng = random.Random(7)
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        cuts = sorted(rng.sample(range(len(text) + 1), min(len(text) + 1, rng.randint(0, 6))))
+        pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+        stripper = ControlStripper()
+        shown = "".join(stripper.feed(piece) for piece in pieces) + stripper.flush()
+        assert shown == strip_control(text), (text, pieces)

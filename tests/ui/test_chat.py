@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from tuichat.demo.replies import DropAfter, HTTPError, RawSSE, Scripted, Slow
 from tuichat.demo.server import ChatServer
@@ -213,6 +214,25 @@ async def test_markup_and_escape_sequences_in_model_text_are_shown_literally(
         assert "[link=x]y[/link]" in shown
         assert "\x1b" not in shown and "red" in shown
         assert shown_text(screen.query_one(UserMessage)) == "[b]hi[/b]"
+
+
+async def test_an_escape_sequence_split_between_chunks_leaves_nothing_on_screen(
+    make_app: AppFactory, server: ChatServer, tmp_path: Path
+) -> None:
+    def chunk(text: str) -> bytes:
+        delta = {"choices": [{"index": 0, "delta": {"content": text}}]}
+        return b"data: " + json.dumps(delta).encode() + b"\n\n"
+
+    first = chunk("Title: \x1b]0;p")
+    body = first + chunk("wned\x07 done.") + b"data: [DONE]\n\n"
+    server.enqueue(RawSSE(body, slice_sizes=(len(first), len(body)), delay=0.2))
+    app = make_app(db=tmp_path / "history.sqlite3")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(pilot, "hello")
+        screen = await finish_turn(pilot)
+        shown = " ".join(rendered_lines(screen.query_one(AssistantMessage).body))
+        assert "Title:  done." in shown and "ned" not in shown
+        assert app.session.messages[-1]["content"] == "Title:  done."  # what is kept was shown
 
 
 async def test_bad_tool_arguments_and_unknown_tools_do_not_crash(

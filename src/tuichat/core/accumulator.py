@@ -24,7 +24,7 @@ from tuichat.core.events import (
     ToolCallStarted,
     UsageReported,
 )
-from tuichat.core.text import strip_control
+from tuichat.core.text import ControlStripper
 
 
 @dataclass(slots=True)
@@ -80,8 +80,12 @@ class StreamState:
     """Feed it chunks (parsed JSON objects); it returns events and keeps the message."""
 
     def __init__(self) -> None:
+        # The text as shown: control characters are removed here, once, on the text as it
+        # accumulates (an escape sequence split between chunks leaves nothing either).
         self._content: list[str] = []
         self._reasoning: list[str] = []
+        self._content_stripper = ControlStripper()
+        self._reasoning_stripper = ControlStripper()
         self._calls: list[ToolCallState] = []
         self._by_index: dict[int, ToolCallState] = {}
         self._by_id: dict[str, ToolCallState] = {}
@@ -152,17 +156,14 @@ class StreamState:
     def _apply_delta(self, delta: dict[str, Any], events: list[Event]) -> None:
         content = delta.get("content")
         if isinstance(content, str):
-            if content:
-                self._content.append(content)
-                events.append(TextDelta(strip_control(content)))
+            self._add_text(content, events)
         elif isinstance(content, list):
             self._apply_content_parts(content, events)
         reasoning = delta.get("reasoning_content")
         if not isinstance(reasoning, str) or not reasoning:
             reasoning = delta.get("reasoning")
-        if isinstance(reasoning, str) and reasoning:
-            self._reasoning.append(reasoning)
-            events.append(ReasoningDelta(strip_control(reasoning)))
+        if isinstance(reasoning, str):
+            self._add_reasoning(reasoning, events)
         tool_calls = delta.get("tool_calls")
         if isinstance(tool_calls, list):
             for entry in tool_calls:
@@ -178,17 +179,27 @@ class StreamState:
             if not isinstance(part, dict):
                 continue
             kind = part.get("type")
-            if kind == "text" and isinstance(part.get("text"), str) and part["text"]:
-                self._content.append(part["text"])
-                events.append(TextDelta(strip_control(part["text"])))
+            if kind == "text" and isinstance(part.get("text"), str):
+                self._add_text(part["text"], events)
             elif kind == "thinking":
                 thinking = part.get("thinking")
                 pieces = thinking if isinstance(thinking, list) else [thinking]
                 for piece in pieces:
                     text = piece.get("text") if isinstance(piece, dict) else piece
-                    if isinstance(text, str) and text:
-                        self._reasoning.append(text)
-                        events.append(ReasoningDelta(strip_control(text)))
+                    if isinstance(text, str):
+                        self._add_reasoning(text, events)
+
+    def _add_text(self, raw: str, events: list[Event]) -> None:
+        text = self._content_stripper.feed(raw)
+        if text:
+            self._content.append(text)
+            events.append(TextDelta(text))
+
+    def _add_reasoning(self, raw: str, events: list[Event]) -> None:
+        text = self._reasoning_stripper.feed(raw)
+        if text:
+            self._reasoning.append(text)
+            events.append(ReasoningDelta(text))
 
     def _route(self, entry: dict[str, Any], call_id: str, name: str) -> ToolCallState:
         index = entry.get("index")
@@ -259,6 +270,15 @@ class StreamState:
         if not done and self.error is None:
             self.error = StreamError("truncated", "stream ended before data: [DONE]")
         events: list[Event] = []
+        # The end of the text: what waited to see whether it began an escape sequence.
+        rest = self._reasoning_stripper.flush()
+        if rest:
+            self._reasoning.append(rest)
+            events.append(ReasoningDelta(rest))
+        rest = self._content_stripper.flush()
+        if rest:
+            self._content.append(rest)
+            events.append(TextDelta(rest))
         for call in self.tool_calls:
             arguments, problem = parse_arguments(call.arguments)
             events.append(
@@ -282,12 +302,12 @@ class StreamState:
 
     @property
     def content(self) -> str | None:
-        """The answer text as received; None when nothing non-empty arrived."""
+        """The answer text as shown (no control characters); None when nothing arrived."""
         return "".join(self._content) or None
 
     @property
     def reasoning(self) -> str | None:
-        """The reasoning text as received; None when none arrived."""
+        """The reasoning text as shown (no control characters); None when none arrived."""
         return "".join(self._reasoning) or None
 
     @property

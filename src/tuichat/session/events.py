@@ -24,6 +24,7 @@ from tuichat.core.events import (
     ToolCallReady,
     ToolCallStarted,
 )
+from tuichat.core.text import strip_control
 from tuichat.core.tooling import TOOL_STATUSES, ToolStatus
 
 Message = dict[str, Any]
@@ -124,9 +125,11 @@ def answer_events(answer: Answer) -> list[TurnEvent]:
     if message is None:
         return []
     events: list[TurnEvent] = []
+    # Saved text is what was shown; but a database from before tuichat stripped control
+    # characters on the way in kept them, so they go here too.
     if message.get("reasoning"):
-        events.append(ReasoningDelta(str(message["reasoning"])))
-    text = content_text(message.get("content"))
+        events.append(ReasoningDelta(strip_control(str(message["reasoning"]))))
+    text = strip_control(content_text(message.get("content")))
     if text:
         events.append(TextDelta(text))
     calls: dict[str, tuple[int, str]] = {}
