@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tuichat.config.settings import Settings
+from tuichat.config.theme_files import ThemeSpec
 from tuichat.demo.server import ChatServer
 from tuichat.session import SessionOptions, build_session
 from tuichat.ui.app import TuichatApp
@@ -36,13 +37,17 @@ def loopback_app(
     environ: dict[str, str] | None = None,
     db: Path | None = None,
     subtitle: str | None = "test",
+    theme_specs: Mapping[str, ThemeSpec] | None = None,
+    theme: str | None = None,
     **options: Any,
 ) -> TuichatApp:
     """An app whose session talks to the loopback server; keywords are session options."""
     session = build_session(
         settings or Settings(), loopback_options(server, db=db, **options), environ or {}
     )
-    return TuichatApp(session, subtitle=subtitle, welcome=welcome)
+    return TuichatApp(
+        session, subtitle=subtitle, welcome=welcome, theme_specs=theme_specs, theme=theme
+    )
 
 
 @pytest.fixture

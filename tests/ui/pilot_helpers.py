@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import Callable
 
 from textual.geometry import Region
+from textual.message import Message
+from textual.notifications import Notify
 from textual.pilot import Pilot
 from textual.widget import Widget
 
@@ -30,6 +32,17 @@ async def press_while_streaming(pilot: Pilot[None], *keys: str) -> None:
 
 
 _pending_presses: set[asyncio.Task[None]] = set()
+
+
+class Notices:
+    """What the app tells the user in notifications: give it to `run_test(message_hook=...)`."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def __call__(self, message: Message) -> None:
+        if isinstance(message, Notify):
+            self.messages.append(message.notification.message)
 
 
 async def wait_until(

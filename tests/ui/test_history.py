@@ -19,7 +19,7 @@ from tuichat.ui.widgets.chat_message import (
 )
 
 from .conftest import loopback_app
-from .pilot_helpers import finish_turn, send
+from .pilot_helpers import Notices, finish_turn, send
 
 
 def history_app(server: ChatServer, db: Path, resume: Resume = None) -> TuichatApp:
@@ -183,8 +183,9 @@ async def test_f2_on_a_fresh_session_just_opens_the_panel(
     server: ChatServer, tmp_path: Path
 ) -> None:
     app = history_app(server, tmp_path / "history.sqlite3")
-    async with app.run_test(size=(100, 30)) as pilot:
+    notices = Notices()
+    async with app.run_test(size=(100, 30), message_hook=notices) as pilot:
         await pilot.press("f2")
         inspector = app.screen.inspector
         assert inspector.display and inspector.header_text() == "no request yet"
-        assert not app._notifications  # no "nothing to inspect" warning for opening a panel
+        assert not notices.messages  # no "nothing to inspect" warning for opening a panel

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import sqlite3
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -156,12 +157,12 @@ async def test_search_opens_the_conversation_at_the_message(
         rows = store.message_rows(target)
         hit = rows[20]  # the prompt of turn 11: far above the newest messages
         store.add_message(other, {"role": "user", "content": "nothing to see"})
-    with HistoryStore(db) as store:
-        store._db.execute(
+    with sqlite3.connect(db) as connection:  # an old prompt edited in place, found by search
+        connection.execute(
             "UPDATE messages SET content = ? WHERE id = ?",
             ("Tell me about zeppelins please", hit.id),
         )
-        store._db.execute("INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')")
+    connection.close()
     app = make_app(server, db, resume=other)
     async with app.run_test(size=SIZE) as pilot:
         chat = screen_of(app, ChatScreen)

@@ -79,10 +79,7 @@ def themed_app(make_app: AppFactory, theme: str) -> Any:
 
     specs, problems = load_all_theme_specs()
     assert not problems
-    app = make_app()
-    app._theme_specs = dict(specs)
-    app._start_theme = theme
-    return app
+    return make_app(theme_specs=specs, theme=theme)
 
 
 def test_chat_in_the_light_theme(make_app: AppFactory, snap_compare: Any) -> None:

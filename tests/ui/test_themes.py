@@ -13,7 +13,7 @@ from tuichat.session import build_session
 from tuichat.ui.app import TuichatApp
 
 from .conftest import loopback_options
-from .pilot_helpers import wait_until
+from .pilot_helpers import Notices, wait_until
 
 
 async def test_theme_picked_in_the_palette_is_applied_and_saved(
@@ -61,8 +61,9 @@ async def test_a_broken_theme_is_reported_once_and_the_rest_load(
     app = TuichatApp(
         session, subtitle="t", theme_specs=specs, theme="tuichat-light", notices=problems
     )
-    async with app.run_test(size=(100, 30)) as pilot:
+    notices = Notices()
+    async with app.run_test(size=(100, 30), message_hook=notices) as pilot:
         await pilot.pause()
         assert app.theme == "tuichat-light"
-        notices = [n.message for n in app._notifications]
-        assert len(notices) == 1 and "broken.toml" in notices[0]
+        shown = notices.messages
+        assert len(shown) == 1 and "broken.toml" in shown[0]

@@ -28,7 +28,7 @@ from tuichat.ui.screens.tools import ToolsScreen
 from tuichat.ui.widgets.chat_message import AssistantMessage, ToolCallView
 
 from .conftest import loopback_options
-from .pilot_helpers import finish_turn, press_while_streaming, send, wait_until
+from .pilot_helpers import Notices, finish_turn, press_while_streaming, send, wait_until
 
 CALC_SERVER = Path(__file__).parents[1] / "tools" / "mcp_servers" / "calc_server.py"
 
@@ -209,7 +209,8 @@ async def test_a_crashing_mcp_server_is_reported_and_its_tools_withdrawn(
     settings = write_config(config, '[tools.policy]\ncalc__crash = "run"\n')
     app = tools_app(server, settings, config)
     server.enqueue(Scripted(tool_calls=[ToolCall("calc__crash", {}, id="c1")]))
-    async with app.run_test(size=(100, 40)) as pilot:
+    notices = Notices()
+    async with app.run_test(size=(100, 40), message_hook=notices) as pilot:
         await mcp_ready(pilot)
         await send(pilot, "crash it")
         screen = await finish_turn(pilot)
@@ -218,7 +219,7 @@ async def test_a_crashing_mcp_server_is_reported_and_its_tools_withdrawn(
         assert tool_messages(server)["c1"].startswith("Error:")
         await wait_until(pilot, lambda: app.session.mcp_statuses()["calc"].state == "failed")
         assert "calc__add" not in (app.session.tools or [])
-        assert any("stopped" in n.message and "calc" in n.message for n in app._notifications)
+        assert any("stopped" in n and "calc" in n for n in notices.messages)
         # The next request offers no calc tool, and the conversation goes on.
         server.enqueue(Scripted(text="Fine."))
         await send(pilot, "hello")
@@ -233,11 +234,12 @@ async def test_a_server_that_fails_to_start_is_shown_and_the_tools_screen_lists_
 ) -> None:
     config = tmp_path / "config.toml"
     app = tools_app(server, write_config(config, flags="--die-at-start"), config)
-    async with app.run_test(size=(120, 40)) as pilot:
+    notices = Notices()
+    async with app.run_test(size=(120, 40), message_hook=notices) as pilot:
         await mcp_ready(pilot)
         status = app.session.mcp_statuses()["calc"]
         assert status.state == "failed"
-        assert any("MCP server 'calc' failed" in n.message for n in app._notifications)
+        assert any("MCP server 'calc' failed" in n for n in notices.messages)
         await pilot.press("f5")
         tools_screen = app.screen
         assert isinstance(tools_screen, ToolsScreen)
@@ -281,9 +283,10 @@ async def test_plugin_and_file_tools_ask_first_and_a_broken_file_is_reported(
             ]
         )
     )
-    async with app.run_test(size=(100, 40)) as pilot:
+    notices = Notices()
+    async with app.run_test(size=(100, 40), message_hook=notices) as pilot:
         await pilot.pause()
-        [notice] = [n.message for n in app._notifications]
+        [notice] = notices.messages
         assert "broken_tools.py" in notice and "SyntaxError" in notice
         await send(pilot, "use them")
         approval = await modal(pilot)
@@ -331,10 +334,11 @@ async def test_the_first_turn_waits_for_a_starting_server_then_goes_on_without_i
     settings = write_config(config, "[mcp]\nstart_timeout = 1\n", flags="--hang-at-start")
     app = tools_app(server, settings, config)
     server.enqueue(Scripted(text="Answered."))
-    async with app.run_test(size=(100, 40)) as pilot:
+    notices = Notices()
+    async with app.run_test(size=(100, 40), message_hook=notices) as pilot:
         await send(pilot, "hello")  # before the server has started (it never will)
         screen = await finish_turn(pilot)
-        assert any("Waiting for the MCP servers" in n.message for n in app._notifications)
+        assert any("Waiting for the MCP servers" in n for n in notices.messages)
         status = app.session.mcp_statuses()["calc"]
         assert status.state == "failed" and "1" in (status.reason or "")
         offered = [t["function"]["name"] for t in server.requests[-1].get("tools") or []]

@@ -11,10 +11,10 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from tuichat.config.theme_files import ThemeSpec
-from tuichat.session.session import ChatSession, Note
+from tuichat.session.session import ChatSession
 from tuichat.storage.db import StorageError
 from tuichat.storage.rows import StoredMessage
-from tuichat.ui.screens.chat import ChatScreen
+from tuichat.ui.screens.chat import ChatScreen, tell
 from tuichat.ui.themes import register_all
 
 
@@ -57,12 +57,7 @@ class TuichatApp(App[None]):
         self._notices = [*notices, *session.problems]
         if session.settings.keys:
             self.set_keymap(dict(session.settings.keys))
-        session.on_note = self.tell
-
-    def tell(self, note: Note) -> None:
-        """Show a session's note as a notification."""
-        timeout = note.timeout if note.timeout is not None else self.NOTIFICATION_TIMEOUT
-        self.notify(note.message, title=note.title, severity=note.severity, timeout=timeout)
+        session.on_note = partial(tell, self)  # until its screen takes them over
 
     @property
     def chat(self) -> ChatScreen | None:

@@ -9,15 +9,16 @@ from functools import partial
 from typing import Any, ClassVar
 
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Header
 from textual.worker import Worker, WorkerState
 
 from tuichat.session.events import TurnBatch
-from tuichat.session.session import ChatSession
+from tuichat.session.session import ChatSession, Note
 from tuichat.storage.db import StorageError
 from tuichat.storage.rows import StoredMessage
 from tuichat.ui.screens.history import ConversationList, HistoryChoice, SearchScreen
@@ -38,6 +39,12 @@ from tuichat.ui.widgets.prompt import PromptInput
 __all__ = ["ChatScreen", "MessageList", "code_blocks"]
 
 BUSY = "An answer is still arriving: Esc cancels it."
+
+
+def tell(node: Widget | App[Any], note: Note) -> None:
+    """Show a session's note as a notification."""
+    timeout = note.timeout if note.timeout is not None else node.app.NOTIFICATION_TIMEOUT
+    node.notify(note.message, title=note.title, severity=note.severity, timeout=timeout)
 
 
 def subtitle(session: ChatSession) -> str:
@@ -152,8 +159,9 @@ class ChatScreen(Screen[None]):
         self._navigation = InspectorNavigation(
             self, self.messages, self.inspector, lambda: self.session.history
         )
-        # Calls whose policy is "ask" come to this screen's modal.
+        # Calls whose policy is "ask" come to this screen's modal, notes to its notifications.
         self.session.approve = self.approve_calls
+        self.session.on_note = partial(tell, self)
         entries = self._entries(self.shown)
         if self.welcome and not entries:
             entries = [Entry("note", partial(NoticeMessage, self.welcome))]
