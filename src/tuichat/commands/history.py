@@ -21,9 +21,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from tuichat.commands import add_config_argument, add_db_argument, fail
+from tuichat.commands import fail
 from tuichat.config.load import load_config_file
 from tuichat.config.settings import ConfigError
+from tuichat.session.options import add_config_argument, add_db_argument
 from tuichat.storage.db import StorageError
 from tuichat.storage.export import (
     FORMATS,

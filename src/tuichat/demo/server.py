@@ -185,12 +185,6 @@ class ChatServer:
         with self._lock:
             self._queue.extend(replies)
 
-    @property
-    def pending_replies(self) -> int:
-        """How many queued replies have not been used yet."""
-        with self._lock:
-            return len(self._queue)
-
     def reset(self) -> None:
         """Forget queued replies, the default reply and the recorded requests."""
         with self._lock:

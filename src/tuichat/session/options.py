@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from tuichat.config.profiles import DEFAULT_MODEL, PRESETS
+from tuichat.config.profiles import DEFAULT_MODEL, DEFAULT_TIMEOUT, PRESETS
 from tuichat.config.settings import DEFAULT_MAX_TOOL_ROUNDS
 
 Resume = int | Literal["last"] | None
@@ -91,11 +91,27 @@ class SessionOptions:
         }
 
 
-def add_session_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options that choose where answers come from (the app and `ask` share them)."""
+def add_config_argument(parser: argparse.ArgumentParser) -> None:
+    """The `--config PATH` option (the app and every command share it)."""
     parser.add_argument(
         "--config", metavar="PATH", help="config file (default: see `tuichat config path`)"
     )
+
+
+def add_db_argument(parser: argparse.ArgumentParser) -> None:
+    """The `--db PATH` option (the app and every command share it; `Settings.database_path`
+    resolves it)."""
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        help="history database file (default: the config file's db_path, else "
+        "$XDG_DATA_HOME/tuichat/history.sqlite3 or the platform's data directory)",
+    )
+
+
+def add_session_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that choose where answers come from (the app and `ask` share them)."""
+    add_config_argument(parser)
     parser.add_argument(
         "--profile",
         metavar="NAME",
@@ -128,10 +144,9 @@ def add_session_arguments(parser: argparse.ArgumentParser) -> None:
         help="tool rounds per turn before tuichat stops asking "
         f"(default: {DEFAULT_MAX_TOOL_ROUNDS})",
     )
-    parser.add_argument("--timeout", type=float, help="request timeout in seconds (default: 60)")
     parser.add_argument(
-        "--db",
-        metavar="PATH",
-        help="history database file (default: db_path of the config file, else "
-        "$XDG_DATA_HOME/tuichat/history.sqlite3 or the platform's data directory)",
+        "--timeout",
+        type=float,
+        help=f"request timeout in seconds (default: the profile's; {DEFAULT_TIMEOUT:g})",
     )
+    add_db_argument(parser)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 APPLICATION_ID = 0x74756963  # "tuic": marks the file as tuichat's (PRAGMA application_id)
 
-STATUSES = ("complete", "streaming", "cancelled", "failed")
-
 SCHEMA_V1 = """
 CREATE TABLE conversations (
     id            INTEGER PRIMARY KEY,
