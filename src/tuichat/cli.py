@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     gc.freeze()
     app.run()
-    return 0
+    return app.return_code or 0
 
 
 if __name__ == "__main__":

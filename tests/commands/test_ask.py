@@ -342,3 +342,64 @@ def test_sigkill_mid_answer_loses_at_most_about_a_second(
     assert lost <= 1.5 * tokens_per_second + 5, (printed_words, saved_words)
     process.stdout.close()  # type: ignore[union-attr]
     process.stderr.close()  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_saves_what_arrived_and_exits_128_plus_its_number(
+    server: ChatServer, tmp_path: Path, signum: int
+) -> None:
+    db = tmp_path / "h.sqlite3"
+    server.enqueue(Slow("word " * 300, tokens_per_second=60))
+    process = subprocess.Popen(
+        command(server, db, "--json", "go on"),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=environment(),
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not server.requests:  # the answer has begun
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.02)
+        time.sleep(1.0)
+        os.kill(process.pid, signum)
+        out, err = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 128 + signum
+    assert b"Traceback" not in err
+    document = json.loads(out)
+    assert document["error"]["kind"] == "cancelled"
+    [messages] = saved(db)
+    assert [m["role"] for m in messages] == ["user", "assistant"]
+    partial = messages[1]["content"]
+    assert messages[1]["cancelled"] is True and partial.startswith("word word")
+    assert document["messages"][-1]["content"] == partial  # what was printed was saved
+
+
+def test_a_reader_that_stops_early_ends_the_output_quietly(
+    server: ChatServer, tmp_path: Path
+) -> None:
+    """`tuichat ask ... | head -c 10`: no traceback; the answer is still saved whole."""
+    db = tmp_path / "h.sqlite3"
+    text = "word " * 20000  # far more than a pipe holds
+    server.enqueue(Scripted(text=text))
+    process = subprocess.Popen(
+        command(server, db, "long please"),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=environment(),
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.read(10) == b"word word "
+    process.stdout.close()  # like head -c 10: the reader is gone
+    err = process.stderr.read()
+    process.wait(30)
+    process.stderr.close()
+    assert err == b"" and process.returncode == 0
+    [messages] = saved(db)
+    assert messages[-1]["content"] == text

@@ -6,6 +6,7 @@ Each module has `run(argv) -> int`, called by `tuichat.cli.main` with the whole 
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import TextIO
 
@@ -13,5 +14,6 @@ from typing import TextIO
 def fail(prog: str, message: str, stream: TextIO | None = None) -> int:
     """Print a one-line error for `prog` and return exit code 1."""
     line = " ".join(str(message).split())
-    print(f"{prog}: {line}", file=stream or sys.stderr, flush=True)
+    with contextlib.suppress(OSError):  # nowhere to say it (stderr closed or hung up)
+        print(f"{prog}: {line}", file=stream or sys.stderr, flush=True)
     return 1

@@ -7,17 +7,20 @@
 The prompt comes from the arguments, or from stdin when it is piped; with both, stdin is
 context appended to the prompt in a fenced block. Tool calls run as in the app and are
 reported on stderr. The turn is saved to the history unless `--no-save`. Exit codes:
-0 answered, 1 failed (one line on stderr), 2 bad usage, 130 interrupted.
+0 answered, 1 failed (one line on stderr), 2 bad usage, 128 + N stopped by signal N (130
+Ctrl-C, 143 SIGTERM, 129 SIGHUP: what arrived is saved first).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -33,7 +36,9 @@ from tuichat.storage.db import StorageError
 from tuichat.storage.export import chat_message, fenced
 
 PROG = "tuichat ask"
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 128 + signal.SIGINT  # Ctrl-C; any stopping signal N exits with 128 + N
+STOPPING_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _RESULT_PREVIEW = 200  # characters of a tool result shown on stderr
 
 
@@ -139,7 +144,7 @@ class _Printer:
         try:
             self.out.write(text)
             self.out.flush()
-        except BrokenPipeError:
+        except OSError:  # the reader went away (`| head`), or the terminal hung up
             self.broken = True
             _silence(self.out)
             return
@@ -152,8 +157,8 @@ class _Printer:
     def note(self, line: str) -> None:
         try:
             print(line, file=self.err, flush=True)
-        except (BrokenPipeError, ValueError):
-            pass
+        except (OSError, ValueError):  # closed, or its terminal hung up
+            _silence(self.err)
 
 
 def _silence(stream: TextIO) -> None:
@@ -230,14 +235,58 @@ def run(
         session = build_session(settings, options, os.environ if environ is None else environ)
     except ConfigError as error:
         return fail(PROG, str(error), err)
+    stopped = _Stopped()
     try:
-        return asyncio.run(_ask(session, args, prompt, out, err))
+        return asyncio.run(_stoppable(_ask(session, args, prompt, out, err, stopped), stopped))
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
 
 
+class _Stopped:
+    """Which signal stopped the command (None: none did)."""
+
+    signum: int | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + (self.signum or signal.SIGINT)
+
+
+async def _stoppable(work: Coroutine[Any, Any, int], stopped: _Stopped) -> int:
+    """Run the command; SIGINT, SIGTERM and SIGHUP cancel it, so that what arrived is saved
+    (the turn's own clean-up), and it exits with 128 + the signal's number, no traceback."""
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+
+    def stop(signum: int) -> None:
+        if stopped.signum is None:
+            stopped.signum = signum
+            task.cancel()
+
+    installed = []
+    for signum in STOPPING_SIGNALS:
+        with contextlib.suppress(ValueError, NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop, signum)  # main thread, Unix only
+            installed.append(signum)
+    try:
+        return await work
+    except asyncio.CancelledError:
+        if stopped.signum is None:
+            raise
+        return stopped.exit_code
+    finally:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+
+
 async def _ask(
-    session: ChatSession, args: argparse.Namespace, prompt: str, out: TextIO, err: TextIO
+    session: ChatSession,
+    args: argparse.Namespace,
+    prompt: str,
+    out: TextIO,
+    err: TextIO,
+    stopped: _Stopped,
 ) -> int:
     printer = _Printer(out, err, json_mode=args.json)
     session.on_note = lambda note: _note(printer, note)
@@ -261,7 +310,7 @@ async def _ask(
         storage_error = printer.storage_errors[0] if printer.storage_errors else None
     finally:
         await session.aclose()
-    return _report(args, outcome, storage_error, out, err)
+    return _report(args, outcome, storage_error, out, err, stopped)
 
 
 def _note(printer: _Printer, note: Note) -> None:
@@ -290,6 +339,7 @@ def _report(
     storage_error: str | None,
     out: TextIO,
     err: TextIO,
+    stopped: _Stopped,
 ) -> int:
     error = outcome.error
     if outcome.interrupted and error is None:
@@ -301,7 +351,7 @@ def _report(
         printer = _Printer(out, err, json_mode=False)
         printer.write(json.dumps(document, ensure_ascii=False) + "\n")
     if outcome.interrupted:
-        return EXIT_INTERRUPTED
+        return stopped.exit_code
     if storage_error is not None:
         fail(PROG, f"the answer was not saved: {storage_error}", err)
     if outcome.error is not None:

@@ -98,6 +98,7 @@ class ChatSession:
         self._demo_server = demo_server
         self._mcp_starting: asyncio.Event | None = None  # set once MCP start-up is over
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._turns: set[asyncio.Task[Any]] = set()  # the tasks running a turn now
 
     # -- what it talks to ----------------------------------------------------------------
 
@@ -250,6 +251,9 @@ class ChatSession:
         recorder = await self._recorder(prompt)
         conversation = self.conversation
         events = conversation.send(prompt) if prompt is not None else conversation.run_turn()
+        task = asyncio.current_task()
+        if task is not None:
+            self._turns.add(task)
         try:
             async for batch in events:
                 if recorder is not None:
@@ -259,6 +263,8 @@ class ChatSession:
             if recorder is not None:
                 recorder.end()  # after a cancel: saves what arrived, marked cancelled
                 await asyncio.shield(recorder.flush())
+            if task is not None:
+                self._turns.discard(task)
 
     async def _replace_saved(self, replace: Replace) -> None:
         if self.history is None or self.conversation_id is None or not self.save:
@@ -422,7 +428,13 @@ class ChatSession:
         task.add_done_callback(self._tasks.discard)
 
     async def aclose(self) -> None:
-        """Stop the MCP servers, close the client and the history, stop the demo server."""
+        """Stop the turn still running (what arrived is saved), the MCP servers; close the
+        client and the history; stop the demo server."""
+        running = [task for task in self._turns if task is not asyncio.current_task()]
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.wait(running)
         await self.settled()
         if self.mcp is not None:
             await self.mcp.aclose()  # stdio servers get their stdin closed, then are stopped

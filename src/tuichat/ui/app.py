@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 from collections.abc import Iterable, Mapping
 from functools import partial
 from typing import Any
@@ -16,6 +19,8 @@ from tuichat.storage.db import StorageError
 from tuichat.storage.rows import StoredMessage
 from tuichat.ui.screens.chat import ChatScreen, tell
 from tuichat.ui.themes import register_all
+
+STOPPING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
 class TuichatApp(App[None]):
@@ -109,7 +114,18 @@ class TuichatApp(App[None]):
             "inspector-background": "#10141a" if self.current_theme.dark else "#f2f2f2",
         }
 
+    def _catch_stopping_signals(self) -> None:
+        """SIGTERM and SIGHUP end the app as Ctrl+Q does: the answer arriving is cancelled
+        and saved, the terminal is put back (alternate screen, mouse reporting, cursor), and
+        the exit status is 128 + the signal's number."""
+        loop = asyncio.get_running_loop()
+        for signum in STOPPING_SIGNALS:
+            with contextlib.suppress(ValueError, NotImplementedError, RuntimeError):
+                loop.add_signal_handler(signum, self.exit, None, 128 + signum)
+
     async def on_mount(self) -> None:
+        if not self.is_headless:  # a real terminal (tests drive headless apps in their loop)
+            self._catch_stopping_signals()
         # Themes: tuichat's and the user's registered once; every problem in one notice.
         problems = [*self._notices, *register_all(self, self._theme_specs)]
         if self._start_theme in self.available_themes:
