@@ -125,7 +125,8 @@ def test_json_prints_one_object_with_the_turn_in_openai_format(
     assert out.count("\n") == 1  # one JSON object, no streamed text besides it
     document = json.loads(out)
     assert document["error"] is None
-    messages = document["messages"]
+    asked, *messages = document["messages"]
+    assert asked == {"role": "user", "content": TIME_QUESTION}  # the turn, the prompt included
     assert [m["role"] for m in messages] == ["assistant", "tool", "tool", "assistant"]
     calls = messages[0]["tool_calls"]
     assert messages[0]["content"] is None and messages[0]["finish_reason"] == "tool_calls"
@@ -201,7 +202,8 @@ def test_json_reports_a_failed_stream_and_keeps_the_partial_answer(
     assert code == 1
     document = json.loads(out)
     assert document["error"]["kind"] == kind and document["error"]["message"]
-    [message] = document["messages"]
+    asked, message = document["messages"]
+    assert asked == {"role": "user", "content": "hi"}
     assert message["role"] == "assistant"
     if content is None:
         assert message["content"] is None
@@ -403,3 +405,26 @@ def test_a_reader_that_stops_early_ends_the_output_quietly(
     assert err == b"" and process.returncode == 0
     [messages] = saved(db)
     assert messages[-1]["content"] == text
+
+
+def test_no_answer_after_the_last_tool_round_is_a_failure_of_kind_tool_rounds(
+    server: ChatServer, tmp_path: Path
+) -> None:
+    call = ToolCall("calculate", {"expression": "1+1"})
+    server.enqueue(*[Scripted(tool_calls=[call]) for _ in range(3)])
+    code, out, err = ask_inline(
+        server, tmp_path / "h.sqlite3", "--json", "--max-tool-rounds", "2", "loop"
+    )
+    assert code == ask.EXIT_FAILED and "2 rounds of tool calls" in err
+    document = json.loads(out)
+    assert document["error"]["kind"] == "tool_rounds"
+    assert "2 rounds of tool calls" in document["error"]["message"]
+    assert server.requests[-1]["tool_choice"] == "none"
+
+
+def test_every_exit_status_is_in_the_help_and_the_readme() -> None:
+    help_text = ask.build_parser().format_help()
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    for status in ("0", "1", "2", "129", "130", "143"):
+        assert f" {status} " in help_text.replace("\n", " "), status
+        assert f"`{status}`" in readme, status

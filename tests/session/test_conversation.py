@@ -112,6 +112,30 @@ async def test_round_limit_stops_asking_and_answers_every_call(server: ChatServe
     last_calls = conv.messages[-2]["tool_calls"]
     assert conv.messages[-1]["tool_call_id"] == last_calls[0]["id"]
     assert "limit" in conv.messages[-1]["content"]
+    # The last request told the model it could not call tools; it did anyway: no answer.
+    assert [r.get("tool_choice") for r in server.requests] == [None, None, None, "none"]
+    assert conv.messages[-2]["error"]["kind"] == "tool_rounds"
+    finished = events[-1]
+    assert isinstance(finished, TurnFinished) and finished.failed
+
+
+async def test_after_the_last_tool_round_the_model_answers_without_tools(
+    server: ChatServer,
+) -> None:
+    call = ToolCall("calculate", {"expression": "1+1"})
+    server.enqueue(
+        Scripted(tool_calls=[call]), Scripted(tool_calls=[call]), Scripted(text="It is 2.")
+    )
+    conv = conversation(server, max_tool_rounds=2)
+    events = await run(conv, "loop")
+    assert [r.get("tool_choice") for r in server.requests] == [None, None, "none"]
+    assert "tools" in server.requests[-1]  # shown, so the earlier calls make sense
+    assert conv.messages[-1] == {**conv.messages[-1], "role": "assistant", "content": "It is 2."}
+    assert "error" not in conv.messages[-1]
+    notices = [e.message for e in events if isinstance(e, Notice)]
+    assert len(notices) == 1 and "limit of 2 rounds" in notices[0]
+    finished = events[-1]
+    assert isinstance(finished, TurnFinished) and not finished.failed
 
 
 async def test_a_dropped_answer_is_kept_and_marked(server: ChatServer) -> None:

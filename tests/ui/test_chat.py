@@ -269,7 +269,7 @@ async def test_tool_round_limit_ends_with_a_notice(
         screen = await finish_turn(pilot)
         assert len(server.requests) == 3
         notices = [shown_text(n) for n in screen.query(NoticeMessage)]
-        assert any("Stopped after 2 rounds" in n for n in notices)
+        assert any("No answer after 2 rounds" in n for n in notices)
 
 
 async def test_scrolling_up_stops_following_and_end_jumps_back(

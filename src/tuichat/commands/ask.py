@@ -48,6 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Ask once and stream the answer to stdout (no full screen). The prompt is "
         "read from stdin when it is piped; with a prompt argument too, stdin is added as context.",
+        epilog="exit status: 0 answered; 1 failed (the error on stderr, with --json also in "
+        "error.kind: stream_error, truncated, http, connection, tool_rounds, storage); "
+        "2 bad usage; 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP (128 + the signal: what arrived "
+        "is saved).",
     )
     parser.add_argument("prompt", nargs="*", help="the prompt (several words are joined)")
     add_session_arguments(parser)
@@ -321,7 +325,7 @@ def _note(printer: _Printer, note: Note) -> None:
 
 
 async def _stream(session: ChatSession, prompt: str, printer: _Printer) -> _Outcome:
-    start = len(session.messages) + 1  # after the user message `send` adds
+    start = len(session.messages)  # the turn's messages: the user's, then what answered it
     interrupted = False
     try:
         async for batch in session.send(prompt):

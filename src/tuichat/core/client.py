@@ -157,13 +157,18 @@ class ChatClient:
         await self._openai.close()
 
     def request_body(
-        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None
+        self,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]] | None,
+        tool_choice: str | None = None,
     ) -> dict[str, Any]:
         """The JSON body of a chat completion request."""
         provider = self.provider
         body: dict[str, Any] = {"model": provider.model, "messages": messages, **provider.params}
         if tools:
             body["tools"] = tools
+            if tool_choice is not None:
+                body["tool_choice"] = tool_choice
         body["stream"] = provider.stream
         if provider.stream and provider.include_usage:
             body["stream_options"] = {"include_usage": True}
@@ -185,6 +190,8 @@ class ChatClient:
         messages: list[dict[str, Any]],
         tools: list[dict[str, Any]] | None,
         state: StreamState,
+        *,
+        tool_choice: str | None = None,
     ) -> AsyncIterator[list[Event]]:
         """Ask for one answer.
 
@@ -197,8 +204,9 @@ class ChatClient:
             messages: the conversation in OpenAI's wire format.
             tools: tool schemas to offer, if any.
             state: the accumulator that keeps the answer.
+            tool_choice: e.g. "none": the model may not call the tools it is shown.
         """
-        body = self.request_body(messages, tools)
+        body = self.request_body(messages, tools, tool_choice)
         started = time.perf_counter()
         yield [RequestSent(self.describe_request(body))]
         kwargs = {key: value for key, value in body.items() if key not in ("model", "messages")}

@@ -118,13 +118,17 @@ class Conversation:
         round_number = 0
         while True:
             round_number += 1
+            # The rounds of tool calls are used up: the model answers from what it has.
+            last = round_number > self.max_tool_rounds
             answer = Answer()
             yield [AnswerStarted(answer, round_number)]
             state = StreamState()
             timing = _Timing(self.clock)
             try:
                 wire = self.wire_messages()
-                async for batch in self.client.complete(wire, schemas or None, state):
+                choice = "none" if last and schemas else None
+                completion = self.client.complete(wire, schemas or None, state, tool_choice=choice)
+                async for batch in completion:
                     timing.saw(batch)
                     yield batch
             except asyncio.CancelledError:
@@ -137,30 +141,47 @@ class Conversation:
             message = state.final_message()
             message["timing"] = timing.summary()
             message["model"] = self.client.provider.model  # as asked for: prices are keyed by it
+            calls = message.get("tool_calls") or []
+            if last and calls and not message.get("content"):
+                message["error"] = {"kind": "tool_rounds", "message": self._no_answer()}
             self._append(answer, message)
             yield [AnswerEnded(answer)]
-            calls = message.get("tool_calls") or []
+            if last:
+                yield self._end_at_the_limit(answer, calls, turn_start)
+                return
             if not calls:
                 yield [TurnFinished(messages=self.messages[turn_start:])]
                 return
-            if round_number > self.max_tool_rounds:
-                note = (
-                    f"Not run: the limit of {self.max_tool_rounds} tool rounds per turn was "
-                    "reached. Ask again to continue."
-                )
-                refusal = ToolOutcome(note, True, 0.0, "not_allowed")
-                for call in calls:
-                    self._append(answer, self._result_message(call["id"], refusal))
-                yield [
-                    Notice(
-                        f"Stopped after {self.max_tool_rounds} rounds of tool calls "
-                        "(the limit per turn); the last calls were not run."
-                    ),
-                    TurnFinished(messages=self.messages[turn_start:]),
-                ]
-                return
             async for tool_batch in self._run_tools(answer, calls):
                 yield tool_batch
+
+    def _no_answer(self) -> str:
+        return (
+            f"No answer after {self.max_tool_rounds} rounds of tool calls (the limit per "
+            "turn, max_tool_rounds): the model still asked for tools. Ask again to go on."
+        )
+
+    def _end_at_the_limit(
+        self, answer: Answer, calls: list[dict[str, Any]], turn_start: int
+    ) -> list[TurnEvent]:
+        """The round after the last allowed one: its calls (the model was told it could not
+        make any) do not run, and the user is told why the tools stopped."""
+        note = (
+            f"Not run: the limit of {self.max_tool_rounds} tool rounds per turn was reached. "
+            "Ask again to continue."
+        )
+        refusal = ToolOutcome(note, True, 0.0, "not_allowed")
+        for call in calls:
+            self._append(answer, self._result_message(call["id"], refusal))
+        failed = answer.message is not None and "error" in answer.message
+        if failed:
+            notice = self._no_answer()
+        else:
+            notice = (
+                f"Reached the limit of {self.max_tool_rounds} rounds of tool calls per turn: "
+                "the model was asked to answer without them."
+            )
+        return [Notice(notice), TurnFinished(failed, self.messages[turn_start:])]
 
     def _append(self, answer: Answer, message: Message) -> None:
         self.messages.append(message)
