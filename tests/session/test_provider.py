@@ -22,7 +22,7 @@ def endpoint(
 
 async def test_no_key_and_no_base_url_is_the_demo() -> None:
     chosen = endpoint([], {})
-    assert chosen.demo and chosen.provider.model == "tuichat-demo" and chosen.profile is None
+    assert chosen.demo and chosen.provider.model == "tuichat-demo" and chosen.profile == "demo"
     session = build_session(Settings(), SessionOptions(history=False), {})
     try:
         assert session.demo and session.provider.base_url.startswith("http://127.0.0.1:")

@@ -85,3 +85,34 @@ async def test_a_tool_switched_off_in_the_palette_is_not_offered_and_is_saved(
         assert "calculate" not in offered and "get_current_time" in offered
     saved = tomllib.loads(config.read_text())
     assert saved["tools"]["disabled"] == ["calculate"] and saved["max_tool_rounds"] == 5
+
+
+async def test_the_demo_is_a_profile_the_palette_goes_back_to(
+    server: ChatServer, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'profile = "local"\n[profiles.local]\nbase_url = "{server.base_url}"\nmodel = "m"\n'
+        "max_retries = 0\n"
+    )
+    settings = parse_settings(config.read_text(), config)
+    app = TuichatApp(build_session(settings, SessionOptions(history=False), {}))
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert app.screen.sub_title == "local · m"
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Profile: demo" in titles
+        command = next(c for c in app.get_system_commands(app.screen) if c.title == "Profile: demo")
+        command.callback()
+        await pilot.pause()
+        assert app.session.demo and "demo model tuichat-demo" in str(app.screen.sub_title)
+        await send(pilot, "hello")
+        screen = await finish_turn(pilot)
+        assert "Hello" in screen.query(AssistantMessage).last().body.text
+        assert not server.requests  # the offline model answered, not the local server
+    assert 'profile = "demo"' in config.read_text()
+    # Next time, the file's profile is the demo.
+    again = build_session(parse_settings(config.read_text(), config), SessionOptions(), {})
+    try:
+        assert again.demo and again.endpoint.profile == "demo"
+    finally:
+        await again.aclose()

@@ -10,6 +10,8 @@ from types import MappingProxyType
 from typing import Any
 
 DEFAULT_PROFILE = "openai"
+DEMO_PROFILE = "demo"
+"""The built-in offline demo model: its server starts inside tuichat, so it has no base URL."""
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
@@ -110,6 +112,7 @@ PRESETS: Mapping[str, ProfileSettings] = MappingProxyType(
                 api_key_env="DEEPSEEK_API_KEY",
                 model="deepseek-chat",
             ),
+            ProfileSettings(DEMO_PROFILE),
         )
     }
 )

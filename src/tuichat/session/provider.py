@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from tuichat.config.profiles import DEMO_PROFILE
 from tuichat.config.provider import resolve_provider, wants_demo
 from tuichat.config.settings import Settings
 from tuichat.core.client import Provider
@@ -39,7 +40,7 @@ class Endpoint:
         provider: the endpoint and model.
         demo: whether it is the built-in demo model (its base URL is set once its server runs).
         profile: the profile whose fields it has (a model picked in the app is saved there);
-            None for the demo and for a base URL given on the command line or environment.
+            None for a base URL given on the command line or in the environment.
     """
 
     provider: Provider
@@ -56,16 +57,27 @@ def choose_endpoint(
         ConfigError: `--profile` names no profile.
     """
     overrides = options.provider_overrides()
-    if options.demo or wants_demo(settings, options.profile, overrides, environ):
-        provider = Provider(base_url="", model=options.model or DEMO_MODEL, name="demo")
-        provider.max_retries = 0 if options.max_retries is None else options.max_retries
-        provider.stream = options.stream is not False
-        if options.timeout is not None:
-            provider.timeout = options.timeout
-        return Endpoint(provider, demo=True, profile=None)
+    chosen = options.profile or settings.profile
+    if options.demo or chosen == DEMO_PROFILE:
+        return demo_endpoint(settings, options)
+    if wants_demo(settings, options.profile, overrides, environ):
+        return demo_endpoint(settings, options)
     provider = resolve_provider(settings, options.profile, overrides, environ)
     profile = provider.name if provider.name in settings.profiles else None
     return Endpoint(provider, demo=False, profile=profile)
+
+
+def demo_endpoint(settings: Settings, options: SessionOptions | None = None) -> Endpoint:
+    """The built-in demo model (its base URL is set when its server starts)."""
+    options = options or SessionOptions()
+    demo = settings.profiles.get(DEMO_PROFILE)
+    model = options.model or (demo.model if demo is not None else None) or DEMO_MODEL
+    provider = Provider(base_url="", model=model, name=DEMO_PROFILE)
+    provider.max_retries = 0 if options.max_retries is None else options.max_retries
+    provider.stream = options.stream is not False
+    if options.timeout is not None:
+        provider.timeout = options.timeout
+    return Endpoint(provider, demo=True, profile=DEMO_PROFILE)
 
 
 def start_demo_server(provider: Provider) -> ChatServer:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from tuichat.config.profiles import DEMO_PROFILE
 from tuichat.config.provider import resolve_provider
 from tuichat.config.settings import ConfigError, Settings
 from tuichat.config.write import save_settings_changes
@@ -22,7 +23,7 @@ from tuichat.core.client import ChatClient, Provider
 from tuichat.session.conversation import Approver, Conversation
 from tuichat.session.events import Message, TurnBatch
 from tuichat.session.options import Resume
-from tuichat.session.provider import Endpoint
+from tuichat.session.provider import Endpoint, demo_endpoint, start_demo_server
 from tuichat.session.recorder import TurnRecorder
 from tuichat.session.tools import mcp_manager, server_problems, start_mcp_servers
 from tuichat.storage.async_history import AsyncHistory
@@ -383,10 +384,18 @@ class ChatSession:
         Raises:
             ConfigError: there is no such profile.
         """
-        provider = resolve_provider(self.settings, name, {}, environ)
+        if name == DEMO_PROFILE:
+            endpoint = demo_endpoint(self.settings)
+            if self._demo_server is None:
+                self._demo_server = start_demo_server(endpoint.provider)
+            else:
+                endpoint.provider.base_url = self._demo_server.base_url
+        else:
+            endpoint = Endpoint(resolve_provider(self.settings, name, {}, environ), False, name)
+        provider = endpoint.provider
         old = self.conversation.client
         self.conversation.client = ChatClient(provider)
-        self.endpoint = Endpoint(provider, demo=False, profile=name)
+        self.endpoint = endpoint
         self._spawn(old.aclose())
         self.save_setting({"profile": name})
         return provider
