@@ -43,3 +43,12 @@ def test_text_in_any_pieces_is_stripped_as_if_whole() -> None:
         stripper = ControlStripper()
         shown = "".join(stripper.feed(piece) for piece in pieces) + stripper.flush()
         assert shown == strip_control(text), (text, pieces)
+
+
+def test_counted_says_one_and_many_with_separators() -> None:
+    from tuichat.core.text import counted
+
+    assert counted(1, "tool") == "1 tool"
+    assert counted(0, "model") == "0 models"
+    assert counted(12345, "chunk") == "12,345 chunks"
+    assert counted(2, "reply", "replies") == "2 replies"

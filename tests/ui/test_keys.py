@@ -136,3 +136,22 @@ def test_every_remappable_action_is_documented() -> None:
         key_id = binding.id  # type: ignore[union-attr]
         assert f'# {key_id} = "' in example, key_id
         assert f"`{key_id}`" in keys_row, key_id
+
+
+async def test_the_model_count_follows_the_filter(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f3")
+        picker = app.screen
+        assert isinstance(picker, ModelPicker)
+        await wait_until(pilot, lambda: bool(picker.models))
+
+        def status() -> str:
+            return str(picker.query_one("#model-status").render())
+
+        total = len(picker.models)
+        noun = "model" if total == 1 else "models"
+        assert status().startswith(f"{total} {noun} · Enter picks")
+        await pilot.press(*"no-such-model")
+        await pilot.pause()
+        assert status().startswith(f"0 of {total} {noun} · Enter uses the name typed")

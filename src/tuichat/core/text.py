@@ -36,6 +36,18 @@ def strip_control(text: str) -> str:
     return _CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", text))
 
 
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """A count and its noun, with thousands separators: `1 tool`, `2 tools`, `1,234 chunks`.
+
+    Args:
+        count: how many.
+        noun: the singular.
+        plural: the plural when it is not the singular with an `s`.
+    """
+    word = noun if count == 1 else plural or noun + "s"
+    return f"{count:,} {word}"
+
+
 class ControlStripper:
     """`strip_control` for text that arrives in pieces: a sequence split between two pieces
     leaves nothing on screen.

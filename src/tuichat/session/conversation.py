@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from tuichat.config.settings import DEFAULT_MAX_TOOL_ROUNDS, DEFAULT_TOOL_TIMEOUT
@@ -232,6 +233,7 @@ class Conversation:
                 yield [
                     ToolRunning(i, calls[i]["id"], calls[i]["function"]["name"]) for i in allowed
                 ]
+            started = self.clock()  # calls are timed on the loop's clock, like answers
             tasks: dict[asyncio.Task[ToolOutcome], int] = {
                 asyncio.create_task(
                     run_tool_call(
@@ -250,7 +252,7 @@ class Conversation:
                     batch: list[TurnEvent] = []
                     for task in done:
                         position = tasks[task]
-                        outcome = task.result()
+                        outcome = replace(task.result(), duration=self.clock() - started)
                         outcomes[position] = outcome
                         batch.append(self._result_event(position, calls[position], outcome))
                     yield batch

@@ -20,6 +20,7 @@ from tuichat.config.provider import resolve_provider
 from tuichat.config.settings import ConfigError, Settings
 from tuichat.config.write import save_settings_changes
 from tuichat.core.client import ChatClient, Provider
+from tuichat.core.text import counted
 from tuichat.session.conversation import Approver, Conversation
 from tuichat.session.events import Message, TurnBatch
 from tuichat.session.options import Resume
@@ -327,7 +328,9 @@ class ChatSession:
         statuses = self.mcp.statuses()
         problems = server_problems(statuses)
         ready = [
-            f"{name} ({len(s.tools)} tools)" for name, s in statuses.items() if s.state == "ready"
+            f"{name} ({counted(len(s.tools), 'tool')})"
+            for name, s in statuses.items()
+            if s.state == "ready"
         ]
         if problems:
             self.on_note(Note("\n".join(problems), "MCP servers", "warning", 15))

@@ -98,11 +98,14 @@ class TurnView:
         """Show a notice or an error of tuichat's in the conversation."""
         self._messages.add(kind(text), lambda: kind(text), "note")
 
-    def stopped(self, why: str) -> None:
+    def stopped(self, why: str) -> bool:
         """The worker stopped before the turn's end: show each answer as its data has it.
 
         A cancelled round's partial answer is marked cancelled, the calls it was running
         say so; after an internal error the live answer says what broke.
+
+        Returns:
+            Whether an answer of the turn is shown (and says how it ended).
         """
         for entry in self.entries:
             widget, answer = entry.widget, entry.answer
@@ -116,6 +119,7 @@ class TurnView:
                 widget.mark(why)
             widget.end_calls(answer.messages[1:])
         self.answer = None
+        return any(isinstance(entry.widget, AssistantMessage) for entry in self.entries)
 
     def settle(self) -> None:
         """The turn is over: its answers can be rebuilt from their data from now on."""

@@ -17,6 +17,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Header
 from textual.worker import Worker, WorkerState
 
+from tuichat.core.text import counted
 from tuichat.session.events import TurnBatch
 from tuichat.session.session import ChatSession, Note
 from tuichat.storage.db import StorageError
@@ -307,8 +308,8 @@ class ChatScreen(Screen[None]):
         if view is None:
             return
         if event.state == WorkerState.CANCELLED:
-            view.stopped("cancelled: the text above is what arrived")
-            view.add_note(NoticeMessage, "Cancelled.")
+            if not view.stopped("cancelled: the text above is what arrived"):
+                view.add_note(NoticeMessage, "Cancelled.")  # before any answer began
         elif event.state == WorkerState.ERROR:
             # A bug of ours in the worker must not take the app down: say what broke.
             view.stopped("failed: tuichat hit an internal error")
@@ -475,7 +476,8 @@ class ChatScreen(Screen[None]):
             self.notify("The last answer has no code block.", severity="warning")
             return
         self.app.copy_to_clipboard(blocks[-1])
-        self.notify(f"Copied a code block ({blocks[-1].count(chr(10)) + 1} lines).")
+        lines = counted(blocks[-1].count("\n") + 1, "line")
+        self.notify(f"Copied a code block ({lines}).")
 
     def action_pick_model(self) -> None:
         """Choose the model from the server's list (or type one); saved in the profile."""

@@ -22,7 +22,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tuichat.core.text import strip_control
+from tuichat.core.text import counted, strip_control
 from tuichat.storage.async_history import AsyncHistory
 from tuichat.storage.db import StorageError
 from tuichat.storage.rows import ConversationSummary, SearchResult
@@ -197,7 +197,7 @@ class ConversationList(ModalScreen[HistoryChoice]):
             for part in (
                 when(summary.updated),
                 summary.model or "",
-                f"{summary.message_count} messages",
+                counted(summary.message_count, "message"),
             )
             if part
         )

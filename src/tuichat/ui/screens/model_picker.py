@@ -14,6 +14,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tuichat.core.client import ChatClient
+from tuichat.core.text import counted
 
 
 class ModelPicker(ModalScreen[str | None]):
@@ -65,18 +66,27 @@ class ModelPicker(ModalScreen[str | None]):
                 )
             )
             return
-        status.update(Content(f"{len(self.models)} models · Enter picks · Esc closes"))
+        if not self.models:
+            status.update(Content("The server lists no models: type a model name and press Enter."))
+            return
         self._show(self.query_one(Input).value)
 
     def _show(self, text: str) -> None:
         needle = text.strip().lower()
         options = self.query_one(OptionList)
         options.clear_options()
-        options.add_options(
-            [Option(Content(name), id=name) for name in self.models if needle in name.lower()]
-        )
+        shown = [name for name in self.models if needle in name.lower()]
+        options.add_options([Option(Content(name), id=name) for name in shown])
         if options.option_count:
             options.highlighted = 0
+        if not self.models:
+            return  # the status says the server lists none
+        count = counted(len(self.models), "model")
+        if len(shown) != len(self.models):
+            count = f"{len(shown):,} of {count}"
+        enter = "Enter picks" if shown else "Enter uses the name typed"
+        status = self.query_one("#model-status", Static)
+        status.update(Content(f"{count} · {enter} · Esc closes"))
 
     @on(Input.Changed)
     def _filter(self, event: Input.Changed) -> None:

@@ -20,7 +20,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from tuichat.core.text import strip_control
+from tuichat.core.text import counted, strip_control
 from tuichat.tools.registry import Tool, ToolRegistry
 
 if TYPE_CHECKING:  # the MCP SDK is only needed where servers actually run
@@ -84,7 +84,7 @@ def server_line(name: str, status: ServerStatus) -> Content:
     parts: list[str | tuple[str, str]] = [(strip_control(name), "bold"), " · ", (state, style)]
     if status.state == "ready":
         count = len(status.tools)
-        parts.append(f" · {count} tool" if count == 1 else f" · {count} tools")
+        parts.append(f" · {counted(count, 'tool')}")
     return Content.assemble(*parts)
 
 

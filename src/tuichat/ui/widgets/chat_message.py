@@ -22,7 +22,7 @@ from tuichat.core.events import (
     ToolCallReady,
     ToolCallStarted,
 )
-from tuichat.core.text import strip_control
+from tuichat.core.text import counted, strip_control
 from tuichat.session.events import (
     Answer,
     AnswerEnded,
@@ -171,7 +171,7 @@ class ToolCallView(Vertical):
             # Long arguments fold away, like long results: the title says what they are.
             folded = Collapsible(
                 Static(shown, classes="tool-arguments"),
-                title=f"arguments ({lines} lines)",
+                title=f"arguments ({counted(lines, 'line')})",
                 collapsed=True,
             )
             old, self.arguments_view = self.arguments_view, folded
@@ -236,7 +236,7 @@ class ToolCallView(Vertical):
             lines = output.rstrip("\n").count("\n") + 1
             self.output_view = Collapsible(
                 Static(literal(output.rstrip("\n")), classes="tool-output"),
-                title=f"printed ({lines} line{'s' if lines != 1 else ''})",
+                title=f"printed ({counted(lines, 'line')})",
                 collapsed=True,
             )
             _mount_if_shown(self, self.output_view)
@@ -366,7 +366,7 @@ class AssistantMessage(Vertical):
             prompt = usage.get("prompt_tokens")
             completion = usage.get("completion_tokens")
             if prompt is not None or completion is not None:
-                parts.append(f"{prompt or 0} → {completion or 0} tokens")
+                parts.append(f"{prompt or 0:,} → {completion or 0:,} tokens")
         self._status_parts = parts
         self.status.update(Content(" · ".join(parts)))
 

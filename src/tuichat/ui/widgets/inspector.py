@@ -10,7 +10,7 @@ from textual.content import Content
 from textual.widgets import Log, Static
 
 from tuichat.core.events import RawChunk, RequestSent
-from tuichat.core.text import chunk_summary, strip_control
+from tuichat.core.text import chunk_summary, counted, strip_control
 
 MAX_LINES = 5000  # the Log keeps the newest lines; the counts in the header stay exact
 SYNC_INTERVAL = 0.25  # seconds between reads of the feed while shown (each write repaints the log)
@@ -146,7 +146,8 @@ class Inspector(Vertical):
         span = self.last_offset - self.first_offset
         rate = f"{self.chunk_count / span:,.0f} chunks/s" if span > 0 else "– chunks/s"
         return (
-            f"{prefix}first chunk {self.first_offset:.3f} s · {self.chunk_count:,} chunks · {rate}"
+            f"{prefix}first chunk {self.first_offset:.3f} s · "
+            f"{counted(self.chunk_count, 'chunk')} · {rate}"
         )
 
 
