@@ -301,6 +301,12 @@ async def test_plugin_and_file_tools_ask_first_and_a_broken_file_is_reported(
         assert shout.output_view is not None and "printed (1 line)" in str(shout.output_view.title)
         assert app.session.messages[-2]["output"] == "shouting!\n"
         assert "shouting" not in json.dumps(server.requests[-1]["messages"])
+        # F5 lists the file that did not load, and why.
+        await pilot.press("f5")
+        tools = app.screen
+        assert isinstance(tools, ToolsScreen)
+        failed = str(tools.query_one("#tools-not-loaded").render())
+        assert "broken_tools.py" in failed and "SyntaxError" in failed
 
 
 async def test_a_streamable_http_mcp_server_approved_with_the_button(

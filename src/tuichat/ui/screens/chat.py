@@ -529,6 +529,7 @@ class ChatScreen(Screen[None]):
                 policy=self.session.conversation.policy,
                 toggle=self.toggle_tool,
                 servers=self.session.mcp_statuses(),
+                not_loaded=self.session.problems,
             )
         )
 

@@ -8,7 +8,7 @@ Descriptions and server errors come from plugins and servers: they are shown lit
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -105,6 +105,7 @@ class ToolsScreen(ModalScreen[None]):
         policy: Callable[[str], str],
         toggle: Callable[[str], None],
         servers: Mapping[str, ServerStatus] | None = None,
+        not_loaded: Sequence[str] = (),
     ) -> None:
         """Show the tools.
 
@@ -113,12 +114,14 @@ class ToolsScreen(ModalScreen[None]):
             policy: The approval policy of a tool by name (`run`, `ask` or `never`).
             toggle: The app's function that switches a tool on or off and saves the choice.
             servers: The MCP servers' statuses by server name, if any are configured.
+            not_loaded: Why each tool file or plugin that failed to load did not.
         """
         super().__init__()
         self.registry = registry
         self.policy = policy
         self.toggle = toggle
         self.servers = dict(servers or {})
+        self.not_loaded = list(not_loaded)
 
     def compose(self) -> ComposeResult:
         tools = self.registry.tools()
@@ -127,6 +130,11 @@ class ToolsScreen(ModalScreen[None]):
             if self.servers:
                 lines = [server_line(name, status) for name, status in self.servers.items()]
                 yield Static(Content("\n").join(lines), id="tools-servers")
+            if self.not_loaded:
+                failed = [
+                    Content.styled(f"✗ {strip_control(why)}", "$error") for why in self.not_loaded
+                ]
+                yield Static(Content("\n").join(failed), id="tools-not-loaded")
             if tools:
                 yield DataTable(cursor_type="row", zebra_stripes=True, id="tools-table")
                 # The table cuts descriptions at the panel's edge: the highlighted one in full.
