@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tuichat.config.load import load_settings
 from tuichat.demo.replies import Scripted
 from tuichat.demo.server import ChatServer
@@ -13,7 +15,7 @@ from tuichat.ui.screens.chat import ChatScreen, code_blocks
 from tuichat.ui.screens.model_picker import ModelPicker
 
 from .conftest import AppFactory, loopback_options
-from .pilot_helpers import finish_turn, send, wait_until
+from .pilot_helpers import Notices, finish_turn, send, wait_until
 
 
 async def test_model_picker_lists_the_servers_models_and_filters(make_app: AppFactory) -> None:
@@ -155,3 +157,18 @@ async def test_the_model_count_follows_the_filter(make_app: AppFactory) -> None:
         await pilot.press(*"no-such-model")
         await pilot.pause()
         assert status().startswith(f"0 of {total} {noun} · Enter uses the name typed")
+
+
+async def test_a_screenshot_without_a_downloads_folder_is_saved_here_and_says_where(
+    make_app: AppFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # a home with no Downloads folder
+    monkeypatch.delenv("XDG_DOWNLOAD_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    app = make_app()
+    notices = Notices()
+    async with app.run_test(size=(100, 30), message_hook=notices) as pilot:
+        app.deliver_screenshot(filename="shot.svg")
+        await wait_until(pilot, lambda: any("shot.svg" in n for n in notices.messages))
+    assert (tmp_path / "shot.svg").read_text(encoding="utf-8").startswith("<svg")
+    assert any(str(tmp_path) in n for n in notices.messages)

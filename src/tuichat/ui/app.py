@@ -7,8 +7,11 @@ import contextlib
 import signal
 from collections.abc import Iterable, Mapping
 from functools import partial
+from pathlib import Path
 from typing import Any
 
+from platformdirs import user_downloads_path
+from textual import events, on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -165,6 +168,28 @@ class TuichatApp(App[None]):
             self.notify(f"No conversation {session.resume} to reopen: starting a new one.")
             return []
         return rows
+
+    def deliver_screenshot(
+        self,
+        filename: str | None = None,
+        path: str | None = None,
+        time_format: str | None = None,
+    ) -> str | None:
+        # Textual saves to the Downloads folder, and fails without a word when there is none:
+        # then it goes to the current directory (the notice says where).
+        if path is None:
+            downloads = user_downloads_path()
+            path = str(downloads if downloads.is_dir() else Path.cwd())
+        return super().deliver_screenshot(filename, path, time_format)
+
+    @on(events.DeliveryFailed)
+    def _screenshot_failed(self, event: events.DeliveryFailed) -> None:
+        if event.name == "screenshot":
+            event.prevent_default()
+            reason = str(event.exception) or type(event.exception).__name__
+            self.notify(
+                f"The screenshot was not saved: {reason}", title="Screenshot", severity="error"
+            )
 
     def watch_theme(self, name: str) -> None:
         # A theme picked in the app (command palette) is saved to the config file.
