@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from tuichat.tools.mcp_client import McpManager, ServerStatus
 
 Severity = Literal["information", "warning", "error"]
+LASTING = 8.0  # seconds a note that needs reading stays (a server that failed)
 Replace = Literal["answer", "prompt"]  # what a turn replaces: the last answer, or the prompt too
 
 
@@ -333,7 +334,7 @@ class ChatSession:
             if s.state == "ready"
         ]
         if problems:
-            self.on_note(Note("\n".join(problems), "MCP servers", "warning", 15))
+            self.on_note(Note("\n".join(problems), "MCP servers", "warning", LASTING))
         elif ready:
             self.note("Ready: " + ", ".join(ready), "MCP servers")
 
@@ -353,7 +354,7 @@ class ChatSession:
                 f"MCP server {name!r} stopped: {status.reason or 'no reason given'}. Its tools "
                 "are withdrawn; the conversation goes on."
             )
-            self.on_note(Note(message, "MCP server", "error", 15))
+            self.on_note(Note(message, "MCP server", "error", LASTING))
 
     def mcp_statuses(self) -> dict[str, ServerStatus]:
         """Each configured MCP server's status (empty without servers)."""

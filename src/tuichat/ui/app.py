@@ -24,6 +24,7 @@ from tuichat.ui.screens.chat import ChatScreen, tell
 from tuichat.ui.themes import register_all
 
 STOPPING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+PROBLEM_TIMEOUT = 8.0  # seconds a start-up problem stays on screen
 
 
 class TuichatApp(App[None]):
@@ -34,6 +35,7 @@ class TuichatApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "tuichat"
+    NOTIFICATION_TIMEOUT = 4.0  # seconds; problems that need reading stay PROBLEM_TIMEOUT
 
     def __init__(
         self,
@@ -135,7 +137,9 @@ class TuichatApp(App[None]):
             self.theme = self._start_theme
         self._theme_applied = True  # from now on a theme change is the user's: saved
         if problems:
-            self.notify("\n".join(problems), title="Config", severity="warning", timeout=15)
+            self.notify(
+                "\n".join(problems), title="Config", severity="warning", timeout=PROBLEM_TIMEOUT
+            )
         session = self.session
         if session.mcp_configured:
             # In the background: the first frame does not wait for the servers.
@@ -161,7 +165,9 @@ class TuichatApp(App[None]):
                 return []
             rows = await session.reopen(session.resume)
         except StorageError as error:
-            self.notify(str(error), title="History not available", severity="error", timeout=15)
+            self.notify(
+                str(error), title="History not available", severity="error", timeout=PROBLEM_TIMEOUT
+            )
             session.history = None
             return []
         if rows is None:
