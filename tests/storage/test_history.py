@@ -391,3 +391,17 @@ async def test_async_history_runs_every_call_in_one_worker_thread(tmp_path: Path
     await history.aclose()  # idempotent
     with pytest.raises(RuntimeError):
         history.submit(lambda store: None)
+
+
+def test_titles_never_carry_terminal_controls(tmp_path: Path) -> None:
+    with HistoryStore(tmp_path / "h.sqlite3") as store:
+        first = store.create_conversation()
+        store.add_message(
+            first, {"role": "user", "content": "esc \x1b[31mRED\x1b[0m and \x1b]0;PWNED\x07 end"}
+        )
+        second = store.create_conversation()
+        store.add_message(second, {"role": "user", "content": "hello"})
+        store.rename(second, "renamed \x1b]0;title\x07 too")
+        titles = {summary.id: summary.title for summary in store.list_conversations()}
+        assert titles == {first: "esc RED and end", second: "renamed too"}
+        assert [r.title for r in store.search("esc")] == ["esc RED and end"]

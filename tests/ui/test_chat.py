@@ -317,3 +317,22 @@ async def test_reasoning_is_shown_collapsed_above_the_answer(
         assert collapsible.collapsed
         assert answer.body.text == "The answer."
         assert collapsible.region.y < answer.body.region.y
+
+
+async def test_typing_after_a_click_on_a_fold_goes_to_the_prompt(
+    make_app: AppFactory, server: ChatServer
+) -> None:
+    server.enqueue(
+        Scripted(reasoning="Let me think.", text="Thought."),
+    )
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(pilot, "think")
+        screen = await finish_turn(pilot)
+        fold = screen.query_one(AssistantMessage).reasoning_view
+        assert fold is not None and fold.collapsed
+        await pilot.click(fold)
+        await pilot.pause()
+        assert not fold.collapsed  # the click opened it
+        await pilot.press(*"next")
+        assert screen.prompt.text == "next" and screen.prompt.has_focus

@@ -46,7 +46,7 @@ class HistoryReads(StoreConnection):
         renamed = row["title"] is not None
         return ConversationSummary(
             id=row["id"],
-            title=row["title"] if renamed else make_title(row["first_prompt"]),
+            title=make_title(row["title"] if renamed else row["first_prompt"]),
             created=row["created"],
             updated=row["updated"],
             model=row["model"],
@@ -210,7 +210,7 @@ class HistoryReads(StoreConnection):
             SearchResult(
                 conversation_id=row["conversation_id"],
                 message_id=row["id"],
-                title=row["title"] or make_title(row["first_prompt"]),
+                title=make_title(row["title"] or row["first_prompt"]),
                 snippet=" ".join(row["snippet"].split()),
                 role=row["role"],
                 created=row["created"],

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tuichat.core.events import RawChunk, RequestSent
+from tuichat.core.text import strip_control
 
 Message = dict[str, Any]
 
@@ -118,8 +119,9 @@ class StoredMessage:
 
 
 def make_title(text: str | None, length: int = TITLE_LENGTH) -> str:
-    """A one-line title from a prompt: whitespace collapsed, cut at `length` characters."""
-    line = " ".join((text or "").split())
+    """A one-line title from a prompt: whitespace collapsed, terminal controls removed (a title
+    is printed by `tuichat list` and shown in lists), cut at `length` characters."""
+    line = " ".join(strip_control(text or "").split())
     if not line:
         return "New conversation"
     return line if len(line) <= length else line[: length - 1].rstrip() + "…"

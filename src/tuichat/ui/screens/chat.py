@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from functools import partial
 from typing import Any, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -158,7 +158,11 @@ class ChatScreen(Screen[None]):
         self.refresh_subtitle()
         self.inspector.display = False
         self._navigation = InspectorNavigation(
-            self, self.messages, self.inspector, lambda: self.session.history
+            self,
+            self.messages,
+            self.inspector,
+            lambda: self.session.history,
+            lambda: self.turn.entries if self.turn is not None else [],
         )
         # Calls whose policy is "ask" come to this screen's modal, notes to its notifications.
         self.session.approve = self.approve_calls
@@ -540,6 +544,13 @@ class ChatScreen(Screen[None]):
     def action_inspect_answer(self, step: int) -> None:
         """Show the raw chunks of the answer before (-1) or after (1) the one shown."""
         self.navigation.step(step)
+
+    @on(events.DescendantFocus)
+    def _keep_typing_in_the_prompt(self, event: events.DescendantFocus) -> None:
+        # A click on a fold (a result, reasoning) would focus it and swallow what is typed
+        # next: the folds open by mouse, and the keys stay with the prompt.
+        if self.messages in event.widget.ancestors:
+            self.prompt.focus()
 
     @on(AssistantMessage.Clicked)
     def _answer_clicked(self, event: AssistantMessage.Clicked) -> None:

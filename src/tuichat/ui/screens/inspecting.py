@@ -27,6 +27,7 @@ class InspectorNavigation:
         messages: the conversation's entries.
         inspector: the panel.
         history: the history saved chunks come from (None: nothing is saved).
+        live: the answers of the turn whose chunks the live feed holds.
     """
 
     def __init__(
@@ -35,11 +36,13 @@ class InspectorNavigation:
         messages: MessageList,
         inspector: Inspector,
         history: Callable[[], AsyncHistory | None],
+        live: Callable[[], list[Entry]],
     ) -> None:
         self._screen = screen
         self._messages = messages
         self._inspector = inspector
         self._history = history
+        self._live = live
         self.inspected: Entry | None = None  # the answer whose saved chunks are shown
 
     def answers(self) -> list[Entry]:
@@ -74,8 +77,10 @@ class InspectorNavigation:
         inspector = self._inspector
         if self.inspected in answers:
             position = answers.index(self.inspected) + step
-        else:  # the live feed: the latest answers
-            position = len(answers) - 1 if step < 0 or not inspector.feed else len(answers)
+        else:  # the live feed shows the last turn's answers: step to the one before them
+            live = [entry for entry in self._live() if entry in answers] if inspector.feed else []
+            first_live = answers.index(live[0]) if live else len(answers)
+            position = first_live - 1 if step < 0 else len(answers)
         if position >= len(answers) and inspector.feed:
             self.inspected = None
             inspector.show_live()  # past the last saved answer: this session's turn

@@ -10,6 +10,7 @@ from rich.syntax import Syntax
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
+from textual.markup import escape
 from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
@@ -228,7 +229,8 @@ class ToolCallView(Vertical):
             self.result_view.remove()
         self.result_view = Collapsible(
             Static(json_view(content), classes="tool-result"),
-            title=f"{label}: {preview}",
+            # A Collapsible's title is markup: the tool's words are escaped to show as sent.
+            title=escape(f"{label}: {preview}"),
             collapsed=collapsed,
         )
         _mount_if_shown(self, self.result_view)
@@ -349,10 +351,13 @@ class AssistantMessage(Vertical):
         """Show how the answer ended, from its final message: how it finished, how long it
         took and its tokens; or that it was cancelled or failed, keeping its text."""
         error = message.get("error")
+        kept = "the text above is what arrived"
         if message.get("cancelled"):
-            self.mark("cancelled: the text above is what arrived")
+            self.mark(f"cancelled: {kept}" if not self.is_empty else "cancelled before any text")
         elif isinstance(error, dict):
-            self.mark(f"failed ({error.get('kind', 'error')}): the text above is what arrived")
+            # With nothing above it (a saved answer that failed at once), the error says why.
+            why = kept if not self.is_empty else str(error.get("message") or "no answer")
+            self.mark(f"failed ({error.get('kind', 'error')}): {why}")
         else:
             timing = message.get("timing") or {}
             self._finish(message.get("finish_reason"), message.get("usage"), timing.get("duration"))
