@@ -23,7 +23,7 @@ from tuichat.session.session import ChatSession, Note
 from tuichat.storage.db import StorageError
 from tuichat.storage.rows import StoredMessage
 from tuichat.ui.screens.history import ConversationList, HistoryChoice, SearchScreen
-from tuichat.ui.screens.inspecting import FOUND_HIGHLIGHT, InspectorNavigation
+from tuichat.ui.screens.inspecting import InspectorNavigation, highlight
 from tuichat.ui.screens.tool_approval import ApprovalResult, ApprovalScreen, PendingCall
 from tuichat.ui.screens.tools import ToolsScreen
 from tuichat.ui.turn_view import TurnView
@@ -354,8 +354,7 @@ class ChatScreen(Screen[None]):
         if around is not None:
             found = entries[around].widget
             if found is not None:
-                found.add_class("-found")
-                self.set_timer(FOUND_HIGHLIGHT, partial(found.remove_class, "-found"))
+                highlight(self, found)
         return True
 
     async def new_conversation(self) -> bool:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from functools import partial
 
 from textual.screen import Screen
+from textual.widget import Widget
 
 from tuichat.storage.async_history import AsyncHistory
 from tuichat.storage.db import StorageError
@@ -17,6 +18,16 @@ from tuichat.ui.widgets.inspector import Inspector
 from tuichat.ui.widgets.message_list import Entry, MessageList
 
 FOUND_HIGHLIGHT = 3.0  # seconds an answer picked for the inspector stays highlighted
+
+
+def highlight(screen: Screen[None], widget: Widget) -> None:
+    """Mark a message for a moment (one just scrolled to).
+
+    On the frame after the scroll: changing its style in the frame that scrolls leaves parts
+    of the old view on a real terminal (seen in tmux, not in headless tests).
+    """
+    screen.call_after_refresh(widget.add_class, "-found")
+    screen.set_timer(FOUND_HIGHLIGHT, partial(widget.remove_class, "-found"))
 
 
 class InspectorNavigation:
@@ -95,8 +106,7 @@ class InspectorNavigation:
         widget = entry.widget
         if widget is not None and widget.is_mounted:
             self._messages.scroll_to_widget(widget, animate=False, top=True)
-            widget.add_class("-found")
-            self._screen.set_timer(FOUND_HIGHLIGHT, partial(widget.remove_class, "-found"))
+            highlight(self._screen, widget)
         history = self._history()
         title = f"answer {self.answers().index(entry) + 1} (saved)"
         stored = entry.answer.stored_id if entry.answer is not None else None
