@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -251,3 +255,106 @@ def test_version_2_keeps_how_each_saved_tool_call_ended(
         "c6": "failed",
     }
     assert schema_version(path) == 2
+
+
+# --- several processes at once -------------------------------------------------------------
+
+OPENERS = 8
+
+
+def test_threads_opening_a_new_database_at_once_all_succeed(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    start = threading.Barrier(OPENERS)
+    errors: list[BaseException] = []
+    created: list[int] = []
+
+    def open_and_write() -> None:
+        start.wait()
+        try:
+            with HistoryStore(path) as store:
+                created.append(store.create_conversation(model="m"))
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=open_and_write) for _ in range(OPENERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert sorted(created) == list(range(1, OPENERS + 1))
+    assert schema_version(path) == migrations.current_version()
+
+
+# Each opener says when its imports are done, then waits for the word to open the file.
+_OPENER = """
+import sys
+from tuichat.storage.store import HistoryStore
+print("ready", flush=True)
+sys.stdin.readline()
+with HistoryStore(sys.argv[1]) as store:
+    print(store.create_conversation(model="m"))
+"""
+
+
+def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "history.sqlite3"
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", _OPENER, str(path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(OPENERS)
+    ]
+    for process in processes:
+        assert process.stdout is not None and process.stdout.readline() == "ready\n"
+    for process in processes:
+        assert process.stdin is not None
+        process.stdin.write("go\n")
+        process.stdin.flush()
+    results = [process.communicate(timeout=60) for process in processes]
+    assert [(p.returncode, err) for p, (_, err) in zip(processes, results, strict=True)] == [
+        (0, "")
+    ] * OPENERS
+    assert sorted(int(out) for out, _ in results) == list(range(1, OPENERS + 1))
+    assert schema_version(path) == migrations.current_version()
+
+
+def test_a_migration_another_process_ran_meanwhile_is_not_run_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The version is read again under the write lock: a step runs once, whoever runs it."""
+    path = tmp_path / "history.sqlite3"
+    HistoryStore(path).close()
+    current = migrations.current_version()
+    ran: list[int] = []
+
+    def next_step(connection: sqlite3.Connection) -> None:
+        ran.append(1)
+        connection.execute("ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0")
+
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, next_step])
+    # Another process holds the write lock, about to run the same step...
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    errors: list[BaseException] = []
+
+    def open_store() -> None:
+        try:
+            HistoryStore(path).close()
+        except BaseException as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=open_store)
+    thread.start()
+    time.sleep(0.3)  # ...while this one has read the old version and waits for the lock
+    other.execute("ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0")
+    other.execute(f"PRAGMA user_version = {current + 1}")
+    other.execute("COMMIT")
+    other.close()
+    thread.join(30)
+    assert errors == [] and ran == []
+    assert schema_version(path) == current + 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -188,23 +189,32 @@ def open_database(
         )
     try:
         with boundary(path):
-            _prepare(connection, path, readonly=readonly)
+            _prepare(connection, path, readonly=readonly, timeout=timeout)
     except BaseException:
         connection.close()
         raise
     return connection
 
 
-def _prepare(connection: sqlite3.Connection, path: Path, *, readonly: bool) -> None:
-    """Check what the file is, then (unless read-only) set it up and migrate it."""
-    # Reads only, so a refused file stays byte for byte as it was.
-    version = int(connection.execute("PRAGMA user_version").fetchone()[0])
-    application_id = int(connection.execute("PRAGMA application_id").fetchone()[0])
-    known = migrations.current_version()
+# One statement, so one consistent view of the file even while another process migrates it.
+_STATE = (
+    "SELECT (SELECT user_version FROM pragma_user_version), "
+    "(SELECT application_id FROM pragma_application_id), "
+    "(SELECT count(*) FROM sqlite_master)"
+)
+
+
+def _check(connection: sqlite3.Connection, path: Path) -> int:
+    """Refuse a file that is not a tuichat history or is from a newer tuichat (reads only).
+
+    Returns:
+        The file's schema version.
+    """
+    version, application_id, objects = (int(v) for v in connection.execute(_STATE).fetchone())
     foreign = application_id not in (0, APPLICATION_ID)
     if not foreign and version == 0 and application_id == 0:
         # Version 0 is a brand-new file; one that already has tables is someone else's.
-        foreign = connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+        foreign = objects > 0
     if foreign:
         raise StorageError(
             f"{path} is an SQLite database of another program, not a tuichat history. "
@@ -212,6 +222,7 @@ def _prepare(connection: sqlite3.Connection, path: Path, *, readonly: bool) -> N
             kind="foreign",
             path=path,
         )
+    known = migrations.current_version()
     if version > known:
         raise StorageError(
             f"{path} was written by a newer tuichat (history schema version {version}; this "
@@ -220,6 +231,33 @@ def _prepare(connection: sqlite3.Connection, path: Path, *, readonly: bool) -> N
             kind="newer",
             path=path,
         )
+    return version
+
+
+def _use_wal(connection: sqlite3.Connection, timeout: float) -> None:
+    """Switch the file to WAL mode (readers never block the writer), once.
+
+    The switch needs the file to itself, and SQLite reports "locked" at once, without
+    waiting, when another process is switching it too (several starting on a new file):
+    wait for that one, which switches it for everybody.
+    """
+    deadline = time.monotonic() + timeout
+    while connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        try:
+            connection.execute("PRAGMA journal_mode = WAL")
+            return  # switched (or, where WAL cannot be used, left in its old mode)
+        except sqlite3.OperationalError as error:
+            busy = getattr(error, "sqlite_errorname", "").startswith("SQLITE_BUSY")
+            if not busy or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
+
+
+def _prepare(connection: sqlite3.Connection, path: Path, *, readonly: bool, timeout: float) -> None:
+    """Check what the file is, then (unless read-only) set it up and migrate it."""
+    # Reads only, so a refused file stays byte for byte as it was.
+    version = _check(connection, path)
+    known = migrations.current_version()
     if readonly:
         if version < known:
             raise StorageError(
@@ -231,10 +269,13 @@ def _prepare(connection: sqlite3.Connection, path: Path, *, readonly: bool) -> N
             )
         connection.execute("PRAGMA query_only = ON")
         return
-    connection.execute("PRAGMA journal_mode = WAL")  # readers never block the writer
+    _use_wal(connection, timeout)
     connection.execute("PRAGMA synchronous = NORMAL")  # WAL: a commit survives a crash of tuichat
     connection.execute("PRAGMA foreign_keys = ON")
-    migrations.migrate(connection, version)
+    if version < known:
+        # Another process may be creating or upgrading the same file right now: `migrate`
+        # checks it again under the write lock, step by step.
+        migrations.migrate(connection, lambda locked: _check(locked, path))
 
 
 def schema_version(path: Path) -> int:
