@@ -5,6 +5,7 @@ Real processes against the loopback server, with the history in a real SQLite fi
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,6 +13,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from tuichat.demo.replies import Scripted
 from tuichat.demo.server import ChatServer
 from tuichat.storage.store import HistoryStore
 
@@ -87,3 +91,59 @@ def test_eight_asks_at_once_on_a_new_database_all_answer_and_are_saved(
     assert all([m["role"] for m in c] == ["user", "assistant"] for c in conversations)
     assert all(c[0]["content"] == "hello" for c in conversations)
     assert sorted(c[1]["content"] + "\n" for c in conversations) == sorted(answers)
+
+
+def snapshot(path: Path) -> tuple[bytes, int, list[str]]:
+    """The file's bytes, mtime and the files beside it: to prove nothing was touched."""
+    return path.read_bytes(), path.stat().st_mtime_ns, sorted(os.listdir(path.parent))
+
+
+def run_ask(server: ChatServer, db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ask_argv(server, db, *args),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=environment(),
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("read_only", ["file", "directory"])
+def test_ask_on_a_read_only_history_answers_and_says_it_could_not_save(
+    server: ChatServer, tmp_path: Path, read_only: str
+) -> None:
+    directory = tmp_path / "history"
+    db = directory / "history.sqlite3"
+    server.enqueue(Scripted(text="Paris."))
+    assert run_ask(server, db, "Capital of France?").returncode == 0
+    (db if read_only == "file" else directory).chmod(0o444 if read_only == "file" else 0o555)
+    before = snapshot(db)
+    try:
+        server.enqueue(Scripted(text="About 2 million."), Scripted(text="Hi."))
+        continued = run_ask(server, db, "-c", "Its population?")
+        as_json = run_ask(server, db, "--json", "hello")
+        after = snapshot(db)
+    finally:
+        directory.chmod(0o755)
+        db.chmod(0o644)
+
+    # The answer is printed; the one line on stderr says it was not saved, and why; status 1.
+    assert continued.stdout == "About 2 million.\n"
+    assert continued.returncode == 1
+    [line] = continued.stderr.splitlines()
+    assert line.startswith("tuichat ask: the answer was not saved: ") and "read-only" in line
+    assert str(db) in line and "chmod u+w" in line
+    # -c read the saved conversation from the read-only file.
+    assert [m["content"] for m in server.requests[1]["messages"]] == [
+        "Capital of France?",
+        "Paris.",
+        "Its population?",
+    ]
+    assert as_json.returncode == 1
+    document = json.loads(as_json.stdout)
+    assert document["messages"][-1]["content"] == "Hi."
+    assert document["error"]["kind"] == "storage" and "read-only" in document["error"]["message"]
+    assert after == before  # not a byte, not the mtime, no file beside it
+    assert [[m["content"] for m in c] for c in saved(db)] == [["Capital of France?", "Paris."]]

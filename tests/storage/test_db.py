@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -358,3 +359,75 @@ def test_a_migration_another_process_ran_meanwhile_is_not_run_again(
     thread.join(30)
     assert errors == [] and ran == []
     assert schema_version(path) == current + 1
+
+
+# --- a history that may not be written -------------------------------------------------------
+
+
+@pytest.fixture(params=["file", "file-and-directory", "directory"])
+def read_only_history(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]:
+    """A history with one conversation, made read-only: the file (0444), the directory it is
+    in (0555), or both. No -wal file: the last writer closed it."""
+    directory = tmp_path / "history"
+    directory.mkdir()
+    path = directory / "history.sqlite3"
+    with HistoryStore(path) as store:
+        store.add_message(store.create_conversation(), {"role": "user", "content": "read me"})
+    assert os.listdir(directory) == ["history.sqlite3"]
+    if request.param != "directory":
+        path.chmod(0o444)
+    if request.param != "file":
+        directory.chmod(0o555)
+    try:
+        yield path
+    finally:
+        directory.chmod(0o755)
+        path.chmod(0o644)
+
+
+def test_a_read_only_history_is_read_without_changing_anything(read_only_history: Path) -> None:
+    path = read_only_history
+    before = snapshot(path)
+    with pytest.raises(StorageError) as caught:
+        HistoryStore(path)
+    assert caught.value.kind == "readonly" and "read-only" in str(caught.value)
+    with HistoryStore.open_for_reading(path) as store:
+        assert store.readonly
+        assert [c.title for c in store.list_conversations()] == ["read me"]
+        assert store.search("read")[0].title == "read me"
+    assert snapshot(path) == before  # no byte, no mtime, no -wal or -shm file beside it
+
+
+def test_a_read_only_history_opened_to_write_if_possible_refuses_each_write(
+    read_only_history: Path,
+) -> None:
+    path = read_only_history
+    before = snapshot(path)
+    with HistoryStore(path, fall_back_to_reading=True) as store:
+        assert store.readonly and store.last_conversation_id() == 1
+        with pytest.raises(StorageError) as caught:
+            store.create_conversation(model="m")
+        assert caught.value.kind == "readonly"
+        message = str(caught.value)
+        assert str(path) in message and "read-only" in message and "saves nothing" in message
+        with pytest.raises(StorageError):
+            store.add_message(1, {"role": "user", "content": "more"})
+        assert store.load_messages(1) == [{"role": "user", "content": "read me"}]
+    assert snapshot(path) == before
+
+
+def test_a_read_only_history_with_changes_still_in_its_wal_is_read_with_them(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "history.sqlite3"
+    writer = HistoryStore(path)  # still open: its last commit is in the -wal file only
+    writer.create_conversation(title="in the database")
+    writer.create_conversation(title="only in the wal")
+    path.chmod(0o444)
+    try:
+        with HistoryStore.open_for_reading(path) as store:
+            titles = [c.title for c in store.list_conversations()]
+    finally:
+        path.chmod(0o644)
+        writer.close()
+    assert sorted(titles) == ["in the database", "only in the wal"]

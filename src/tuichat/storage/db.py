@@ -120,8 +120,8 @@ def boundary(path: Path) -> Iterator[None]:
         ) from error
 
 
-def _marked_read_only(path: Path) -> bool:
-    """Whether the file may not be written, by permission or by its mode bits.
+def _no_write(path: Path) -> bool:
+    """Whether a file or directory may not be written, by permission or by its mode bits.
 
     The mode bits count even for root (who may write anything): a user who made their
     history read-only does not want it changed.
@@ -129,6 +129,37 @@ def _marked_read_only(path: Path) -> bool:
     mode = path.stat().st_mode
     no_write_bits = not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
     return no_write_bits or not os.access(path, os.W_OK)
+
+
+def read_only_reason(path: Path) -> str | None:
+    """Why an existing history may not be written (None: it may).
+
+    Writing needs the directory too: SQLite creates the `-wal` and `-shm` files beside the
+    database.
+    """
+    if _no_write(path):
+        return "the file is read-only: chmod u+w"
+    directory = path.resolve().parent
+    if _no_write(directory):
+        return f"its directory is read-only: chmod u+w {directory}"
+    return None
+
+
+def _read_only_uri(path: Path, reason: str | None) -> str:
+    """The URI that opens a history for reading, changing nothing on disk.
+
+    A reader of a WAL database creates `-wal` and `-shm` files beside it when they are
+    missing, and cannot open it at all where it may not create them. A history that no one
+    may write and that has no `-wal` file (its last writer closed it) is whole in its one
+    file and cannot change: SQLite is told so (`immutable`), and reads it with no lock and
+    no file beside it. A `-wal` file means a writer may be at work, or its last changes are
+    there: it is read as any reader would.
+    """
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    wal = path.with_name(path.name + "-wal")
+    if reason is not None and not wal.exists():
+        uri += "&immutable=1"
+    return uri
 
 
 def open_database(
@@ -169,17 +200,20 @@ def open_database(
                 kind="missing",
                 path=path,
             )
-        if exists and not readonly and _marked_read_only(path):
+        reason = read_only_reason(path) if exists else None
+        if reason is not None and not readonly:
             raise StorageError(
-                f"The history database {path} is read-only. Make it writable "
-                f"(chmod u+w), {_FIX_DB}.",
+                f"The history database {path} is read-only ({reason}); make it writable, "
+                f"{_FIX_DB}.",
                 kind="readonly",
                 path=path,
             )
         if not exists:
             path.parent.mkdir(parents=True, exist_ok=True)
-        mode = "ro" if readonly else ("rwc" if create else "rw")
-        uri = f"{path.resolve().as_uri()}?mode={mode}"
+        if readonly:
+            uri = _read_only_uri(path, reason)
+        else:
+            uri = f"{path.resolve().as_uri()}?mode={'rwc' if create else 'rw'}"
         connection = sqlite3.connect(
             uri,
             uri=True,
