@@ -7,7 +7,8 @@
 
 Both read the database the app and `tuichat ask` use: `--db`, else the config file's `db_path`
 (`--config PATH`, else the default file), else the default in the data dir. Both only read: a
-missing database is an empty history, a read-only one is fine.
+missing database is an empty history, a read-only one is read without changing it. Output
+into a pipe that closes early (`| head`) ends quietly, with status 0.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from tuichat.commands import fail
+from tuichat.commands import fail, write_output
 from tuichat.config.load import load_config_file
 from tuichat.config.settings import ConfigError
 from tuichat.session.options import add_config_argument, add_db_argument
@@ -105,7 +106,7 @@ def run_list(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
     except StorageError as error:
         return fail("tuichat list", str(error), err)
     if args.json:
-        out.write(
+        text = (
             json.dumps(
                 [{**summary_json(s), "messages": s.message_count} for s in summaries],
                 ensure_ascii=False,
@@ -114,10 +115,13 @@ def run_list(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
             + "\n"
         )
     else:
-        for s in summaries:
-            fields = (s.id, format_time(s.updated), s.model or "", s.title)
-            out.write("\t".join(_tsv_field(field) for field in fields) + "\n")
-    out.flush()
+        text = "".join(
+            "\t".join(_tsv_field(field) for field in fields) + "\n"
+            for fields in (
+                (s.id, format_time(s.updated), s.model or "", s.title) for s in summaries
+            )
+        )
+    write_output(out, text)  # `| head` may close the pipe early: that is a success
     return 0
 
 
@@ -168,8 +172,7 @@ def run_export(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
         except OSError as error:
             return fail(prog, f"cannot write {args.output}: {error.strerror or error}", err)
     else:
-        out.write(text)
-        out.flush()
+        write_output(out, text)
     return 0
 
 
