@@ -229,3 +229,11 @@ def test_a_broken_config_file_is_a_one_line_error(command: list[str], tmp_path: 
 
     code, out, err = run(*command, "--config", str(tmp_path / "absent.toml"))
     assert (code, out) == (1, "") and err.count("\n") == 1 and "no such config file" in err
+
+
+def test_export_help_says_what_the_json_holds(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        history.run(["export", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert '"messages": [...], "tuichat": [...]' in text
+    assert "only the keys the API defines" in text and "ready to send again" in text

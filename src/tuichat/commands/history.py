@@ -3,7 +3,7 @@
     tuichat list                      # id, date, model, title (tab-separated), newest first
     tuichat list --json
     tuichat export 12 --format md -o chat.md
-    tuichat export last --format json
+    tuichat export last --format json | jq .messages   # OpenAI chat messages, to send again
 
 Both read the database the app and `tuichat ask` use: `--db`, else the config file's `db_path`
 (`--config PATH`, else the default file), else the default in the data dir. Both only read: a
@@ -129,15 +129,19 @@ def run_export(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
     """`tuichat export ID|last [--format md|json] [--db PATH] [--config PATH] [-o FILE]`."""
     parser = argparse.ArgumentParser(
         prog="tuichat export",
-        description="Export a saved conversation as Markdown or as JSON "
-        "(OpenAI's messages format).",
+        description="Export a saved conversation as Markdown, or as JSON: "
+        '{"conversation": {...}, "messages": [...], "tuichat": [...]}. "messages" are '
+        "OpenAI chat messages with only the keys the API defines (role, content, tool_calls, "
+        "tool_call_id, name), ready to send again as they are; tuichat[i] holds tuichat's own "
+        "fields of messages[i] (reasoning, usage, timing, model, status, error, ...).",
     )
     parser.add_argument("id", help="the conversation's id (see `tuichat list`), or `last`")
     parser.add_argument(
         "--format",
         choices=FORMATS,
         default=None,
-        help="md (default) or json; guessed from the -o file's extension when not given",
+        help="md (default) or json (see above); guessed from the -o file's extension when "
+        "not given",
     )
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     add_db_argument(parser)
