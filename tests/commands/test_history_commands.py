@@ -113,13 +113,35 @@ def test_export_errors_are_one_line_and_non_zero(db: Path, tmp_path: Path) -> No
     assert code == 1 and err.startswith("tuichat list: ") and err.count("\n") == 1
 
 
-def test_a_read_only_history_can_still_be_listed(db: Path) -> None:
-    db.chmod(0o444)
+def snapshot(path: Path) -> tuple[bytes, int, list[str]]:
+    """The file's bytes, mtime and the files beside it: to prove nothing was touched."""
+    return path.read_bytes(), path.stat().st_mtime_ns, sorted(os.listdir(path.parent))
+
+
+@pytest.mark.parametrize("read_only", ["file", "directory", "both"])
+def test_a_read_only_history_is_listed_and_exported_and_left_as_it_was(
+    tmp_path: Path, read_only: str
+) -> None:
+    directory = tmp_path / "read-only"
+    directory.mkdir()
+    db = directory / "h.sqlite3"
+    conversation_in(db, "a question kept read-only")
+    if read_only != "directory":
+        db.chmod(0o444)
+    if read_only != "file":
+        directory.chmod(0o555)
+    before = snapshot(db)
     try:
-        code, out, _ = run("list", "--db", str(db))
+        listed = run("list", "--db", str(db))
+        exported = run("export", "last", "--db", str(db), "--format", "json")
+        after = snapshot(db)
     finally:
+        directory.chmod(0o755)
         db.chmod(0o644)
-    assert code == 0 and out.count("\n") == 2
+    assert listed[0] == 0 and listed[2] == "" and "a question kept read-only" in listed[1]
+    assert exported[0] == 0 and exported[2] == ""
+    assert json.loads(exported[1])["messages"][0]["content"] == "a question kept read-only"
+    assert after == before  # not a byte, not the mtime, no -wal or -shm file beside it
 
 
 def test_the_commands_are_wired_into_the_tuichat_command(db: Path) -> None:
@@ -207,3 +229,11 @@ def test_a_broken_config_file_is_a_one_line_error(command: list[str], tmp_path: 
 
     code, out, err = run(*command, "--config", str(tmp_path / "absent.toml"))
     assert (code, out) == (1, "") and err.count("\n") == 1 and "no such config file" in err
+
+
+def test_export_help_says_what_the_json_holds(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        history.run(["export", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert '"messages": [...], "tuichat": [...]' in text
+    assert "only the keys the API defines" in text and "ready to send again" in text

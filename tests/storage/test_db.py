@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -251,3 +256,178 @@ def test_version_2_keeps_how_each_saved_tool_call_ended(
         "c6": "failed",
     }
     assert schema_version(path) == 2
+
+
+# --- several processes at once -------------------------------------------------------------
+
+OPENERS = 8
+
+
+def test_threads_opening_a_new_database_at_once_all_succeed(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    start = threading.Barrier(OPENERS)
+    errors: list[BaseException] = []
+    created: list[int] = []
+
+    def open_and_write() -> None:
+        start.wait()
+        try:
+            with HistoryStore(path) as store:
+                created.append(store.create_conversation(model="m"))
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=open_and_write) for _ in range(OPENERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert sorted(created) == list(range(1, OPENERS + 1))
+    assert schema_version(path) == migrations.current_version()
+
+
+# Each opener says when its imports are done, then waits for the word to open the file.
+_OPENER = """
+import sys
+from tuichat.storage.store import HistoryStore
+print("ready", flush=True)
+sys.stdin.readline()
+with HistoryStore(sys.argv[1]) as store:
+    print(store.create_conversation(model="m"))
+"""
+
+
+def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "history.sqlite3"
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", _OPENER, str(path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(OPENERS)
+    ]
+    for process in processes:
+        assert process.stdout is not None and process.stdout.readline() == "ready\n"
+    for process in processes:
+        assert process.stdin is not None
+        process.stdin.write("go\n")
+        process.stdin.flush()
+    results = [process.communicate(timeout=60) for process in processes]
+    assert [(p.returncode, err) for p, (_, err) in zip(processes, results, strict=True)] == [
+        (0, "")
+    ] * OPENERS
+    assert sorted(int(out) for out, _ in results) == list(range(1, OPENERS + 1))
+    assert schema_version(path) == migrations.current_version()
+
+
+def test_a_migration_another_process_ran_meanwhile_is_not_run_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The version is read again under the write lock: a step runs once, whoever runs it."""
+    path = tmp_path / "history.sqlite3"
+    HistoryStore(path).close()
+    current = migrations.current_version()
+    ran: list[int] = []
+
+    def next_step(connection: sqlite3.Connection) -> None:
+        ran.append(1)
+        connection.execute("ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0")
+
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, next_step])
+    # Another process holds the write lock, about to run the same step...
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    errors: list[BaseException] = []
+
+    def open_store() -> None:
+        try:
+            HistoryStore(path).close()
+        except BaseException as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=open_store)
+    thread.start()
+    time.sleep(0.3)  # ...while this one has read the old version and waits for the lock
+    other.execute("ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0")
+    other.execute(f"PRAGMA user_version = {current + 1}")
+    other.execute("COMMIT")
+    other.close()
+    thread.join(30)
+    assert errors == [] and ran == []
+    assert schema_version(path) == current + 1
+
+
+# --- a history that may not be written -------------------------------------------------------
+
+
+@pytest.fixture(params=["file", "file-and-directory", "directory"])
+def read_only_history(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]:
+    """A history with one conversation, made read-only: the file (0444), the directory it is
+    in (0555), or both. No -wal file: the last writer closed it."""
+    directory = tmp_path / "history"
+    directory.mkdir()
+    path = directory / "history.sqlite3"
+    with HistoryStore(path) as store:
+        store.add_message(store.create_conversation(), {"role": "user", "content": "read me"})
+    assert os.listdir(directory) == ["history.sqlite3"]
+    if request.param != "directory":
+        path.chmod(0o444)
+    if request.param != "file":
+        directory.chmod(0o555)
+    try:
+        yield path
+    finally:
+        directory.chmod(0o755)
+        path.chmod(0o644)
+
+
+def test_a_read_only_history_is_read_without_changing_anything(read_only_history: Path) -> None:
+    path = read_only_history
+    before = snapshot(path)
+    with pytest.raises(StorageError) as caught:
+        HistoryStore(path)
+    assert caught.value.kind == "readonly" and "read-only" in str(caught.value)
+    with HistoryStore.open_for_reading(path) as store:
+        assert store.readonly
+        assert [c.title for c in store.list_conversations()] == ["read me"]
+        assert store.search("read")[0].title == "read me"
+    assert snapshot(path) == before  # no byte, no mtime, no -wal or -shm file beside it
+
+
+def test_a_read_only_history_opened_to_write_if_possible_refuses_each_write(
+    read_only_history: Path,
+) -> None:
+    path = read_only_history
+    before = snapshot(path)
+    with HistoryStore(path, fall_back_to_reading=True) as store:
+        assert store.readonly and store.last_conversation_id() == 1
+        with pytest.raises(StorageError) as caught:
+            store.create_conversation(model="m")
+        assert caught.value.kind == "readonly"
+        message = str(caught.value)
+        assert str(path) in message and "read-only" in message and "saves nothing" in message
+        with pytest.raises(StorageError):
+            store.add_message(1, {"role": "user", "content": "more"})
+        assert store.load_messages(1) == [{"role": "user", "content": "read me"}]
+    assert snapshot(path) == before
+
+
+def test_a_read_only_history_with_changes_still_in_its_wal_is_read_with_them(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "history.sqlite3"
+    writer = HistoryStore(path)  # still open: its last commit is in the -wal file only
+    writer.create_conversation(title="in the database")
+    writer.create_conversation(title="only in the wal")
+    path.chmod(0o444)
+    try:
+        with HistoryStore.open_for_reading(path) as store:
+            titles = [c.title for c in store.list_conversations()]
+    finally:
+        path.chmod(0o644)
+        writer.close()
+    assert sorted(titles) == ["in the database", "only in the wal"]

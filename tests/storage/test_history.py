@@ -405,3 +405,38 @@ def test_titles_never_carry_terminal_controls(tmp_path: Path) -> None:
         titles = {summary.id: summary.title for summary in store.list_conversations()}
         assert titles == {first: "esc RED and end", second: "renamed too"}
         assert [r.title for r in store.search("esc")] == ["esc RED and end"]
+
+
+def test_the_title_follows_an_edited_first_prompt_unless_renamed(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path / "h.sqlite3")
+    conversation_id = store.create_conversation(messages=[{"role": "system", "content": "sys"}])
+    store.add_message(conversation_id, {"role": "user", "content": "capital of Frnace?"})
+    store.add_message(conversation_id, {"role": "assistant", "content": "Did you mean France?"})
+    # Ctrl+E: the first prompt is edited and sent again; the old one stays, marked replaced.
+    assert len(store.replace_last_answer(conversation_id, include_prompt=True)) == 2
+    store.add_message(conversation_id, {"role": "user", "content": "capital of France?"})
+    store.add_message(conversation_id, {"role": "assistant", "content": "Paris."})
+
+    def title() -> str:
+        summary = store.get_conversation(conversation_id)
+        assert summary is not None
+        return summary.title
+
+    assert title() == "capital of France?"
+    assert store.list_conversations()[0].title == "capital of France?"
+    assert [r.title for r in store.search("Paris")] == ["capital of France?"]
+    assert [row.replaced for row in store.message_rows(conversation_id)] == [
+        False, True, True, False, False,
+    ]  # fmt: skip
+
+    # Editing a later prompt leaves the title to the first one.
+    store.add_message(conversation_id, {"role": "user", "content": "and of Spian?"})
+    store.replace_last_answer(conversation_id, include_prompt=True)
+    store.add_message(conversation_id, {"role": "user", "content": "and of Spain?"})
+    assert title() == "capital of France?"
+
+    store.rename(conversation_id, "Capitals")
+    assert title() == "Capitals"  # a name the user gave stays
+    store.rename(conversation_id, None)
+    assert title() == "capital of France?"
+    store.close()

@@ -24,7 +24,7 @@ from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from tuichat.commands import fail
+from tuichat.commands import fail, silence_closed_pipe
 from tuichat.config.load import load_config_file
 from tuichat.config.settings import ConfigError
 from tuichat.core.events import StreamError, TextDelta, ToolCallReady
@@ -150,7 +150,7 @@ class _Printer:
             self.out.flush()
         except OSError:  # the reader went away (`| head`), or the terminal hung up
             self.broken = True
-            _silence(self.out)
+            silence_closed_pipe(self.out)
             return
         self.last_char = text[-1]
 
@@ -162,17 +162,7 @@ class _Printer:
         try:
             print(line, file=self.err, flush=True)
         except (OSError, ValueError):  # closed, or its terminal hung up
-            _silence(self.err)
-
-
-def _silence(stream: TextIO) -> None:
-    """Point a closed pipe at /dev/null so that the interpreter's final flush stays quiet."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, stream.fileno())
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError):
-        pass
+            silence_closed_pipe(self.err)
 
 
 @dataclass(slots=True)

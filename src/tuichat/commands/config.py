@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from tuichat.commands import write_output
 from tuichat.config.document import settings_toml
 from tuichat.config.load import load_settings
 from tuichat.config.paths import config_file
@@ -56,12 +57,12 @@ def run(argv: Sequence[str]) -> int:
     explicit = getattr(args, "config", None)
     path = config_file(explicit)
     if args.action == "path":
-        print(path)
+        write_output(sys.stdout, f"{path}\n")
         if not path.exists():
             print(f"(not created yet: tuichat config example > {path})", file=sys.stderr)
         return 0
     if args.action == "example":
-        print(example_text(), end="")
+        write_output(sys.stdout, example_text())
         return 0
     try:
         settings = load_settings(path, required=explicit is not None)
@@ -70,8 +71,8 @@ def run(argv: Sequence[str]) -> int:
         return 1
     for warning in settings.warnings:
         print(f"tuichat: warning: {warning}", file=sys.stderr)
-    print(_summary(settings, path))
-    print(settings_toml(settings, redact=True), end="")
+    # `| head` may close the pipe early: that is a success.
+    write_output(sys.stdout, _summary(settings, path) + "\n" + settings_toml(settings, redact=True))
     return 0
 
 

@@ -3,11 +3,12 @@
     tuichat list                      # id, date, model, title (tab-separated), newest first
     tuichat list --json
     tuichat export 12 --format md -o chat.md
-    tuichat export last --format json
+    tuichat export last --format json | jq .messages   # OpenAI chat messages, to send again
 
 Both read the database the app and `tuichat ask` use: `--db`, else the config file's `db_path`
 (`--config PATH`, else the default file), else the default in the data dir. Both only read: a
-missing database is an empty history, a read-only one is fine.
+missing database is an empty history, a read-only one is read without changing it. Output
+into a pipe that closes early (`| head`) ends quietly, with status 0.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from tuichat.commands import fail
+from tuichat.commands import fail, write_output
 from tuichat.config.load import load_config_file
 from tuichat.config.settings import ConfigError
 from tuichat.session.options import add_config_argument, add_db_argument
@@ -105,7 +106,7 @@ def run_list(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
     except StorageError as error:
         return fail("tuichat list", str(error), err)
     if args.json:
-        out.write(
+        text = (
             json.dumps(
                 [{**summary_json(s), "messages": s.message_count} for s in summaries],
                 ensure_ascii=False,
@@ -114,10 +115,13 @@ def run_list(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
             + "\n"
         )
     else:
-        for s in summaries:
-            fields = (s.id, format_time(s.updated), s.model or "", s.title)
-            out.write("\t".join(_tsv_field(field) for field in fields) + "\n")
-    out.flush()
+        text = "".join(
+            "\t".join(_tsv_field(field) for field in fields) + "\n"
+            for fields in (
+                (s.id, format_time(s.updated), s.model or "", s.title) for s in summaries
+            )
+        )
+    write_output(out, text)  # `| head` may close the pipe early: that is a success
     return 0
 
 
@@ -125,15 +129,19 @@ def run_export(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
     """`tuichat export ID|last [--format md|json] [--db PATH] [--config PATH] [-o FILE]`."""
     parser = argparse.ArgumentParser(
         prog="tuichat export",
-        description="Export a saved conversation as Markdown or as JSON "
-        "(OpenAI's messages format).",
+        description="Export a saved conversation as Markdown, or as JSON: "
+        '{"conversation": {...}, "messages": [...], "tuichat": [...]}. "messages" are '
+        "OpenAI chat messages with only the keys the API defines (role, content, tool_calls, "
+        "tool_call_id, name), ready to send again as they are; tuichat[i] holds tuichat's own "
+        "fields of messages[i] (reasoning, usage, timing, model, status, error, ...).",
     )
     parser.add_argument("id", help="the conversation's id (see `tuichat list`), or `last`")
     parser.add_argument(
         "--format",
         choices=FORMATS,
         default=None,
-        help="md (default) or json; guessed from the -o file's extension when not given",
+        help="md (default) or json (see above); guessed from the -o file's extension when "
+        "not given",
     )
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     add_db_argument(parser)
@@ -168,8 +176,7 @@ def run_export(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
         except OSError as error:
             return fail(prog, f"cannot write {args.output}: {error.strerror or error}", err)
     else:
-        out.write(text)
-        out.flush()
+        write_output(out, text)
     return 0
 
 

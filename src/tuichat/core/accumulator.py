@@ -326,7 +326,7 @@ class StreamState:
         """The assistant message for the conversation history, in OpenAI's format.
 
         Besides `role`, `content` and `tool_calls` it carries `reasoning`, `finish_reason`
-        and `usage`; `wire_message()` in the conversation strips those before sending.
+        and `usage`; `wire_message()` (`tuichat.core.messages`) strips those before sending.
         """
         message: dict[str, Any] = {"role": "assistant", "content": self.content}
         calls = self.tool_calls

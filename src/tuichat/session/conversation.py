@@ -4,7 +4,8 @@ The history is a list of OpenAI-format messages. Assistant messages also carry w
 does not need back but the user does (`reasoning`, `finish_reason`, `usage`, `timing`,
 `model`, `cancelled`, `error`); tool messages carry how the call ended (`status`,
 `duration`), what the tool printed (`output`) and, when the model got a cut result, the
-whole one (`full_content`). `wire_message()` strips all of that before a request.
+whole one (`full_content`). `wire_message()` (`tuichat.core.messages`) strips all of that
+before a request.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from tuichat.config.settings import DEFAULT_MAX_TOOL_ROUNDS, DEFAULT_TOOL_TIMEOU
 from tuichat.core.accumulator import StreamState
 from tuichat.core.client import ChatClient
 from tuichat.core.events import Event, ReasoningDelta, TextDelta, ToolCallStarted
+from tuichat.core.messages import wire_message
 from tuichat.core.tooling import DEFAULT_RESULT_LIMIT, ToolPolicy
 from tuichat.session.events import (
     Answer,
@@ -45,15 +47,6 @@ from tuichat.tools.registry import ToolRegistry
 
 # Given the calls that need the user's approval, says for each whether it may run.
 Approver = Callable[[list[dict[str, Any]]], Awaitable[list[bool]]]
-_WIRE_KEYS = ("role", "content", "tool_calls", "tool_call_id", "name")
-
-
-def wire_message(message: Message) -> Message:
-    """The message as the API expects it: only the standard keys."""
-    out = {key: message[key] for key in _WIRE_KEYS if key in message}
-    if out.get("role") == "assistant" and out.get("content") is None and not out.get("tool_calls"):
-        out["content"] = ""  # some servers reject an assistant message with neither
-    return out
 
 
 class Conversation:

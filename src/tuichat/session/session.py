@@ -148,11 +148,15 @@ class ChatSession:
     async def open_history(self) -> None:
         """Open the history database (created when it is missing and the session saves).
 
+        A read-only one is opened for reading: its turns are not saved ("Not saved" notes).
+
         Raises:
-            StorageError: it is locked, read-only, corrupt or from a newer tuichat.
+            StorageError: it is locked, corrupt or from a newer tuichat.
         """
         if self.history_path is not None and self.history is None:
-            self.history = await AsyncHistory.open(self.history_path, create=self.save)
+            self.history = await AsyncHistory.open(
+                self.history_path, create=self.save, fall_back_to_reading=True
+            )
 
     async def reopen(self, which: Resume) -> list[StoredMessage] | None:
         """Continue a saved conversation: the last one, or the one with this id.

@@ -44,7 +44,9 @@ class AsyncHistory:
 
         Args:
             path: the database file.
-            **kwargs: passed to `HistoryStore` (readonly, create, timeout, clock).
+            **kwargs: passed to `HistoryStore` (readonly, create, timeout, clock,
+                fall_back_to_reading: a read-only file is opened for reading, its writes
+                raise `StorageError` of kind "readonly").
 
         Raises:
             StorageError: the file cannot be used.

@@ -16,7 +16,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Concatenate, ParamSpec, Self, TypeVar
 
-from tuichat.storage.db import DEFAULT_TIMEOUT, boundary, open_database
+from tuichat.storage.db import (
+    DEFAULT_TIMEOUT,
+    StorageError,
+    boundary,
+    open_database,
+    read_only_reason,
+)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -39,6 +45,7 @@ class StoreConnection:
         create: bool = True,
         timeout: float = DEFAULT_TIMEOUT,
         clock: Callable[[], float] = time.time,
+        fall_back_to_reading: bool = False,
     ) -> None:
         """Open the database (creating and migrating it unless `readonly`).
 
@@ -48,14 +55,23 @@ class StoreConnection:
             create: create the file when missing.
             timeout: seconds to wait for another writer before `StorageError("locked")`.
             clock: wall clock for timestamps (Unix seconds).
+            fall_back_to_reading: when the file (or its directory) may not be written, open
+                it read-only instead of refusing it: reads work, and every write raises
+                `StorageError` of kind "readonly" (nothing is saved, the file is unchanged).
 
         Raises:
             StorageError: the file cannot be used (and was left untouched).
         """
         self.path = Path(path)
-        self.readonly = readonly
         self._clock = clock
-        self._db = open_database(self.path, readonly=readonly, create=create, timeout=timeout)
+        try:
+            self._db = open_database(self.path, readonly=readonly, create=create, timeout=timeout)
+        except StorageError as error:
+            if readonly or not fall_back_to_reading or error.kind != "readonly":
+                raise
+            self._db = open_database(self.path, readonly=True, timeout=timeout)
+            readonly = True
+        self.readonly = readonly
         self._db.row_factory = sqlite3.Row
 
     def close(self) -> None:
@@ -69,7 +85,20 @@ class StoreConnection:
         self.close()
 
     def _write(self) -> Transaction:
-        """A write transaction: `with self._write(): ...`."""
+        """A write transaction: `with self._write(): ...`.
+
+        Raises:
+            StorageError: the store was opened read-only (kind "readonly").
+        """
+        if self.readonly:
+            reason = read_only_reason(self.path) or "opened for reading"
+            raise StorageError(
+                f"The history database {self.path} is read-only ({reason}), so tuichat reads "
+                "it but saves nothing to it; make it writable, or pass --db PATH to use "
+                "another file.",
+                kind="readonly",
+                path=self.path,
+            )
         return Transaction(self._db)
 
 

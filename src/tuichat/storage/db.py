@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -119,8 +120,8 @@ def boundary(path: Path) -> Iterator[None]:
         ) from error
 
 
-def _marked_read_only(path: Path) -> bool:
-    """Whether the file may not be written, by permission or by its mode bits.
+def _no_write(path: Path) -> bool:
+    """Whether a file or directory may not be written, by permission or by its mode bits.
 
     The mode bits count even for root (who may write anything): a user who made their
     history read-only does not want it changed.
@@ -128,6 +129,37 @@ def _marked_read_only(path: Path) -> bool:
     mode = path.stat().st_mode
     no_write_bits = not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
     return no_write_bits or not os.access(path, os.W_OK)
+
+
+def read_only_reason(path: Path) -> str | None:
+    """Why an existing history may not be written (None: it may).
+
+    Writing needs the directory too: SQLite creates the `-wal` and `-shm` files beside the
+    database.
+    """
+    if _no_write(path):
+        return "the file is read-only: chmod u+w"
+    directory = path.resolve().parent
+    if _no_write(directory):
+        return f"its directory is read-only: chmod u+w {directory}"
+    return None
+
+
+def _read_only_uri(path: Path, reason: str | None) -> str:
+    """The URI that opens a history for reading, changing nothing on disk.
+
+    A reader of a WAL database creates `-wal` and `-shm` files beside it when they are
+    missing, and cannot open it at all where it may not create them. A history that no one
+    may write and that has no `-wal` file (its last writer closed it) is whole in its one
+    file and cannot change: SQLite is told so (`immutable`), and reads it with no lock and
+    no file beside it. A `-wal` file means a writer may be at work, or its last changes are
+    there: it is read as any reader would.
+    """
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    wal = path.with_name(path.name + "-wal")
+    if reason is not None and not wal.exists():
+        uri += "&immutable=1"
+    return uri
 
 
 def open_database(
@@ -168,17 +200,20 @@ def open_database(
                 kind="missing",
                 path=path,
             )
-        if exists and not readonly and _marked_read_only(path):
+        reason = read_only_reason(path) if exists else None
+        if reason is not None and not readonly:
             raise StorageError(
-                f"The history database {path} is read-only. Make it writable "
-                f"(chmod u+w), {_FIX_DB}.",
+                f"The history database {path} is read-only ({reason}); make it writable, "
+                f"{_FIX_DB}.",
                 kind="readonly",
                 path=path,
             )
         if not exists:
             path.parent.mkdir(parents=True, exist_ok=True)
-        mode = "ro" if readonly else ("rwc" if create else "rw")
-        uri = f"{path.resolve().as_uri()}?mode={mode}"
+        if readonly:
+            uri = _read_only_uri(path, reason)
+        else:
+            uri = f"{path.resolve().as_uri()}?mode={'rwc' if create else 'rw'}"
         connection = sqlite3.connect(
             uri,
             uri=True,
@@ -188,23 +223,32 @@ def open_database(
         )
     try:
         with boundary(path):
-            _prepare(connection, path, readonly=readonly)
+            _prepare(connection, path, readonly=readonly, timeout=timeout)
     except BaseException:
         connection.close()
         raise
     return connection
 
 
-def _prepare(connection: sqlite3.Connection, path: Path, *, readonly: bool) -> None:
-    """Check what the file is, then (unless read-only) set it up and migrate it."""
-    # Reads only, so a refused file stays byte for byte as it was.
-    version = int(connection.execute("PRAGMA user_version").fetchone()[0])
-    application_id = int(connection.execute("PRAGMA application_id").fetchone()[0])
-    known = migrations.current_version()
+# One statement, so one consistent view of the file even while another process migrates it.
+_STATE = (
+    "SELECT (SELECT user_version FROM pragma_user_version), "
+    "(SELECT application_id FROM pragma_application_id), "
+    "(SELECT count(*) FROM sqlite_master)"
+)
+
+
+def _check(connection: sqlite3.Connection, path: Path) -> int:
+    """Refuse a file that is not a tuichat history or is from a newer tuichat (reads only).
+
+    Returns:
+        The file's schema version.
+    """
+    version, application_id, objects = (int(v) for v in connection.execute(_STATE).fetchone())
     foreign = application_id not in (0, APPLICATION_ID)
     if not foreign and version == 0 and application_id == 0:
         # Version 0 is a brand-new file; one that already has tables is someone else's.
-        foreign = connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+        foreign = objects > 0
     if foreign:
         raise StorageError(
             f"{path} is an SQLite database of another program, not a tuichat history. "
@@ -212,6 +256,7 @@ def _prepare(connection: sqlite3.Connection, path: Path, *, readonly: bool) -> N
             kind="foreign",
             path=path,
         )
+    known = migrations.current_version()
     if version > known:
         raise StorageError(
             f"{path} was written by a newer tuichat (history schema version {version}; this "
@@ -220,6 +265,33 @@ def _prepare(connection: sqlite3.Connection, path: Path, *, readonly: bool) -> N
             kind="newer",
             path=path,
         )
+    return version
+
+
+def _use_wal(connection: sqlite3.Connection, timeout: float) -> None:
+    """Switch the file to WAL mode (readers never block the writer), once.
+
+    The switch needs the file to itself, and SQLite reports "locked" at once, without
+    waiting, when another process is switching it too (several starting on a new file):
+    wait for that one, which switches it for everybody.
+    """
+    deadline = time.monotonic() + timeout
+    while connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        try:
+            connection.execute("PRAGMA journal_mode = WAL")
+            return  # switched (or, where WAL cannot be used, left in its old mode)
+        except sqlite3.OperationalError as error:
+            busy = getattr(error, "sqlite_errorname", "").startswith("SQLITE_BUSY")
+            if not busy or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
+
+
+def _prepare(connection: sqlite3.Connection, path: Path, *, readonly: bool, timeout: float) -> None:
+    """Check what the file is, then (unless read-only) set it up and migrate it."""
+    # Reads only, so a refused file stays byte for byte as it was.
+    version = _check(connection, path)
+    known = migrations.current_version()
     if readonly:
         if version < known:
             raise StorageError(
@@ -231,10 +303,13 @@ def _prepare(connection: sqlite3.Connection, path: Path, *, readonly: bool) -> N
             )
         connection.execute("PRAGMA query_only = ON")
         return
-    connection.execute("PRAGMA journal_mode = WAL")  # readers never block the writer
+    _use_wal(connection, timeout)
     connection.execute("PRAGMA synchronous = NORMAL")  # WAL: a commit survives a crash of tuichat
     connection.execute("PRAGMA foreign_keys = ON")
-    migrations.migrate(connection, version)
+    if version < known:
+        # Another process may be creating or upgrading the same file right now: `migrate`
+        # checks it again under the write lock, step by step.
+        migrations.migrate(connection, lambda locked: _check(locked, path))
 
 
 def schema_version(path: Path) -> int:

@@ -1,4 +1,9 @@
-"""Conversations as Markdown (to read) and JSON (OpenAI's messages format, to reuse)."""
+"""Conversations as Markdown (to read) and JSON (OpenAI's messages format, to reuse).
+
+The JSON holds `messages` exactly as OpenAI's chat API takes them (send them again as they
+are) and, beside them, `tuichat`: one entry per message with everything else tuichat kept
+(reasoning, usage, timing, how it ended, ...). Together they are the whole stored message.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import re
 from datetime import datetime
 from typing import Any, Literal
 
+from tuichat.core.messages import WIRE_KEYS, wire_message
 from tuichat.storage.db import StorageError
 from tuichat.storage.rows import ConversationSummary, Message
 from tuichat.storage.store import HistoryStore
@@ -164,16 +170,67 @@ def summary_json(summary: ConversationSummary) -> dict[str, object]:
     }
 
 
-def export_json(summary: ConversationSummary, messages: list[Message]) -> str:
-    """The conversation as JSON: `{"conversation": {...}, "messages": [...]}`.
+_CALL_KEYS = ("id", "type", "function")
+_FUNCTION_KEYS = ("name", "arguments")
 
-    `messages` is OpenAI's chat format with tuichat's extra keys (`reasoning`,
-    `finish_reason`, `usage`, `timing`, `cancelled`, `error`), exactly what
-    `load_messages` returns, so it can be sent again or reloaded.
+
+def api_message(message: Message) -> Message:
+    """A stored message as OpenAI's chat API takes it, and nothing else.
+
+    The message-level keys are what tuichat sends (`tuichat.core.messages.wire_message`);
+    a tool call keeps `id`, `type` and `function` (`name`, `arguments`), the fields the API
+    defines: what a provider added to one (Gemini's `extra_content`) is in `tuichat_fields`.
+    """
+    out = wire_message(message)
+    if out.get("tool_calls"):
+        out["tool_calls"] = [
+            {
+                **{key: call[key] for key in _CALL_KEYS if key in call and key != "function"},
+                "function": {
+                    key: value
+                    for key, value in (call.get("function") or {}).items()
+                    if key in _FUNCTION_KEYS
+                },
+            }
+            for call in out["tool_calls"]
+        ]
+    return out
+
+
+def tuichat_fields(message: Message) -> dict[str, Any]:
+    """What tuichat keeps with a message besides `api_message` (an empty dict for most prompts).
+
+    Answers: `reasoning`, `finish_reason`, `usage`, `timing`, `model`, and `cancelled` or
+    `error`; tool results: `status`, `duration`, `output`, `full_content`; and, keyed by
+    call id, a tool call's fields beyond the API's (`tool_call_extras`).
+    """
+    fields = {key: value for key, value in message.items() if key not in WIRE_KEYS}
+    extras: dict[str, Any] = {}
+    for call in message.get("tool_calls") or []:
+        extra = {key: value for key, value in call.items() if key not in _CALL_KEYS}
+        function = call.get("function") or {}
+        extra_function = {k: v for k, v in function.items() if k not in _FUNCTION_KEYS}
+        if extra_function:
+            extra["function"] = extra_function
+        if extra:
+            extras[str(call.get("id"))] = extra
+    if extras:
+        fields["tool_call_extras"] = extras
+    return fields
+
+
+def export_json(summary: ConversationSummary, messages: list[Message]) -> str:
+    """The conversation as JSON: `{"conversation": {...}, "messages": [...], "tuichat": [...]}`.
+
+    `messages` are in OpenAI's chat format with only the keys the API defines (`role`,
+    `content`, `tool_calls`, `tool_call_id`, `name`): `jq .messages` gives a list to send
+    again as it is. `tuichat[i]` holds tuichat's own fields of `messages[i]` (see
+    `tuichat_fields`), so nothing stored is left out.
     """
     document = {
         "conversation": summary_json(summary),
-        "messages": messages,
+        "messages": [api_message(message) for message in messages],
+        "tuichat": [tuichat_fields(message) for message in messages],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 

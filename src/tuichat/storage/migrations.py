@@ -3,7 +3,8 @@
 `MIGRATIONS[n]` takes a database from version `n` to `n + 1`. To change the schema, append
 a function (never edit a released one): `migrate` runs each missing step in its own
 transaction together with the new `user_version`, so a failing step leaves the file at the
-previous version, untouched.
+previous version, untouched. Each transaction reads the version again once it holds the
+write lock, so several processes opening one new (or old) file at once run every step once.
 """
 
 from __future__ import annotations
@@ -82,25 +83,42 @@ def current_version() -> int:
     return len(MIGRATIONS)
 
 
-def migrate(connection: sqlite3.Connection, found: int) -> int:
-    """Bring a database from version `found` to the current one, a step at a time.
+def user_version(connection: sqlite3.Connection) -> int:
+    """The file's schema version (`PRAGMA user_version`)."""
+    return int(connection.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(
+    connection: sqlite3.Connection,
+    check: Callable[[sqlite3.Connection], int] = user_version,
+) -> int:
+    """Bring a database to the current version, a step at a time.
+
+    Each step is one `BEGIN IMMEDIATE` transaction that starts by reading the version again:
+    another process may have run that step (or all of them) while this one waited for the
+    lock, e.g. several `tuichat ask` started at once on a new file.
 
     Args:
         connection: an autocommit connection (`isolation_level=None`).
-        found: the file's `user_version` (the caller refuses newer ones before this).
+        check: reads the version under the lock; raises to refuse the file (the caller's
+            checks for a foreign or newer file, again).
 
     Returns:
-        The number of steps run.
+        The number of steps this call ran.
     """
-    steps = MIGRATIONS[found:]
-    for offset, step in enumerate(steps):
-        version = found + offset + 1
+    ran = 0
+    while True:
         connection.execute("BEGIN IMMEDIATE")
         try:
-            step(connection)
-            connection.execute(f"PRAGMA user_version = {version}")
+            version = check(connection)
+            if version < len(MIGRATIONS):
+                MIGRATIONS[version](connection)
+                connection.execute(f"PRAGMA user_version = {version + 1}")
         except BaseException:
-            connection.execute("ROLLBACK")
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
             raise
         connection.execute("COMMIT")
-    return len(steps)
+        if version >= len(MIGRATIONS):
+            return ran
+        ran += 1

@@ -24,17 +24,25 @@ from tuichat.storage.rows import (
 
 _SNIPPET_TOKENS = 12
 
+# A conversation's title when the user gave it none: its first live prompt (an edited and
+# re-sent first prompt replaces the old one), else its first prompt at all.
+_FIRST_PROMPT = """coalesce(
+    (SELECT substr(p.content, 1, 400) FROM messages p
+     WHERE p.conversation_id = c.id AND p.role = 'user' AND p.replaced IS NULL
+     ORDER BY p.position LIMIT 1),
+    (SELECT substr(p.content, 1, 400) FROM messages p
+     WHERE p.conversation_id = c.id AND p.role = 'user'
+     ORDER BY p.position LIMIT 1))"""
+
 
 class HistoryReads(StoreConnection):
     """The store's reads (`HistoryStore` is this plus `HistoryWrites`)."""
 
     # -- conversations ---------------------------------------------------------------------
 
-    _SUMMARY_SELECT = """
+    _SUMMARY_SELECT = f"""
         SELECT c.id, c.title, c.created, c.updated, c.model, c.provider,
-            (SELECT substr(m.content, 1, 400) FROM messages m
-             WHERE m.conversation_id = c.id AND m.role = 'user'
-             ORDER BY m.position LIMIT 1) AS first_prompt,
+            {_FIRST_PROMPT} AS first_prompt,
             (SELECT count(*) FROM messages m
              WHERE m.conversation_id = c.id AND m.replaced IS NULL AND m.role != 'system')
              AS message_count
@@ -191,12 +199,10 @@ class HistoryReads(StoreConnection):
 
     def _search(self, match: str, limit: int, markers: tuple[str, str]) -> list[SearchResult]:
         rows = self._db.execute(
-            """
+            f"""
             SELECT m.conversation_id, m.id, m.role, m.created, c.title,
                 snippet(messages_fts, 0, ?, ?, '…', ?) AS snippet,
-                (SELECT substr(f.content, 1, 400) FROM messages f
-                 WHERE f.conversation_id = c.id AND f.role = 'user'
-                 ORDER BY f.position LIMIT 1) AS first_prompt
+                {_FIRST_PROMPT} AS first_prompt
             FROM messages_fts
             JOIN messages m ON m.id = messages_fts.rowid
             JOIN conversations c ON c.id = m.conversation_id

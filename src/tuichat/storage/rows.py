@@ -51,7 +51,8 @@ class ConversationSummary:
 
     Attributes:
         id: the conversation's id.
-        title: the name given with `rename`, else the first prompt trimmed to one line.
+        title: the name given with `rename`, else the first prompt trimmed to one line (an
+            edited and re-sent first prompt, not the one it replaced).
         created: Unix time of creation.
         updated: Unix time of the last write to it.
         model: the model of its latest answer (or the one it was created with).

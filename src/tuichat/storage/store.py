@@ -15,7 +15,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Self
 
-from tuichat.storage.db import StorageError
 from tuichat.storage.reads import HistoryReads
 from tuichat.storage.writes import HistoryWrites
 
@@ -30,9 +29,4 @@ class HistoryStore(HistoryWrites, HistoryReads):
     @classmethod
     def open_for_reading(cls, path: Path | str, **kwargs: Any) -> Self:
         """Open read-write when allowed (so an old file is upgraded), else read-only."""
-        try:
-            return cls(path, create=False, **kwargs)
-        except StorageError as error:
-            if error.kind != "readonly":
-                raise
-            return cls(path, readonly=True, **kwargs)
+        return cls(path, create=False, fall_back_to_reading=True, **kwargs)
