@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from textual.widgets import Log
+
 from tuichat.demo.replies import DropAfter, HTTPError, RawSSE, Scripted, Slow
 from tuichat.demo.server import ChatServer
 from tuichat.ui.widgets.chat_message import (
@@ -336,3 +338,20 @@ async def test_typing_after_a_click_on_a_fold_goes_to_the_prompt(
         assert not fold.collapsed  # the click opened it
         await pilot.press(*"next")
         assert screen.prompt.text == "next" and screen.prompt.has_focus
+
+
+async def test_the_inspector_follows_the_stream_in_a_narrow_terminal(
+    make_app: AppFactory, server: ChatServer
+) -> None:
+    server.enqueue(Slow("word " * 300, tokens_per_second=150))
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await send(pilot, "hello")
+        await answer_receiving(pilot, "word " * 100)  # many chunks before the panel opens
+        await press_while_streaming(pilot, "f2")
+        await finish_turn(pilot)
+        await pilot.pause(0.5)  # the panel reads its feed a few times a second
+        await pilot.pause()
+        log = app.screen.query_one(Inspector).query_one(Log)
+        assert log.max_scroll_y > 0 and log.scroll_y == log.max_scroll_y
+        assert "[DONE]" in log.lines[-1]  # the last line is the one in view

@@ -13,6 +13,7 @@ from tuichat.core.events import RawChunk, RequestSent
 from tuichat.core.text import chunk_summary, counted, strip_control
 
 MAX_LINES = 5000  # the Log keeps the newest lines; the counts in the header stay exact
+FOLLOW_SLACK = 3  # lines from the end that still count as following it
 SYNC_INTERVAL = 0.25  # seconds between reads of the feed while shown (each write repaints the log)
 
 
@@ -129,11 +130,19 @@ class Inspector(Vertical):
         self._read_feed()
         if not self.display:
             return
+        log = self.query_one(Log)
+        # Following the end unless the user scrolled up. Not Log's own test (at the end right
+        # now): the header above it may have grown a line meanwhile (it wraps when the panel
+        # is narrow), which leaves the end one line out of view, and the log stops following.
+        following = log.max_scroll_y - log.scroll_y <= FOLLOW_SLACK
         pending = self._lines[max(self._written, len(self._lines) - MAX_LINES) :]
         if pending:
-            self.query_one(Log).write_lines(pending)
+            log.write_lines(pending, scroll_end=False)
         self._written = len(self._lines)
         self.query_one("#inspector-header", Static).update(Content(self.header_text()))
+        if following:
+            # After the header's new height is laid out, so the end really is in view.
+            log.call_after_refresh(log.scroll_end, animate=False, immediate=True, x_axis=False)
 
     def header_text(self) -> str:
         """Which answer is shown (when a saved one), time to first chunk, chunk count and rate."""
