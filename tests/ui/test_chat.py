@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from textual.widgets import Log
 
-from tuichat.demo.replies import DropAfter, HTTPError, RawSSE, Scripted, Slow
+from tuichat.demo.replies import DropAfter, HTTPError, RawSSE, Scripted, Slow, ToolCall
 from tuichat.demo.server import ChatServer
 from tuichat.ui.widgets.chat_message import (
     AssistantMessage,
@@ -355,3 +356,24 @@ async def test_the_inspector_follows_the_stream_in_a_narrow_terminal(
         log = app.screen.query_one(Inspector).query_one(Log)
         assert log.max_scroll_y > 0 and log.scroll_y == log.max_scroll_y
         assert "[DONE]" in log.lines[-1]  # the last line is the one in view
+
+
+@pytest.mark.parametrize("width", [80, 140])
+async def test_a_folded_result_shows_as_much_as_the_width_allows(
+    make_app: AppFactory, server: ChatServer, width: int
+) -> None:
+    def many_words() -> str:
+        """Many words."""
+        return " ".join(f"w{i}" for i in range(200))
+
+    server.enqueue(Scripted(tool_calls=[ToolCall("many_words", {}, id="c1")]), Scripted(text="."))
+    app = make_app()
+    assert app.session.tools is not None
+    app.session.tools.register(many_words)
+    async with app.run_test(size=(width, 30)) as pilot:
+        await send(pilot, "go")
+        screen = await finish_turn(pilot)
+        title = screen.query_one(ToolCallView).query_one("CollapsibleTitle")
+        shown = " ".join(rendered_lines(title)).strip()
+        assert shown.endswith("…") and shown[2:].startswith("result: w0 w1")
+        assert len(shown) >= width - 12  # it reaches the edge of the conversation

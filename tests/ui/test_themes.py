@@ -67,3 +67,31 @@ async def test_a_broken_theme_is_reported_once_and_the_rest_load(
         assert app.theme == "tuichat-light"
         shown = notices.messages
         assert len(shown) == 1 and "broken.toml" in shown[0]
+
+
+async def test_the_palettes_theme_entry_previews_each_theme_and_esc_goes_back(
+    server: ChatServer, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('theme = "tuichat-dark"\n')
+    specs, _ = load_all_theme_specs()
+    session = build_session(load_settings(config), loopback_options(server, model="m"), {})
+    app = TuichatApp(session, subtitle="t", theme_specs=specs, theme="tuichat-dark")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Theme")
+        await pilot.pause(0.3)
+        await pilot.press("enter")  # the "Theme" entry of the palette
+        await pilot.pause(0.3)
+        await pilot.press("down")
+        await pilot.pause(0.3)
+        previewed = app.theme
+        assert previewed != "tuichat-dark"  # moving to a theme shows it
+        await pilot.press("down")
+        await pilot.pause(0.3)
+        assert app.theme not in ("tuichat-dark", previewed)
+        await pilot.press("escape")
+        await pilot.pause(0.3)
+        assert app.theme == "tuichat-dark"  # Esc goes back to the theme in use
+        await app.session.settled()
+    assert config.read_text() == 'theme = "tuichat-dark"\n'  # what was only shown is not saved

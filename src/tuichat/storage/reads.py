@@ -22,7 +22,7 @@ from tuichat.storage.rows import (
     row_message,
 )
 
-_SNIPPET_TOKENS = 12
+_SNIPPET_TOKENS = 24  # words around a match: about two lines of a search result at 80 columns
 
 # A conversation's title when the user gave it none: its first live prompt (an edited and
 # re-sent first prompt replaces the old one), else its first prompt at all.

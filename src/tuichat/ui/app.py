@@ -14,6 +14,7 @@ from platformdirs import user_downloads_path
 from textual import events, on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import Command, CommandPalette
 from textual.screen import Screen
 
 from tuichat.config.theme_files import ThemeSpec
@@ -63,6 +64,8 @@ class TuichatApp(App[None]):
         self.welcome = session.welcome if welcome is None else welcome
         self._start_theme = theme
         self._theme_applied = False
+        self._previewing = False  # the palette of themes is open: themes shown are not saved
+        self._theme_before = ""
         self._theme_specs = dict(theme_specs or {})
         self._notices = [*notices, *session.problems]
         if session.settings.keys:
@@ -198,10 +201,35 @@ class TuichatApp(App[None]):
             )
 
     def watch_theme(self, name: str) -> None:
-        # A theme picked in the app (command palette) is saved to the config file.
-        if self._theme_applied and name != self._start_theme:
+        # A theme picked in the app (command palette) is saved to the config file; one shown
+        # while moving through the palette's themes is not, until it is picked.
+        if self._theme_applied and not self._previewing and name != self._start_theme:
             self._start_theme = name
             self.session.save_setting({"theme": name})
+
+    def search_themes(self) -> None:
+        """The palette of themes: each is shown as it is highlighted; Esc goes back."""
+        self._previewing = True
+        self._theme_before = self.theme
+        super().search_themes()
+
+    @on(CommandPalette.OptionHighlighted)
+    def _preview_theme(self, event: CommandPalette.OptionHighlighted) -> None:
+        option = event.highlighted_event.option
+        if self._previewing and isinstance(option, Command):
+            name = option.hit.text or str(option.hit.prompt)
+            if name in self.available_themes:
+                self.theme = name
+
+    @on(CommandPalette.Closed)
+    def _theme_palette_closed(self, event: CommandPalette.Closed) -> None:
+        if not self._previewing:
+            return
+        if not event.option_selected:
+            self.theme = self._theme_before
+        self._previewing = False
+        # The picked theme's command runs after the palette closes: save what it leaves.
+        self.call_after_refresh(self.watch_theme, self.theme)
 
     async def on_unmount(self) -> None:
         await self.session.aclose()

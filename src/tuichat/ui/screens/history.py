@@ -339,9 +339,8 @@ class SearchScreen(ModalScreen[HistoryChoice | None]):
 
     @staticmethod
     def _option(result: SearchResult) -> Option:
-        title = result.title if len(result.title) <= 60 else result.title[:59] + "…"
         prompt = Content.assemble(
-            (title, "bold"),
+            (result.title, "bold"),
             (f"  {result.role} · {when(result.created)}", "$text-muted"),
             "\n  ",
             highlight_snippet(result.snippet),

@@ -98,6 +98,7 @@ _STATE_TITLES = {
 }
 ENDED_STATES = frozenset({"done", "failed", "timed_out", "denied", "not_allowed", "cancelled"})
 ARGUMENT_LINES_SHOWN = 12  # arguments with more lines fold into a collapsible once complete
+TITLE_PREVIEW = 400  # characters of a result kept for its one-line title (wider than any screen)
 ELAPSED_TICK = 0.5  # seconds between updates of a running call's elapsed time
 
 
@@ -109,6 +110,7 @@ class ToolCallView(Vertical):
     ToolCallView > .tool-title { height: auto; }
     ToolCallView > .tool-arguments { height: auto; color: $text-muted; }
     ToolCallView Collapsible { height: auto; }
+    ToolCallView CollapsibleTitle { width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     def __init__(self, call_id: str, name: str) -> None:
@@ -216,8 +218,8 @@ class ToolCallView(Vertical):
         preview = " ".join(strip_control(content).split())
         if status in ("failed", "timed_out"):
             preview = preview.removeprefix(ERROR_PREFIX)  # the title already says "error"
-        if len(preview) > 70:
-            preview = preview[:69] + "…"
+        # As much as the width shows: the title is cut at the edge with an ellipsis (CSS).
+        preview = preview[:TITLE_PREVIEW]
         label = (
             "result"
             if status == "done"
