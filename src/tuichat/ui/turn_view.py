@@ -34,6 +34,7 @@ class TurnView:
         inspector: gets the requests and raw chunks.
         usage: the conversation's totals, shown after the turn on its last answer.
         warn: tells the user about something outside the conversation (a malformed chunk).
+        asked: who is asked (an answer says it waits for them until its first chunk).
     """
 
     def __init__(
@@ -42,11 +43,14 @@ class TurnView:
         inspector: Inspector,
         usage: Callable[[], UsageTotals],
         warn: Notify,
+        asked: Callable[[], str] = lambda: "the server",
     ) -> None:
         self._messages = messages
         self._feed = inspector.feed
         self._usage = usage
         self._warn = warn
+        self._asked = asked
+        self._waiting = False  # the answer shows that it waits for its first chunk
         self.entries: list[Entry] = []  # the turn's answers, in order
         self.answer: AssistantMessage | None = None  # the answer receiving events now
         self._last_ended: AssistantMessage | None = None  # for the turn's totals
@@ -56,10 +60,16 @@ class TurnView:
         for event in batch:
             if isinstance(event, RawChunk | RequestSent):
                 self._feed.append(event)
+                if self._waiting and isinstance(event, RawChunk) and self.answer is not None:
+                    self._waiting = False
+                    self.answer.waiting(None)
             elif isinstance(event, AnswerStarted):
                 self.answer = AssistantMessage()
                 entry = self._messages.add(self.answer, None, "answer", answer=event.answer)
                 self.entries.append(entry)
+                # Connecting can take seconds (retries to a server that is down): say so.
+                self.answer.waiting(f"waiting for {self._asked()}…")
+                self._waiting = True
             elif isinstance(event, AnswerEnded):
                 if self.answer is not None:
                     self.answer.apply(event)

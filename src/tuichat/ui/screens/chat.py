@@ -247,8 +247,14 @@ class ChatScreen(Screen[None]):
             self.messages.add(UserMessage(prompt), partial(UserMessage, prompt), "user")
         self.messages.anchor()
         self.navigation.new_turn()
-        self.turn = TurnView(self.messages, self.inspector, self.session.usage, self._warn)
+        self.turn = TurnView(
+            self.messages, self.inspector, self.session.usage, self._warn, self._asked
+        )
         self.run_turn(self.turn, turn)
+
+    def _asked(self) -> str:
+        provider = self.session.provider
+        return "the demo model" if self.session.demo else f"{provider.base_url}"
 
     def _warn(self, message: str, title: str) -> None:
         self.notify(message, title=title, severity="warning")

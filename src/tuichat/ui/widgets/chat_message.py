@@ -377,6 +377,11 @@ class AssistantMessage(Vertical):
         self._status_parts = parts
         self.status.update(Content(" · ".join(parts)))
 
+    def waiting(self, text: str | None) -> None:
+        """Say what the answer waits for (None: it arrives, say nothing)."""
+        if not self.ended:
+            self.status.update(Content(text or ""))
+
     def add_status(self, text: str) -> None:
         """Add to the status line (the conversation's totals after a turn)."""
         self._status_parts.append(text)
