@@ -99,3 +99,18 @@ def test_stepping_the_inspector_through_answers_leaves_nothing_stale(
             if shown != pane.repainted():
                 stale.append(key)
         assert stale == [], f"the terminal kept old lines after {stale}"
+
+
+def test_alt_enter_starts_a_new_line_in_tmux(server: ChatServer, isolated_dirs: Path) -> None:
+    server.enqueue(Scripted(text="Two lines received."))
+    with tuichat_in_tmux(server, isolated_dirs, 80, 24) as pane:
+        pane.wait_for("Message")
+        pane.keys("line one")
+        pane.keys("M-Enter")  # tmux sends ESC CR
+        pane.keys("line two")
+        pane.wait_for("line two")
+        assert server.requests == []  # Alt+Enter did not send the prompt
+        pane.keys("Enter")
+        pane.wait_for("Two lines received.")
+    [request] = server.requests
+    assert request["messages"][-1]["content"] == "line one\nline two"

@@ -21,6 +21,7 @@ from tuichat.config.theme_files import ThemeSpec
 from tuichat.session.session import ChatSession
 from tuichat.storage.db import StorageError
 from tuichat.storage.rows import StoredMessage
+from tuichat.ui.keys import read_alt_enter_as_new_line
 from tuichat.ui.screens.chat import ChatScreen, tell
 from tuichat.ui.themes import register_all
 
@@ -59,6 +60,7 @@ class TuichatApp(App[None]):
             notices: start-up problems to tell in one notice (config warnings, broken themes).
         """
         super().__init__()
+        read_alt_enter_as_new_line()
         self.session = session
         self.fixed_subtitle = subtitle
         self.welcome = session.welcome if welcome is None else welcome
