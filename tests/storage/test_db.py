@@ -255,7 +255,7 @@ def test_version_2_keeps_how_each_saved_tool_call_ended(
         "c5": "timed_out",
         "c6": "failed",
     }
-    assert schema_version(path) == 2
+    assert schema_version(path) == migrations.current_version()
 
 
 # --- several processes at once -------------------------------------------------------------

@@ -440,3 +440,16 @@ def test_the_title_follows_an_edited_first_prompt_unless_renamed(tmp_path: Path)
     store.rename(conversation_id, None)
     assert title() == "capital of France?"
     store.close()
+
+
+def test_the_open_tabs_are_kept_in_order_with_the_one_shown(tmp_path: Path) -> None:
+    with HistoryStore(tmp_path / "h.sqlite3") as store:
+        assert store.open_tabs() == ([], None)
+        a, b, c = (store.create_conversation() for _ in range(3))
+        store.set_open_tabs([c, a, 999, b], active=a)  # 999: not saved, left out
+        assert store.open_tabs() == ([c, a, b], a)
+        store.delete(a)  # a deleted conversation leaves its tab
+        assert store.open_tabs() == ([c, b], None)
+        store.set_open_tabs([b], active=b)
+    with HistoryStore(tmp_path / "h.sqlite3") as store:  # and the next run sees them
+        assert store.open_tabs() == ([b], b)

@@ -51,7 +51,8 @@ def tools_app(server: ChatServer, settings: Settings, config: Path) -> TuichatAp
 
 
 def tool_views(pilot: Pilot[None]) -> list[ToolCallView]:
-    return list(pilot.app.screen_stack[1].query(ToolCallView))
+    chat = next(s for s in pilot.app.screen_stack if isinstance(s, ChatScreen))
+    return list(chat.query(ToolCallView))
 
 
 def tool_messages(server: ChatServer) -> dict[str, str]:

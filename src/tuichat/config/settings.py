@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 from tuichat.config.paths import default_db_path
 from tuichat.config.profiles import PRESETS, ProfileSettings
@@ -151,6 +151,10 @@ class HistorySettings:
     Turn off to keep the database small."""
 
 
+HiddenTabApproval = Literal["wait", "show"]
+HIDDEN_TAB_APPROVALS: tuple[HiddenTabApproval, ...] = ("wait", "show")
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the config file can set. Build with `load_settings()`; `Settings()` is the
@@ -174,6 +178,10 @@ class Settings:
 
     tool_timeout: float = DEFAULT_TOOL_TIMEOUT
     """Seconds a tool may run before it is abandoned (its result then says so)."""
+
+    approve_in_hidden_tabs: HiddenTabApproval = "wait"
+    """When a tab that is not shown has tool calls to approve: `wait` marks its label with `?`
+    and asks when you show the tab; `show` shows that tab and asks at once."""
 
     tools: ToolsSettings = field(default_factory=ToolsSettings)
     """The `[tools]` table."""

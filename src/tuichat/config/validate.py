@@ -19,7 +19,9 @@ from tuichat.config.settings import (
     DEFAULT_THEME,
     DEFAULT_TOOL_TIMEOUT,
     FALLBACK_THEME,
+    HIDDEN_TAB_APPROVALS,
     ConfigError,
+    HiddenTabApproval,
     HistorySettings,
     McpServerSettings,
     McpSettings,
@@ -42,6 +44,7 @@ _EXAMPLES: dict[str, str] = {
     "profile": '"ollama"',
     "max_tool_rounds": "8",
     "tool_timeout": "30",
+    "approve_in_hidden_tabs": '"wait"',
     "db_path": '"~/chats/history.sqlite3"',
     "base_url": '"http://localhost:11434/v1"',
     "api_key": '"sk-..."',
@@ -143,6 +146,7 @@ class _SettingsChecker(TableChecker):
             tool_timeout=self._number(
                 doc, (), "tool_timeout", "float", DEFAULT_TOOL_TIMEOUT, 0, True
             ),
+            approve_in_hidden_tabs=self._hidden_tab_approval(doc),
             tools=self._tools(doc),
             keys=MappingProxyType(self._strings(doc, (), "keys", non_empty=True)),
             prices=MappingProxyType(self._prices(doc)),
@@ -151,6 +155,20 @@ class _SettingsChecker(TableChecker):
             db_path=self._db_path(doc),
             path=self.path,
             warnings=tuple(message for _, message in sorted(self.warnings, key=lambda w: w[0])),
+        )
+
+    def _hidden_tab_approval(self, doc: Mapping[str, Any]) -> HiddenTabApproval:
+        value = self._take(doc, (), "approve_in_hidden_tabs", "str")
+        if value is None:
+            return "wait"
+        for allowed in HIDDEN_TAB_APPROVALS:
+            if value == allowed:
+                return allowed
+        choices = " or ".join(f'"{choice}"' for choice in HIDDEN_TAB_APPROVALS)
+        self.fail(
+            ("approve_in_hidden_tabs",),
+            f"= {value!r} is not one of {choices}",
+            'write approve_in_hidden_tabs = "wait" (or "show")',
         )
 
     def _profile(self, name: str, table: Mapping[str, Any]) -> ProfileSettings:

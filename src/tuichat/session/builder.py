@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 
 from tuichat.config.provider import resolve_profile
 from tuichat.config.settings import Settings
@@ -69,4 +70,16 @@ def build_session(
         welcome=DEMO_WELCOME if endpoint.demo else None,
         problems=problems,
         demo_server=demo_server,
+        options=options,
+        environ=environ,
     )
+
+
+def build_session_like(session: ChatSession) -> ChatSession:
+    """A new session with the settings and options of this one, and a new conversation (a
+    new tab): it talks to the profile this one talks to now."""
+    options = replace(session.options, resume=None)
+    profile = session.endpoint.profile
+    if profile is not None:
+        options = replace(options, profile=profile, demo=False)
+    return build_session(session.settings, options, session.environ)

@@ -23,7 +23,7 @@ from tuichat.core.client import ChatClient, Provider
 from tuichat.core.text import counted
 from tuichat.session.conversation import Approver, Conversation
 from tuichat.session.events import Message, TurnBatch
-from tuichat.session.options import Resume
+from tuichat.session.options import Resume, SessionOptions
 from tuichat.session.provider import Endpoint, demo_endpoint, start_demo_server
 from tuichat.session.recorder import TurnRecorder
 from tuichat.session.tools import mcp_manager, server_problems, start_mcp_servers
@@ -83,8 +83,12 @@ class ChatSession:
         welcome: str | None = None,
         problems: list[str] | None = None,
         demo_server: ChatServer | None = None,
+        options: SessionOptions | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         self.settings = settings
+        self.options = options or SessionOptions()  # what it was built from
+        self.environ: Mapping[str, str] = {} if environ is None else environ
         self.endpoint = endpoint
         self.conversation = conversation
         self.policies = policies

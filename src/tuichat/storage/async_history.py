@@ -125,6 +125,14 @@ class AsyncHistory:
         """See `HistoryStore.last_conversation_id`."""
         return await self.run(lambda store: store.last_conversation_id())
 
+    async def open_tabs(self) -> tuple[list[int], int | None]:
+        """See `HistoryStore.open_tabs`."""
+        return await self.run(lambda store: store.open_tabs())
+
+    async def set_open_tabs(self, conversation_ids: list[int], active: int | None) -> None:
+        """See `HistoryStore.set_open_tabs`."""
+        await self.run(lambda store: store.set_open_tabs(conversation_ids, active))
+
     async def recent_prompts(self, limit: int = 100) -> list[str]:
         """See `HistoryStore.recent_prompts`."""
         return await self.run(lambda store: store.recent_prompts(limit))

@@ -75,7 +75,17 @@ def _v1_to_v2(connection: sqlite3.Connection) -> None:
             )
 
 
-MIGRATIONS: list[Migration] = [_v0_to_v1, _v1_to_v2]
+def _v2_to_v3(connection: sqlite3.Connection) -> None:
+    """The conversations open in the app's tabs when it quit, so `--continue` reopens them."""
+    connection.execute(
+        "CREATE TABLE open_tabs ("
+        " position INTEGER PRIMARY KEY,"
+        " conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,"
+        " active INTEGER NOT NULL DEFAULT 0)"
+    )
+
+
+MIGRATIONS: list[Migration] = [_v0_to_v1, _v1_to_v2, _v2_to_v3]
 
 
 def current_version() -> int:

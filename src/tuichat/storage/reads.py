@@ -104,6 +104,15 @@ class HistoryReads(StoreConnection):
         return None if row is None else int(row[0])
 
     @guarded
+    def open_tabs(self) -> tuple[list[int], int | None]:
+        """The conversations that were open in the app's tabs, in order, and the one shown."""
+        rows = self._db.execute(
+            "SELECT conversation_id, active FROM open_tabs ORDER BY position"
+        ).fetchall()
+        active = next((int(row[0]) for row in rows if row[1]), None)
+        return [int(row[0]) for row in rows], active
+
+    @guarded
     def recent_prompts(self, limit: int = 100) -> list[str]:
         """What the user typed recently, newest first, each text once (for Up-arrow recall)."""
         rows = self._db.execute(

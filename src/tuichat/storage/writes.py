@@ -146,6 +146,25 @@ class HistoryWrites(StoreConnection):
             cursor = self._db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
         return cursor.rowcount > 0
 
+    @guarded
+    def set_open_tabs(self, conversation_ids: Sequence[int], active: int | None) -> None:
+        """Remember the conversations open in the app's tabs, in order (`--continue`).
+
+        Args:
+            conversation_ids: the saved conversations the tabs show (others are left out).
+            active: the one shown, if it is among them.
+        """
+        with self._write():
+            self._db.execute("DELETE FROM open_tabs")
+            self._db.executemany(
+                "INSERT INTO open_tabs (position, conversation_id, active) "
+                "SELECT ?, id, ? FROM conversations WHERE id = ?",
+                [
+                    (position, int(cid == active), cid)
+                    for position, cid in enumerate(conversation_ids)
+                ],
+            )
+
     # -- messages --------------------------------------------------------------------------
 
     @guarded

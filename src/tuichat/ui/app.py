@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -18,21 +18,25 @@ from textual.command import Command, CommandPalette
 from textual.screen import Screen
 
 from tuichat.config.theme_files import ThemeSpec
+from tuichat.session.builder import build_session_like
 from tuichat.session.session import ChatSession
 from tuichat.storage.db import StorageError
 from tuichat.storage.rows import StoredMessage
 from tuichat.ui.keys import read_alt_enter_as_new_line
 from tuichat.ui.screens.chat import ChatScreen, tell
+from tuichat.ui.tab_set import TabSet
 from tuichat.ui.themes import register_all
+from tuichat.ui.widgets.tab_bar import TabBar
 
 STOPPING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 PROBLEM_TIMEOUT = 8.0  # seconds a start-up problem stays on screen
 
 
 class TuichatApp(App[None]):
-    """tuichat's full-screen app over one chat session (built by `build_session`).
+    """tuichat's full-screen app: tabs of conversations, each over a session of its own.
 
-    Everything it talks to comes in the session, so tests and benchmarks build their own.
+    The first session comes in (built by `build_session`), so tests and benchmarks build
+    their own; a new tab gets a session like the shown one's (`build_session_like`).
     """
 
     CSS_PATH = "app.tcss"
@@ -48,6 +52,7 @@ class TuichatApp(App[None]):
         theme_specs: Mapping[str, ThemeSpec] | None = None,
         theme: str | None = None,
         notices: Iterable[str] = (),
+        new_session: Callable[[], ChatSession] | None = None,
     ) -> None:
         """Create the app.
 
@@ -58,10 +63,14 @@ class TuichatApp(App[None]):
             theme_specs: the theme files to register (bundled and the user's).
             theme: the theme to start with.
             notices: start-up problems to tell in one notice (config warnings, broken themes).
+            new_session: makes a new tab's session (default: one like the shown tab's).
         """
         super().__init__()
         read_alt_enter_as_new_line()
-        self.session = session
+        self._first = session
+        self.tabs = TabSet(
+            self, new_session or (lambda: build_session_like(self.session)), subtitle
+        )
         self.fixed_subtitle = subtitle
         self.welcome = session.welcome if welcome is None else welcome
         self._start_theme = theme
@@ -75,9 +84,60 @@ class TuichatApp(App[None]):
         session.on_note = partial(tell, self)  # until its screen takes them over
 
     @property
+    def session(self) -> ChatSession:
+        """The shown tab's session."""
+        tab = self.tabs.current
+        return tab.session if tab is not None else self._first
+
+    @property
     def chat(self) -> ChatScreen | None:
-        """The chat screen, once pushed."""
+        """The shown tab's chat screen."""
         return next((s for s in self.screen_stack if isinstance(s, ChatScreen)), None)
+
+    # -- tabs ------------------------------------------------------------------------------
+
+    async def action_new_tab(self) -> None:
+        """Open a new conversation in a tab of its own."""
+        await self.tabs.open(welcome=None)
+
+    async def action_close_tab(self) -> None:
+        """Close the shown tab (an answer arriving there is stopped and saved)."""
+        tab = self.tabs.current
+        if tab is not None:
+            await self.tabs.close(tab)
+
+    async def action_next_tab(self) -> None:
+        """Show the next tab."""
+        await self.tabs.step(1)
+
+    async def action_previous_tab(self) -> None:
+        """Show the previous tab."""
+        await self.tabs.step(-1)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("close_tab", "next_tab", "previous_tab"):
+            return len(self.tabs.tabs) > 1  # with one tab, their keys stay out of the footer
+        return True
+
+    @on(ChatScreen.TabChanged)
+    def _tab_changed(self, event: ChatScreen.TabChanged) -> None:
+        self.tabs.changed(event.tab_id, event.state, event.title)
+
+    @on(ChatScreen.ShowMe)
+    async def _show_tab(self, event: ChatScreen.ShowMe) -> None:
+        tab = self.tabs.find(event.tab_id)
+        if tab is not None:
+            await self.tabs.show(tab)
+
+    @on(TabBar.Picked)
+    async def _tab_picked(self, event: TabBar.Picked) -> None:
+        tab = self.tabs.find(event.tab_id)
+        if tab is not None:
+            await self.tabs.show(tab)
+
+    @on(ChatScreen.OpenInNewTab)
+    async def _open_in_new_tab(self, event: ChatScreen.OpenInNewTab) -> None:
+        await self.tabs.open_saved(event.conversation_id)
 
     def action_toggle_help(self) -> None:
         """Show or hide the panel listing every key."""
@@ -145,30 +205,43 @@ class TuichatApp(App[None]):
             self.notify(
                 "\n".join(problems), title="Config", severity="warning", timeout=PROBLEM_TIMEOUT
             )
-        session = self.session
-        if session.mcp_configured:
-            # In the background: the first frame does not wait for the servers.
-            self.run_worker(session.start_tools(), group="mcp", exit_on_error=False)
+        session = self._first
         shown = await self._open_history()
-        # Pushed rather than returned from get_default_screen(): only pushed screens load
-        # their own CSS_PATH.
-        await self.push_screen(
-            ChatScreen(
-                session,
-                welcome=None if shown else self.welcome,
-                shown=shown,
-                fixed_subtitle=self.fixed_subtitle,
-            )
+        await self.tabs.open(session, shown=shown, welcome=self.welcome)
+        if session.resume == "last" and session.history is not None:
+            await self._reopen_other_tabs(session)
+
+    async def _reopen_other_tabs(self, first: ChatSession) -> None:
+        """`--continue` brings back the tabs that were open, the one shown last shown."""
+        assert first.history is not None
+        try:
+            ids, active = await first.history.open_tabs()
+        except StorageError:
+            return
+        first_tab = self.tabs.current
+        for conversation_id in ids:
+            if conversation_id != first.conversation_id:
+                await self.tabs.open_saved(conversation_id, show=False)
+        shown = next(
+            (tab for tab in self.tabs.tabs if tab.session.conversation_id == active), first_tab
         )
+        if shown is not None:
+            await self.tabs.show(shown)
 
     async def _open_history(self) -> list[StoredMessage]:
         """Open the history and the conversation to resume; a problem is one notification."""
-        session = self.session
+        session = self._first
         try:
             await session.open_history()
             if session.resume is None:
                 return []
-            rows = await session.reopen(session.resume)
+            which = session.resume
+            if which == "last" and session.history is not None:
+                # The first of the tabs open when tuichat quit (the others follow, in
+                # order), else the latest conversation.
+                ids, _active = await session.history.open_tabs()
+                which = ids[0] if ids else "last"
+            rows = await session.reopen(which)
         except StorageError as error:
             self.notify(
                 str(error), title="History not available", severity="error", timeout=PROBLEM_TIMEOUT
@@ -234,4 +307,4 @@ class TuichatApp(App[None]):
         self.call_after_refresh(self.watch_theme, self.theme)
 
     async def on_unmount(self) -> None:
-        await self.session.aclose()
+        await self.tabs.close_all()

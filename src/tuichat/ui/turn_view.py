@@ -52,6 +52,7 @@ class TurnView:
         self._asked = asked
         self._waiting = False  # the answer shows that it waits for its first chunk
         self.entries: list[Entry] = []  # the turn's answers, in order
+        self.failed = False  # the turn ended in an error
         self.answer: AssistantMessage | None = None  # the answer receiving events now
         self._last_ended: AssistantMessage | None = None  # for the turn's totals
 
@@ -79,6 +80,7 @@ class TurnView:
             elif isinstance(event, Notice):
                 self.add_note(NoticeMessage, event.message)
             elif isinstance(event, TurnFinished):
+                self.failed = self.failed or event.failed
                 self._finished()
             elif self.answer is not None:
                 self.answer.apply(event)
@@ -87,6 +89,7 @@ class TurnView:
         if error.kind == "malformed":
             self._warn(error.message, "Malformed chunk")
             return
+        self.failed = True
         answer = self.answer
         if answer is not None and answer.is_empty:
             self._messages.discard(answer)  # nothing arrived: the error says it all

@@ -12,6 +12,7 @@ from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header
@@ -36,6 +37,7 @@ from tuichat.ui.widgets.chat_message import (
 from tuichat.ui.widgets.inspector import Inspector
 from tuichat.ui.widgets.message_list import Entry, MessageList, entries_for_history
 from tuichat.ui.widgets.prompt import PromptInput
+from tuichat.ui.widgets.tab_bar import TabBar, TabLabel, TabState
 
 __all__ = ["ChatScreen", "MessageList", "code_blocks"]
 
@@ -79,7 +81,30 @@ def code_blocks(markdown: str) -> list[str]:
 
 
 class ChatScreen(Screen[None]):
-    """One conversation with the model: the screen of one session."""
+    """One conversation with the model: the screen of one session (one tab of the app)."""
+
+    class TabChanged(Message):
+        """How this screen's tab is doing changed (the app's tab bars show it)."""
+
+        def __init__(self, tab_id: str, state: TabState | None, title: str | None) -> None:
+            super().__init__()
+            self.tab_id = tab_id
+            self.state = state
+            self.title = title
+
+    class OpenInNewTab(Message):
+        """The user asked for a saved conversation in a tab of its own."""
+
+        def __init__(self, conversation_id: int) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
+
+    class ShowMe(Message):
+        """This hidden tab wants to be shown (a tool call waits for approval)."""
+
+        def __init__(self, tab_id: str) -> None:
+            super().__init__()
+            self.tab_id = tab_id
 
     CSS_PATH = "chat.tcss"
 
@@ -118,6 +143,19 @@ class ChatScreen(Screen[None]):
             "ctrl+n", "new_conversation", "New conversation", show=False, id="new_conversation"
         ),
         Binding("ctrl+r", "regenerate", "Regenerate answer", show=False, id="regenerate"),
+        # Tabs: the app's; shown in the footer while more than one is open (check_action).
+        Binding("ctrl+t", "app.new_tab", "New tab", priority=True, id="new_tab"),
+        Binding("alt+w", "app.close_tab", "Close tab", priority=True, id="close_tab"),
+        Binding(
+            "ctrl+pagedown,alt+right", "app.next_tab", "Next tab", priority=True, id="next_tab"
+        ),
+        Binding(
+            "ctrl+pageup,alt+left",
+            "app.previous_tab",
+            "Previous tab",
+            priority=True,
+            id="previous_tab",
+        ),
         # ctrl+e is also the prompt's "line end": this one acts only on an empty prompt.
         Binding(
             "ctrl+e",
@@ -136,9 +174,14 @@ class ChatScreen(Screen[None]):
         welcome: str | None = None,
         shown: list[StoredMessage] | None = None,
         fixed_subtitle: str | None = None,
+        tab_id: str = "",
     ) -> None:
         super().__init__()
         self.session = session
+        self.tab_id = tab_id  # the app's tab this screen is
+        self.tab_count = 1  # how many tabs are open (the tab keys show when more than one)
+        self._shown_now = asyncio.Event()  # set while the screen is the one shown
+        self._turn_failed = False
         self.fixed_subtitle = fixed_subtitle  # tests and benchmarks name their own
         self.welcome = welcome
         self.shown = shown or []  # a reopened conversation's saved messages
@@ -148,6 +191,7 @@ class ChatScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield TabBar(id="tabs")
         with Horizontal(id="main"):
             yield MessageList(id="messages")
             yield Inspector(id="inspector")
@@ -174,6 +218,24 @@ class ChatScreen(Screen[None]):
         self.prompt.focus()
         if self.session.history is not None:
             self._load_recall()
+
+    def show_tabs(self, labels: list[TabLabel], active: str) -> None:
+        """Show the app's open tabs on this screen's bar."""
+        self.tab_count = len(labels)
+        if self.is_mounted:
+            self.query_one(TabBar).show(labels, active)
+            self.refresh_bindings()
+
+    def _tell_tab(self, state: TabState | None = None, title: str | None = None) -> None:
+        if self.tab_id:
+            self.post_message(self.TabChanged(self.tab_id, state, title))
+
+    def on_screen_resume(self) -> None:
+        self._shown_now.set()
+        self._tell_tab("streaming" if self.busy else "idle")  # what it did unseen is seen
+
+    def on_screen_suspend(self) -> None:
+        self._shown_now.clear()
 
     @property
     def messages(self) -> MessageList:
@@ -238,6 +300,8 @@ class ChatScreen(Screen[None]):
             event.prompt.clear()
             turn = self.session.send(event.text)
         event.prompt.remember(event.text)
+        if not any(m.get("role") == "user" for m in self.session.messages[:-1]):
+            self._tell_tab(title=event.text)  # the first prompt names the tab
         await self._start_turn(event.text, turn)
 
     async def _start_turn(self, prompt: str | None, turn: AsyncIterator[TurnBatch]) -> None:
@@ -250,6 +314,7 @@ class ChatScreen(Screen[None]):
         self.turn = TurnView(
             self.messages, self.inspector, self.session.usage, self._warn, self._asked
         )
+        self._tell_tab("streaming")
         self.run_turn(self.turn, turn)
 
     def _asked(self) -> str:
@@ -288,6 +353,12 @@ class ChatScreen(Screen[None]):
             source = tool.source if tool is not None else "unknown tool"
             arguments = str(function.get("arguments") or "")
             pending.append(PendingCall(str(call.get("id") or ""), name, source, arguments))
+        if not self._shown_now.is_set():
+            # A hidden tab asks when it is shown (or shows itself, if the config says so).
+            self._tell_tab("approval")
+            if self.session.settings.approve_in_hidden_tabs == "show":
+                self.post_message(self.ShowMe(self.tab_id))
+            await self._shown_now.wait()
         decision: asyncio.Future[list[bool]] = asyncio.get_running_loop().create_future()
 
         def decided(result: ApprovalResult | None) -> None:
@@ -326,6 +397,11 @@ class ChatScreen(Screen[None]):
             view.add_note(ErrorMessage, f"Internal error: {event.worker.error!r}")
         if event.state in (WorkerState.SUCCESS, WorkerState.CANCELLED, WorkerState.ERROR):
             view.settle()
+            failed = view.failed or event.state == WorkerState.ERROR
+            if self._shown_now.is_set():
+                self._tell_tab("idle")
+            else:  # done while not shown: the tab says so until it is shown
+                self._tell_tab("failed" if failed else "unread")
 
     # -- conversations -------------------------------------------------------------------
 
@@ -379,7 +455,11 @@ class ChatScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # With text in the prompt, ctrl+e goes on to it (end of line).
-        return not (action == "edit_last_prompt" and self.is_mounted and self.prompt.text)
+        if action == "edit_last_prompt":
+            return not (self.is_mounted and self.prompt.text)
+        if action in ("app.close_tab", "app.next_tab", "app.previous_tab", "close_tab"):
+            return self.tab_count > 1  # with one tab open, these keys stay out of the footer
+        return True
 
     def action_cancel(self) -> None:
         """Stop the answer that is arriving; its text so far stays, marked cancelled."""
@@ -458,6 +538,9 @@ class ChatScreen(Screen[None]):
         if choice is None:
             return
         current = self.session.conversation_id
+        if choice.open is not None and choice.new_tab:
+            self.post_message(self.OpenInNewTab(choice.open))
+            return
         if choice.open is not None and await self.open_conversation(choice.open, choice.message_id):
             return
         if choice.new or (current is not None and current in choice.deleted):

@@ -43,12 +43,14 @@ class HistoryChoice:
         open: the conversation to open, if any.
         message_id: the message to show (a search result).
         new: start a new conversation.
+        new_tab: open it in a tab of its own (not in the tab shown).
         deleted: conversations deleted meanwhile (if the open one is among them, it is gone).
     """
 
     open: int | None = None
     message_id: int | None = None
     new: bool = False
+    new_tab: bool = False
     deleted: frozenset[int] = field(default_factory=frozenset)
 
 
@@ -125,6 +127,14 @@ class ConversationList(ModalScreen[HistoryChoice]):
         Binding("r", "rename", "Rename", id="conversations_rename"),
         Binding("d,delete", "delete", "Delete", id="conversations_delete"),
         Binding("ctrl+n", "new", "New conversation", id="conversations_new"),
+        # Alt+Enter arrives as Ctrl+J (tuichat.ui.keys); Shift+Enter where terminals tell it.
+        Binding(
+            "ctrl+j,shift+enter",
+            "open_in_new_tab",
+            "Open in a new tab",
+            priority=True,
+            id="conversations_new_tab",
+        ),
     ]
 
     def __init__(self, history: AsyncHistory, current: int | None, *, busy: bool = False) -> None:
@@ -149,7 +159,9 @@ class ConversationList(ModalScreen[HistoryChoice]):
             yield OptionList(id="conversations")
             yield Input(placeholder="a new title (empty: the first prompt)", id="rename-input")
             yield Static(
-                "Enter open · r rename · d delete · ctrl+n new · Esc close", id="history-hint"
+                "Enter open · Alt+Enter in a new tab · r rename · d delete · ctrl+n new · "
+                "Esc close",
+                id="history-hint",
             )
 
     def on_mount(self) -> None:
@@ -205,6 +217,14 @@ class ConversationList(ModalScreen[HistoryChoice]):
             (mark, "$accent"), (summary.title, "bold"), "\n  ", (details, "$text-muted")
         )
         return Option(prompt, id=str(summary.id))
+
+    def action_open_in_new_tab(self) -> None:
+        """Open the highlighted conversation in a tab of its own."""
+        summary = self.highlighted
+        if summary is not None and self._renaming is None:
+            self.dismiss(
+                HistoryChoice(open=summary.id, new_tab=True, deleted=frozenset(self.deleted))
+            )
 
     @on(OptionList.OptionSelected, "#conversations")
     def _open(self, event: OptionList.OptionSelected) -> None:
@@ -290,6 +310,13 @@ class SearchScreen(ModalScreen[HistoryChoice | None]):
         Binding("escape", "dismiss(None)", "Close", id="search_close"),
         Binding("down", "move(1)", "Next", show=False, id="search_next"),
         Binding("up", "move(-1)", "Previous", show=False, id="search_previous"),
+        Binding(
+            "ctrl+j,shift+enter",
+            "open_in_new_tab",
+            "Open in a new tab",
+            priority=True,
+            id="search_new_tab",
+        ),
     ]
 
     def __init__(self, history: AsyncHistory) -> None:
@@ -353,10 +380,18 @@ class SearchScreen(ModalScreen[HistoryChoice | None]):
             current = options.highlighted or 0
             options.highlighted = max(0, min(options.option_count - 1, current + step))
 
-    def _choose(self, index: int | None) -> None:
+    def _choose(self, index: int | None, new_tab: bool = False) -> None:
         if index is not None and 0 <= index < len(self.results):
             result = self.results[index]
-            self.dismiss(HistoryChoice(open=result.conversation_id, message_id=result.message_id))
+            self.dismiss(
+                HistoryChoice(
+                    open=result.conversation_id, message_id=result.message_id, new_tab=new_tab
+                )
+            )
+
+    def action_open_in_new_tab(self) -> None:
+        """Open the conversation of the highlighted result in a tab of its own."""
+        self._choose(self.query_one("#search-results", OptionList).highlighted, new_tab=True)
 
     @on(Input.Submitted, "#search-input")
     def _submitted(self, event: Input.Submitted) -> None:
