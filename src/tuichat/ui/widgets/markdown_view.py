@@ -15,8 +15,9 @@ widget instead:
   flush refreshes only the lines that changed (or requests a layout when the
   line count changed, because the widget is ``height: auto``).
 
-Block boundaries come from ``markdown-it-py`` configured like Rich's own
-Markdown parser, and each block is rendered with :class:`rich.markdown.Markdown`,
+Where the blocks are and which are finished is decided in
+:mod:`tuichat.ui.markdown_blocks` (``markdown-it-py`` configured like Rich's own
+Markdown parser); each block is rendered here with :class:`rich.markdown.Markdown`,
 so the result matches what Rich prints for the whole document (blocks are
 separated by one blank line, none after a horizontal rule, as Rich does).
 """
@@ -24,17 +25,13 @@ separated by one blank line, none after a horizontal rule, as Rich does).
 from __future__ import annotations
 
 import copy
-import re
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
 from rich.console import ConsoleOptions, RenderableType
-from rich.markdown import Markdown
 from rich.segment import Segment
 from rich.style import Style
-from rich.syntax import Syntax
 from textual import events
 from textual.cache import LRUCache
 from textual.geometry import Region, Size
@@ -43,14 +40,20 @@ from textual.strip import Strip
 from textual.theme import Theme
 from textual.widget import Widget
 
-__all__ = ["StreamingMarkdown", "strip_control"]
+from tuichat.core.text import strip_control
+from tuichat.ui.markdown_blocks import (
+    CONTAINER_KINDS,
+    TopBlock,
+    is_open_fence,
+    needs_separator,
+    split_tail,
+)
 
-# C0 controls except TAB and LF, DEL, and C1 controls. ESC (\x1b) is among them, so no
-# escape sequence written by the model can reach the terminal. CR is dropped too:
-# "\r\n" becomes "\n", and a lone CR would otherwise be a line break for markdown-it
-# but not for us. Removing single characters (rather than whole escape sequences)
-# gives the same result however the text was split into chunks.
-_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from rich.markdown import Markdown
+
+__all__ = ["StreamingMarkdown"]
 
 # A rendered line: Rich segments exactly as wide as the widget's content. Plain lists
 # rather than Strips: a Strip carries seven caches, and a long answer keeps thousands
@@ -82,50 +85,6 @@ HEIGHT_STEP = 6
 # widget under the changed region); 20 updates a second still read as smooth streaming.
 _MIN_FLUSH_INTERVAL = 1 / 20
 
-# Kinds of top-level block that nothing after them can extend once another block
-# has started: their end is marked by their own lines.
-_SELF_CLOSED_KINDS = frozenset({"heading", "hr", "fence"})
-# Kinds of top-level block that end at a blank line and cannot be continued after it.
-_BLANK_CLOSED_KINDS = frozenset({"paragraph", "table", "blockquote", "html_block"})
-# Blocks that Rich renders when they close, after their children have set its
-# "new line" flag: Rich always puts a blank line before them (even first in the
-# document or after a rule), and renders them on their own with a leading blank line.
-_CONTAINER_KINDS = frozenset({"bullet_list", "ordered_list", "blockquote", "table"})
-
-
-def strip_control(text: str) -> str:
-    """Remove terminal control characters from model text.
-
-    Keeps ``\\n`` and ``\\t``; removes every other C0 control (ESC, BEL, CR, ...),
-    DEL and the C1 controls (``\\x80``-``\\x9f``, which some terminals treat as CSI).
-
-    Args:
-        text: Untrusted text.
-
-    Returns:
-        The text without control characters.
-    """
-    return _CONTROL_RE.sub("", text)
-
-
-_block_parser: MarkdownIt | None = None
-
-
-def _get_block_parser() -> MarkdownIt:
-    """The parser used to find block boundaries (shared, created on first use).
-
-    Same block rules as Rich's Markdown parser (commonmark + tables), with the inline
-    pass disabled: only the block structure is needed here, and Rich parses each block
-    again for rendering.
-    """
-    global _block_parser
-    if _block_parser is None:
-        _block_parser = (
-            MarkdownIt("commonmark").enable(["strikethrough", "table"]).disable("inline")
-        )
-    return _block_parser
-
-
 _rich_parser: MarkdownIt | None = None
 _markdown_templates: dict[str, Markdown] = {}
 
@@ -138,6 +97,9 @@ def _make_markdown(source: str, code_theme: str) -> Markdown:
     built by Rich is copied and given the source parsed by one shared parser, set up
     exactly as Rich sets up its own. If Rich's internals change, Rich builds it.
 
+    ``rich.markdown`` (with ``markdown-it-py`` and Pygments) is imported here, when the
+    first answer is rendered, rather than at start-up.
+
     Args:
         source: Markdown source.
         code_theme: Pygments theme for code blocks.
@@ -145,6 +107,9 @@ def _make_markdown(source: str, code_theme: str) -> Markdown:
     Returns:
         A renderable.
     """
+    from markdown_it import MarkdownIt
+    from rich.markdown import Markdown
+
     global _rich_parser
     template = _markdown_templates.get(code_theme)
     if template is None:
@@ -162,20 +127,6 @@ def _make_markdown(source: str, code_theme: str) -> Markdown:
 
 
 @dataclass(slots=True)
-class _TopBlock:
-    """A top-level block found by the block parser (line numbers relative to the tail)."""
-
-    kind: str
-    """Token type without ``_open`` (``paragraph``, ``bullet_list``, ``fence``, ...)."""
-    start: int
-    """First line."""
-    end: int
-    """Line after the last line."""
-    token: Token
-    """The opening token (for fences: ``info``, ``markup`` and ``content``)."""
-
-
-@dataclass(slots=True)
 class _Block:
     """A finished block: its source and its rendered lines at the current width."""
 
@@ -184,95 +135,6 @@ class _Block:
     lines: list[_Line]
     line_offset: int
     """Index in the flat line list where this block (with its separator) starts."""
-
-
-def _top_level_blocks(tokens: list[Token]) -> list[_TopBlock]:
-    """Extract the top-level blocks from a markdown-it token stream.
-
-    Args:
-        tokens: Tokens from ``MarkdownIt.parse``.
-
-    Returns:
-        The blocks in source order.
-    """
-    blocks: list[_TopBlock] = []
-    for token in tokens:
-        if token.level == 0 and token.nesting >= 0 and token.map is not None:
-            kind = token.type.removesuffix("_open")
-            blocks.append(_TopBlock(kind, token.map[0], token.map[1], token))
-    return blocks
-
-
-def _count_finished(blocks: list[_TopBlock], lines: list[str]) -> int:
-    """Count the leading blocks of the tail that no further text can change.
-
-    A block is finished when the next block starts on a complete line (CommonMark
-    decides block structure line by line, so a complete line that starts a new block
-    closes the previous one for good). Some blocks are finished earlier, while the
-    next block's first line is still partial: headings, rules and closed fences end
-    with their own line, and paragraphs, tables and quotes cannot be continued after a
-    blank line. Lists and indented code can (``1. a`` / blank / ``10. b`` is one list,
-    while the partial ``10`` alone would be a paragraph), so they wait for a complete
-    line.
-
-    Args:
-        blocks: The top-level blocks of the tail.
-        lines: The tail split on ``\\n``; the last item is the partial line.
-
-    Returns:
-        How many leading blocks are finished (never the last one).
-    """
-    complete_lines = len(lines) - 1
-    finished = 0
-    for index in range(len(blocks) - 1):
-        block, following = blocks[index], blocks[index + 1]
-        if (
-            following.start < complete_lines
-            or block.kind in _SELF_CLOSED_KINDS
-            or (block.kind in _BLANK_CLOSED_KINDS and not lines[following.start - 1].strip())
-        ):
-            finished = index + 1
-        else:
-            break
-    return finished
-
-
-def _needs_separator(previous: str | None, kind: str) -> bool:
-    """Whether Rich puts a blank line between two top-level blocks.
-
-    Rich separates blocks with a blank line except after a horizontal rule (which
-    renders its own blank line), but container blocks always get one. Unlike Rich,
-    nothing goes before the first block, so a message never starts with a blank line.
-
-    Args:
-        previous: Kind of the previous block that rendered lines, or None if first.
-        kind: Kind of the block.
-
-    Returns:
-        True if a blank line goes before the block.
-    """
-    return previous is not None and (previous != "hr" or kind in _CONTAINER_KINDS)
-
-
-def _is_open_fence(block: _TopBlock, lines: list[str]) -> bool:
-    """Whether a fenced code block has no closing fence yet.
-
-    Args:
-        block: A block of kind ``fence``.
-        lines: The lines the block's line numbers refer to.
-
-    Returns:
-        True if the fence is still open (it runs to the end of the text).
-    """
-    if block.end - block.start < 2:
-        return True
-    last = lines[block.end - 1]
-    stripped = last.lstrip(" ")
-    if len(last) - len(stripped) > 3:
-        return True
-    marker = block.token.markup
-    body = stripped.rstrip(" \t")
-    return not (len(body) >= len(marker) and body == marker[0] * len(body))
 
 
 class StreamingMarkdown(Widget, can_focus=False):
@@ -605,7 +467,7 @@ class StreamingMarkdown(Widget, can_focus=False):
         self._render_count += 1
         lines = self._render_lines(_make_markdown(source, self._code_theme))
         if (
-            first_kind in _CONTAINER_KINDS
+            first_kind in CONTAINER_KINDS
             and lines
             and not "".join(segment.text for segment in lines[0]).strip()
         ):
@@ -665,30 +527,16 @@ class StreamingMarkdown(Widget, can_focus=False):
 
     def _advance(self) -> None:
         """Parse the tail, move finished blocks to the cache, and render the rest."""
-        tail = self._tail
-        lines = tail.split("\n")
-        blocks = _top_level_blocks(_get_block_parser().parse(tail))
-        if self._finished:
-            if self._finish_mark is None:
-                self._finish_mark = (len(self._blocks), len(self._done_parts), tail)
-            count = len(blocks)
-        else:
-            count = _count_finished(blocks, lines)
-        if count:
-            for block in blocks[:count]:
-                self._add_block("\n".join(lines[block.start : block.end]), block.kind)
-            # Cut the tail where the first unfinished block starts (or at its end).
-            cut_line = blocks[count].start if count < len(blocks) else len(lines)
-            offset = min(len(tail), sum(len(line) + 1 for line in lines[:cut_line]))
-            self._done_parts.append(tail[:offset])
-            self._done_length += offset
-            self._tail = tail[offset:]
-            lines = lines[cut_line:]
-            blocks = [
-                _TopBlock(b.kind, b.start - cut_line, b.end - cut_line, b.token)
-                for b in blocks[count:]
-            ]
-        self._render_tail(blocks, lines)
+        if self._finished and self._finish_mark is None:
+            self._finish_mark = (len(self._blocks), len(self._done_parts), self._tail)
+        split = split_tail(self._tail, final=self._finished)
+        if split.finished:
+            for source, kind in split.finished:
+                self._add_block(source, kind)
+            self._done_parts.append(split.done)
+            self._done_length += len(split.done)
+            self._tail = split.tail
+        self._render_tail(split.blocks, split.lines)
 
     def _add_block(self, source: str, kind: str) -> None:
         """Render a finished block once and append its lines.
@@ -706,12 +554,12 @@ class StreamingMarkdown(Widget, can_focus=False):
         block.line_offset = len(self._lines)
         if not block.lines:
             return
-        if _needs_separator(self._last_kind, block.kind):
+        if needs_separator(self._last_kind, block.kind):
             self._lines.append(self._blank)
         self._lines.extend(block.lines)
         self._last_kind = block.kind
 
-    def _render_tail(self, blocks: list[_TopBlock], lines: list[str]) -> None:
+    def _render_tail(self, blocks: list[TopBlock], lines: list[str]) -> None:
         """Render the unfinished blocks (skipped if nothing visible changed).
 
         Args:
@@ -724,7 +572,7 @@ class StreamingMarkdown(Widget, can_focus=False):
             return
         last = blocks[-1]
         fence_lines = 0
-        if last.kind == "fence" and _is_open_fence(last, lines):
+        if last.kind == "fence" and is_open_fence(last, lines):
             fence_lines = last.token.content.count("\n")
         if fence_lines > _FENCE_CHUNK_LINES:
             head_source = "\n".join(lines[blocks[0].start : last.start])
@@ -742,14 +590,14 @@ class StreamingMarkdown(Widget, can_focus=False):
         if fence_lines > _FENCE_CHUNK_LINES:
             if not rendered:
                 first_kind = "fence"
-            elif _needs_separator(blocks[-2].kind, "fence"):
+            elif needs_separator(blocks[-2].kind, "fence"):
                 rendered.append(self._blank)
             rendered.extend(self._render_open_fence(last))
-        if rendered and _needs_separator(self._last_kind, first_kind):
+        if rendered and needs_separator(self._last_kind, first_kind):
             rendered.insert(0, self._blank)
         self._tail_lines = rendered
 
-    def _render_open_fence(self, block: _TopBlock) -> list[_Line]:
+    def _render_open_fence(self, block: TopBlock) -> list[_Line]:
         """Render a long, still open fenced code block without re-highlighting it all.
 
         Complete lines are highlighted in frozen chunks that are cached; only the
@@ -777,6 +625,8 @@ class StreamingMarkdown(Widget, can_focus=False):
             start = len(chunks) * _FENCE_CHUNK_LINES
             code = "\n".join(code_lines[start : start + _FENCE_CHUNK_LINES])
             chunks.append(self._render_code(code, lexer))
+        from rich.syntax import Syntax
+
         background = Syntax.get_theme(self._code_theme).get_background_style()
         pad = [Segment(" " * self._width, background)]
         lines = [pad]
@@ -790,6 +640,8 @@ class StreamingMarkdown(Widget, can_focus=False):
 
     def _render_code(self, code: str, lexer: str) -> list[_Line]:
         """Highlight code like Rich's Markdown code block, without vertical padding."""
+        from rich.syntax import Syntax
+
         self._render_count += 1
         syntax = Syntax(code, lexer, theme=self._code_theme, word_wrap=True, padding=(0, 1))
         return self._render_lines(syntax)
