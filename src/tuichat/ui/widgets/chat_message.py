@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.syntax import Syntax
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
@@ -18,6 +17,9 @@ from textual.widgets import Collapsible, Static
 from tuichat.core.text import strip_control
 from tuichat.tools.executor import ERROR_PREFIX, status_of_result
 from tuichat.ui.widgets.markdown_view import StreamingMarkdown
+
+if TYPE_CHECKING:
+    from rich.syntax import Syntax
 
 
 def literal(text: str) -> Content:
@@ -38,6 +40,8 @@ def json_view(text: str) -> Syntax | Content:
     pretty = pretty_json(text)
     if pretty is text:
         return literal(text)
+    from rich.syntax import Syntax  # Pygments: imported when the first tool call is shown
+
     return Syntax(
         strip_control(pretty), "json", word_wrap=True, background_color="default", theme="ansi_dark"
     )

@@ -16,6 +16,8 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import TextArea
 
+from tuichat.ui.warmup import warm_up
+
 NEWLINE_KEYS = frozenset({"ctrl+j", "shift+enter", "alt+enter", "ctrl+enter"})
 RECALL_LIMIT = 500  # prompts kept for Up-arrow recall
 
@@ -47,6 +49,11 @@ class PromptInput(TextArea):
         self.recall: list[str] = []  # earlier prompts, newest first, each once
         self._recall_index = -1  # the prompt shown from `recall`; -1: not browsing
         self._recalled: str | None = None
+
+    def on_mount(self) -> None:
+        # What answering a prompt needs is imported in a thread once this prompt is on
+        # screen: start-up does not wait for it, and (most likely) the first answer need not.
+        self.call_after_refresh(warm_up)
 
     # -- recall ---------------------------------------------------------------------------
 
