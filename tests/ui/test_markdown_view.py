@@ -491,3 +491,37 @@ async def test_clear_and_set_text() -> None:
         await settle(pilot)
         assert rendered(widget) == ["again"]
         assert not widget.can_focus
+
+
+async def test_a_growing_answer_is_laid_out_once_per_change_of_height(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from textual.screen import Screen
+
+    from tuichat.ui.widgets.chat_message import AssistantMessage
+    from tuichat.ui.widgets.message_list import MessageList
+
+    class ListApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield MessageList()
+
+    layouts: list[int] = []
+    refresh_layout = Screen._refresh_layout
+
+    def counting(screen: Screen[Any], *args: Any, **kwargs: Any) -> None:
+        layouts.append(answer.body.reserved_height)
+        refresh_layout(screen, *args, **kwargs)
+
+    app = ListApp()
+    async with app.run_test(size=(80, 20)) as pilot:
+        answer = AssistantMessage()
+        app.query_one(MessageList).add(answer, None, "answer")
+        await settle(pilot)
+        monkeypatch.setattr(Screen, "_refresh_layout", counting)
+        for step in range(1, 4):
+            answer.append_text("".join(f"line {step}.{n}\n\n" for n in range(HEIGHT_STEP // 2)))
+            await settle(pilot)
+            await settle(pilot)
+        # Each step of height is one layout (Textual would ask for a second one, from the
+        # virtual sizes the first one set, and repaint the whole answer again).
+        assert layouts == [HEIGHT_STEP, HEIGHT_STEP * 2, HEIGHT_STEP * 3]

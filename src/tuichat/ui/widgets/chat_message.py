@@ -16,6 +16,7 @@ from textual.widgets import Collapsible, Static
 
 from tuichat.core.text import strip_control
 from tuichat.tools.executor import ERROR_PREFIX, status_of_result
+from tuichat.ui.widgets.layout import settled_virtual_size
 from tuichat.ui.widgets.markdown_view import StreamingMarkdown
 
 if TYPE_CHECKING:
@@ -239,6 +240,8 @@ class AssistantMessage(Vertical):
     AssistantMessage > .status { height: auto; color: $text-muted; }
     AssistantMessage Collapsible { height: auto; }
     """
+
+    virtual_size = settled_virtual_size()  # one layout per change of height (see layout.py)
 
     class Clicked(Message):
         """The user clicked the answer (the chat screen may inspect its raw chunks)."""

@@ -48,6 +48,7 @@ from tuichat.ui.markdown_blocks import (
     needs_separator,
     split_tail,
 )
+from tuichat.ui.widgets.layout import settled_virtual_size
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -153,6 +154,8 @@ class StreamingMarkdown(Widget, can_focus=False):
         color: $foreground;
     }
     """
+
+    virtual_size = settled_virtual_size()  # one layout per change of height (see layout.py)
 
     def __init__(
         self,
