@@ -48,7 +48,9 @@ def _import_sdk() -> None:
         _waiting.clear()
     for client in clients:
         try:
-            client._create()
+            # The SDK imports its chat resources on first access (~25 ms, more on a busy
+            # machine): here rather than in the first request.
+            _ = client._create().chat.completions.with_streaming_response
         except Exception:  # made again on first use, where a failure is reported
             pass
 
