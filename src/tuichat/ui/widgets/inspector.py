@@ -7,6 +7,7 @@ import json
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
+from textual.timer import Timer
 from textual.widgets import Log, Static
 
 from tuichat.core.events import RawChunk, RequestSent
@@ -41,15 +42,17 @@ class Inspector(Vertical):
         self.first_offset: float | None = None
         self.last_offset = 0.0
         self.saved_title: str | None = None  # showing a saved answer, not the live feed
+        self._ticker: Timer  # reads the feed while shown (set on mount)
 
     def compose(self) -> ComposeResult:
         yield Static("no request yet", id="inspector-header")
         yield Log(max_lines=MAX_LINES, auto_scroll=True)
 
     def on_mount(self) -> None:
-        self.set_interval(SYNC_INTERVAL, self._sync_if_shown)
+        self._ticker = self.set_interval(SYNC_INTERVAL, self._sync_if_shown)
 
     def on_show(self) -> None:
+        self._ticker.resume()
         self.sync()
 
     @property
@@ -121,7 +124,10 @@ class Inspector(Vertical):
                 lines.append(f"+{entry.offset:.3f}s {summary:<24} │ {strip_control(entry.data)}")
 
     def _sync_if_shown(self) -> None:
-        if self.display and self.saved_title is None and self._read != len(self.feed):
+        if not self.display:
+            # Hidden (most of the time): no ticks until shown again, streaming or idle.
+            self._ticker.pause()
+        elif self.saved_title is None and self._read != len(self.feed):
             self.sync()
 
     def sync(self) -> None:
