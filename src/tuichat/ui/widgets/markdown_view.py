@@ -657,7 +657,11 @@ class StreamingMarkdown(Widget, can_focus=False):
         return self._render_lines(syntax)
 
     def _refresh_changed(self, old_count: int, old_finished: int, old_tail: list[_Line]) -> None:
-        """Ask Textual to repaint what a flush changed.
+        """Ask Textual to repaint what a flush changed: from the first line that differs.
+
+        Lines before ``old_finished`` cannot have changed (finished lines never change), and
+        the tail's first lines mostly have not either: the text grows at its end. Lines that
+        are blank before and after (the rest of the reserved height) are not repainted.
 
         Args:
             old_count: Line count before the flush.
@@ -665,31 +669,33 @@ class StreamingMarkdown(Widget, can_focus=False):
             old_tail: Tail lines before the flush.
         """
         count = self.line_count
-        # Lines from the old tail on may have changed: forget their strips.
+        first = self._first_changed(old_count, old_finished, old_tail)
+        end = max(count, old_count)
+        # The strips painted for lines that changed are stale.
         discard = self._strip_cache.discard
-        for y in range(old_finished, max(count, old_count)):
+        for y in range(first, end):
             discard(y)
         if self.reserved_height != self._laid_out_height:
             # The height changed: the parent must lay out again (this also repaints).
             self._laid_out_height = self.reserved_height
             self.refresh(layout=True)
-            return
-        if count != old_count:
-            # New lines within the reserved height: repaint from where they changed.
-            first = min(old_finished, count, old_count)
-            self.refresh(Region(0, first, self._width, self._laid_out_height - first))
-            return
-        # Same height: repaint from the first line that differs. Lines before
-        # old_finished cannot have changed (finished lines never change).
+        elif first < end:
+            self.refresh(Region(0, first, self._width, end - first))
+
+    def _first_changed(self, old_count: int, old_finished: int, old_tail: list[_Line]) -> int:
+        """The first line that a flush changed (``max(count, old_count)`` if none did)."""
+        count = self.line_count
         finished = self._lines
         tail = self._tail_lines
         split = len(finished)
         for index, old in enumerate(old_tail):
             y = old_finished + index
+            if y >= count:
+                return y
             new = finished[y] if y < split else tail[y - split]
             if new is not old and new != old:
-                self.refresh(Region(0, y, self._width, count - y))
-                return
+                return y
+        return min(count, old_count) if count != old_count else count
 
     def _resume(self) -> None:
         """Undo finish() because more text arrived: its blocks go back to the tail.
