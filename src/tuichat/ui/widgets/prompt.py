@@ -20,6 +20,7 @@ from tuichat.ui.warmup import warm_up
 
 NEWLINE_KEYS = frozenset({"ctrl+j", "shift+enter", "alt+enter", "ctrl+enter"})
 RECALL_LIMIT = 500  # prompts kept for Up-arrow recall
+WARM_UP_DELAY = 0.3  # seconds after the prompt's first refresh (see on_mount)
 
 
 class PromptInput(TextArea):
@@ -53,7 +54,9 @@ class PromptInput(TextArea):
     def on_mount(self) -> None:
         # What answering a prompt needs is imported in a thread once this prompt is on
         # screen: start-up does not wait for it, and (most likely) the first answer need not.
-        self.call_after_refresh(warm_up)
+        # Not at the first refresh: the app applies its theme after that and paints the
+        # first frame again, which a thread importing beside it would slow down (measured).
+        self.call_after_refresh(self.set_timer, WARM_UP_DELAY, warm_up)
 
     # -- recall ---------------------------------------------------------------------------
 
