@@ -111,6 +111,7 @@ class Tmux:
         self.socket = f"tuichat-bench-{os.getpid()}"
         self.target = "bench:0.0"
         self._control: subprocess.Popen[str] | None = None
+        self._serial = 0
 
     def command(self, *args: str) -> str:
         """Run a tmux command (a client process) and return its output."""
@@ -152,26 +153,37 @@ class Tmux:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
 
     def _control_command(self, line: str) -> list[str]:
-        """Send a command to the control client; return the lines of its answer."""
+        """Send a command to the control client; return the lines of its answer.
+
+        Answers come as ``%begin``/``%end`` blocks, but not only to our commands (attaching
+        has one of its own, sent when tmux gets to it): each command is followed by a
+        `display-message` of a fresh token, and the answer is the block before the token's.
+        """
         control = self._control
         assert control is not None and control.stdin is not None and control.stdout is not None
-        control.stdin.write(line + "\n")
+        self._serial += 1
+        token = f"tuichat-bench-{self._serial}"
+        control.stdin.write(f"{line}\ndisplay-message -p {token}\n")
         control.stdin.flush()
-        out: list[str] = []
-        inside = False
+        answer: list[str] = []
+        block: list[str] | None = None
         while True:
             text = control.stdout.readline()
             if not text:
                 raise RuntimeError("the tmux control client went away")
             text = text.rstrip("\n")
-            if not inside:
-                inside = text.startswith("%begin")  # notifications come between blocks
+            if block is None:
+                if text.startswith("%begin"):
+                    block = []  # notifications come between blocks
                 continue
-            if text.startswith(("%end", "%error")):
-                if text.startswith("%error"):
-                    raise RuntimeError(f"tmux: {line}: {out}")
-                return out
-            out.append(text)
+            if text.startswith("%error"):
+                raise RuntimeError(f"tmux: {line}: {block}")
+            if not text.startswith("%end"):
+                block.append(text)
+                continue
+            if block == [token]:
+                return answer
+            answer, block = block, None
 
     def capture(self) -> str:
         """The text on the bench pane's screen."""
