@@ -45,8 +45,16 @@ class Inspector(Vertical):
         self._ticker: Timer  # reads the feed while shown (set on mount)
 
     def compose(self) -> ComposeResult:
-        yield Static("no request yet", id="inspector-header")
-        yield Log(max_lines=MAX_LINES, auto_scroll=True)
+        # Nothing until the panel is first shown (`_panel`): most sessions never open it,
+        # and its log (a widget class of its own, with its own CSS) delayed the first frame.
+        yield from ()
+
+    def _panel(self) -> tuple[Static, Log]:
+        """The header and the log, mounted on first use."""
+        if not self.children:
+            self.mount(Static("no request yet", id="inspector-header"))
+            self.mount(Log(max_lines=MAX_LINES, auto_scroll=True))
+        return self.query_one("#inspector-header", Static), self.query_one(Log)
 
     def on_mount(self) -> None:
         self._ticker = self.set_interval(SYNC_INTERVAL, self._sync_if_shown)
@@ -91,7 +99,8 @@ class Inspector(Vertical):
         self.chunk_count = 0
         self.first_offset = None
         self.last_offset = 0.0
-        self.query_one(Log).clear()
+        for log in self.query(Log):
+            log.clear()
 
     def _read_feed(self) -> None:
         feed = self.feed
@@ -135,11 +144,12 @@ class Inspector(Vertical):
         self._read_feed()
         if not self.display:
             return
+        header, log = self._panel()
         pending = self._lines[max(self._written, len(self._lines) - MAX_LINES) :]
         if pending:
-            self.query_one(Log).write_lines(pending)
+            log.write_lines(pending)
         self._written = len(self._lines)
-        self.query_one("#inspector-header", Static).update(Content(self.header_text()))
+        header.update(Content(self.header_text()))
 
     def header_text(self) -> str:
         """Which answer is shown (when a saved one), time to first chunk, chunk count and rate."""
