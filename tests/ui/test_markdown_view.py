@@ -91,8 +91,8 @@ class MarkdownApp(App[None]):
 
 
 async def settle(pilot: Pilot[Any]) -> None:
-    """Let pending text be drawn: flushes come at most 20 times a second while streaming."""
-    await pilot.pause(0.06)
+    """Let pending text be drawn: flushes come at most 15 times a second while streaming."""
+    await pilot.pause(0.08)
 
 
 def rendered(widget: StreamingMarkdown) -> list[str]:
@@ -308,7 +308,7 @@ async def test_same_height_refreshes_only_changed_lines() -> None:
         assert widget.size.height == 2 * HEIGHT_STEP
         calls.clear()
         widget.append("\n\nAnother one")
-        await pilot.pause(0.2)  # flushes are at most 20 a second while streaming
+        await pilot.pause(0.2)  # flushes are at most 15 a second while streaming
         # Nine lines, within the reserved height: the new lines are repainted, no layout.
         assert widget.line_count == 9
         assert calls and not any(layout for _, layout in calls)
