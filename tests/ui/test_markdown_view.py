@@ -520,8 +520,9 @@ async def test_a_growing_answer_is_laid_out_once_per_change_of_height(
         monkeypatch.setattr(Screen, "_refresh_layout", counting)
         for step in range(1, 4):
             answer.append_text("".join(f"line {step}.{n}\n\n" for n in range(HEIGHT_STEP // 2)))
-            await settle(pilot)
-            await settle(pilot)
+            while answer.body.reserved_height < HEIGHT_STEP * step:
+                await pilot.pause(0.02)  # until the flush (at most 15 a second)
+            await pilot.pause()  # and every frame it asks for
         # Each step of height is one layout (Textual would ask for a second one, from the
         # virtual sizes the first one set, and repaint the whole answer again).
         assert layouts == [HEIGHT_STEP, HEIGHT_STEP * 2, HEIGHT_STEP * 3]
