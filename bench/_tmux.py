@@ -112,6 +112,7 @@ class Tmux:
         self.target = "bench:0.0"
         self._control: subprocess.Popen[str] | None = None
         self._serial = 0
+        self._socket_path = ""
 
     def command(self, *args: str) -> str:
         """Run a tmux command (a client process) and return its output."""
@@ -127,6 +128,7 @@ class Tmux:
             "-f", "/dev/null", "new-session", "-d", "-s", "bench", "-x", str(COLUMNS),
             "-y", str(ROWS), idle,
         )  # fmt: skip
+        self._socket_path = self.command("display-message", "-p", "#{socket_path}").strip()
         self.command("set-option", "-g", "remain-on-exit", "on")
         self.command("set-option", "-g", "status", "off")
         self.command("new-session", "-d", "-s", "ctl", "-x", "80", "-y", "24", idle)
@@ -151,6 +153,8 @@ class Tmux:
             self._control.wait(timeout=10)
             self._control = None
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+        if self._socket_path:
+            Path(self._socket_path).unlink(missing_ok=True)  # tmux leaves it behind
 
     def _control_command(self, line: str) -> list[str]:
         """Send a command to the control client; return the lines of its answer.
