@@ -14,7 +14,7 @@ from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widgets import Collapsible
 
-from tuichat.ui.widgets.markdown_view import HEIGHT_STEP, StreamingMarkdown, strip_control
+from tuichat.ui.widgets.markdown_view import HEIGHT_STEP, StreamingMarkdown
 
 DOCUMENT = """\
 # Streaming answer
@@ -91,8 +91,8 @@ class MarkdownApp(App[None]):
 
 
 async def settle(pilot: Pilot[Any]) -> None:
-    """Let pending text be drawn: flushes come at most 20 times a second while streaming."""
-    await pilot.pause(0.06)
+    """Let pending text be drawn: flushes come at most 15 times a second while streaming."""
+    await pilot.pause(0.08)
 
 
 def rendered(widget: StreamingMarkdown) -> list[str]:
@@ -223,17 +223,14 @@ async def test_markup_is_literal_and_escapes_are_removed() -> None:
         widget.finish()
         await settle(pilot)
         lines = rendered(widget)
-        assert lines == ["[bold]literal[/bold] [31mred[0m bell c12J x"]
+        # Whole escape sequences go (tuichat.core.text.strip_control, as everywhere else).
+        assert lines == ["[bold]literal[/bold] red bell c1 x"]
         assert "\x1b" not in widget.text and "\r" not in widget.text
         for y in range(widget.line_count):
             for segment in widget.render_line(y):
                 assert not any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in segment.text), segment
                 if "literal" in segment.text:
                     assert not (segment.style and segment.style.bold)
-
-
-def test_strip_control_keeps_newlines_and_tabs() -> None:
-    assert strip_control("a\tb\nc\x1b[1md\x00\x7f\x85\u2028é") == "a\tb\nc[1md\u2028é"
 
 
 async def test_finished_blocks_are_not_rendered_again() -> None:
@@ -311,7 +308,7 @@ async def test_same_height_refreshes_only_changed_lines() -> None:
         assert widget.size.height == 2 * HEIGHT_STEP
         calls.clear()
         widget.append("\n\nAnother one")
-        await pilot.pause(0.2)  # flushes are at most 20 a second while streaming
+        await pilot.pause(0.2)  # flushes are at most 15 a second while streaming
         # Nine lines, within the reserved height: the new lines are repainted, no layout.
         assert widget.line_count == 9
         assert calls and not any(layout for _, layout in calls)
@@ -494,3 +491,38 @@ async def test_clear_and_set_text() -> None:
         await settle(pilot)
         assert rendered(widget) == ["again"]
         assert not widget.can_focus
+
+
+async def test_a_growing_answer_is_laid_out_once_per_change_of_height(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from textual.screen import Screen
+
+    from tuichat.ui.widgets.chat_message import AssistantMessage
+    from tuichat.ui.widgets.message_list import MessageList
+
+    class ListApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield MessageList()
+
+    layouts: list[int] = []
+    refresh_layout = Screen._refresh_layout
+
+    def counting(screen: Screen[Any], *args: Any, **kwargs: Any) -> None:
+        layouts.append(answer.body.reserved_height)
+        refresh_layout(screen, *args, **kwargs)
+
+    app = ListApp()
+    async with app.run_test(size=(80, 20)) as pilot:
+        answer = AssistantMessage()
+        app.query_one(MessageList).add(answer, None, "answer")
+        await settle(pilot)
+        monkeypatch.setattr(Screen, "_refresh_layout", counting)
+        for step in range(1, 4):
+            answer.body.append("".join(f"line {step}.{n}\n\n" for n in range(HEIGHT_STEP // 2)))
+            while answer.body.reserved_height < HEIGHT_STEP * step:
+                await pilot.pause(0.02)  # until the flush (at most 15 a second)
+            await pilot.pause()  # and every frame it asks for
+        # Each step of height is one layout (Textual would ask for a second one, from the
+        # virtual sizes the first one set, and repaint the whole answer again).
+        assert layouts == [HEIGHT_STEP, HEIGHT_STEP * 2, HEIGHT_STEP * 3]

@@ -9,34 +9,112 @@ cost of a bare SDK consumer).
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import json
+import sys
+import threading
 import time
+import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
-
-import openai
 
 from tuichat.core.accumulator import StreamState
 from tuichat.core.events import Event, RawChunk, RequestSent, StreamError
 from tuichat.core.redact import redact_headers
 from tuichat.core.sse import SSEDecoder
 
-try:  # openai 3.x runs on httpx2; earlier releases on httpx
-    import httpx2 as _httpx
-except ImportError:  # pragma: no cover - depends on the installed SDK
-    import httpx as _httpx  # type: ignore[no-redef, import-not-found, unused-ignore]
-
-# Network errors raised while we read the body ourselves (the SDK wraps only its own reads).
-_TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (_httpx.TransportError, _httpx.StreamError)
-_TIMEOUT_ERRORS: tuple[type[BaseException], ...] = (_httpx.TimeoutException,)
-_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
-    openai.APIConnectionError,
-    *_TRANSPORT_ERRORS,
-)
-
 if TYPE_CHECKING:
+    import openai
     from openai.types.chat import ChatCompletionMessageParam
+
+# `openai` is imported on first need, not with this module: importing it (its types are
+# hundreds of pydantic models) takes longer than starting the rest of the full-screen app,
+# which needs it only when the first prompt is sent. `prepare_sdk()` imports it in a thread
+# meanwhile (the app starts it once its first frame is on screen), then creates the clients
+# made so far (an `AsyncOpenAI` costs tens of ms: its SSL context). A request that comes
+# first waits for the import without blocking the event loop.
+_sdk_lock = threading.Lock()
+_sdk_import: concurrent.futures.Future[None] | None = None
+_waiting: weakref.WeakSet[ChatClient] = weakref.WeakSet()  # clients to create after import
+
+
+def _import_sdk() -> None:
+    import openai  # noqa: F401  (the import is the point: it lands in sys.modules)
+
+    with _sdk_lock:
+        clients = list(_waiting)
+        _waiting.clear()
+    for client in clients:
+        try:
+            # The SDK imports its chat resources on first access (~25 ms, more on a busy
+            # machine): here rather than in the first request.
+            _ = client._create().chat.completions.with_streaming_response
+        except Exception:  # made again on first use, where a failure is reported
+            pass
+
+
+def prepare_sdk() -> concurrent.futures.Future[None]:
+    """Import `openai` in a background thread, once; later calls return the same future.
+
+    Returns:
+        A future that is done when the SDK is imported (or failed to import).
+    """
+    global _sdk_import
+    with _sdk_lock:
+        if _sdk_import is None:
+            future: concurrent.futures.Future[None] = concurrent.futures.Future()
+            if "openai" in sys.modules:
+                future.set_result(None)
+            else:
+
+                def run() -> None:
+                    try:
+                        _import_sdk()
+                    except BaseException as error:  # surfaces where the SDK is needed
+                        future.set_exception(error)
+                    else:
+                        future.set_result(None)
+
+                threading.Thread(target=run, name="tuichat-import-openai", daemon=True).start()
+            _sdk_import = future
+        return _sdk_import
+
+
+async def _sdk_ready() -> None:
+    """Wait (without blocking the event loop) until `openai` is imported."""
+    if _sdk_import is None and "openai" in sys.modules:
+        return  # imported already, by someone else
+    await asyncio.wrap_future(prepare_sdk())
+
+
+def _connection_errors() -> tuple[type[BaseException], ...]:
+    """Network errors: the SDK's, and those raised while we read the body ourselves (the SDK
+    wraps only its own reads)."""
+    import openai
+
+    transport = _http_module()
+    return (openai.APIConnectionError, transport.TransportError, transport.StreamError)
+
+
+def _timeout_errors() -> tuple[type[BaseException], ...]:
+    import openai
+
+    return (openai.APITimeoutError, _http_module().TimeoutException)
+
+
+def _http_module() -> Any:
+    """The HTTP library under the SDK: openai 3.x runs on httpx2, earlier releases on httpx."""
+    try:
+        import httpx2
+
+        return httpx2
+    except ImportError:  # pragma: no cover - depends on the installed SDK
+        import httpx  # type: ignore[import-not-found, unused-ignore]
+
+        return httpx
+
 
 NO_KEY = "no-key"  # AsyncOpenAI insists on a key; local servers ignore this one
 
@@ -119,7 +197,7 @@ def describe_status_error(error: openai.APIStatusError, provider: Provider) -> s
 def _transport_message(error: BaseException, provider: Provider, mid_stream: bool) -> StreamError:
     cause = error.__cause__ or error
     detail = str(cause) or str(error) or type(error).__name__
-    timeouts: tuple[type[BaseException], ...] = (openai.APITimeoutError, *_TIMEOUT_ERRORS)
+    timeouts = _timeout_errors()
     if isinstance(error, timeouts) or isinstance(cause, timeouts):
         return StreamError(
             "timeout",
@@ -144,17 +222,40 @@ class ChatClient:
 
     def __init__(self, provider: Provider) -> None:
         self.provider = provider
-        self._openai = openai.AsyncOpenAI(
-            base_url=provider.base_url,
-            api_key=provider.api_key or NO_KEY,
-            timeout=provider.timeout,
-            max_retries=provider.max_retries,
-            default_headers=provider.extra_headers or None,
-        )
+        self._sdk_client: openai.AsyncOpenAI | None = None  # see `_openai`
+        self._creating = threading.Lock()
+        with _sdk_lock:
+            if _sdk_import is None or not _sdk_import.done():
+                _waiting.add(self)  # created by the thread that imports the SDK
+
+    def _create(self) -> openai.AsyncOpenAI:
+        """Create the SDK's client (once; from the event loop or the import thread)."""
+        with self._creating:
+            if self._sdk_client is None:
+                import openai
+
+                provider = self.provider
+                self._sdk_client = openai.AsyncOpenAI(
+                    base_url=provider.base_url,
+                    api_key=provider.api_key or NO_KEY,
+                    timeout=provider.timeout,
+                    max_retries=provider.max_retries,
+                    default_headers=provider.extra_headers or None,
+                )
+            return self._sdk_client
+
+    async def _openai(self) -> openai.AsyncOpenAI:
+        """The SDK's client: made by the import thread, or here on first use."""
+        client = self._sdk_client
+        if client is None:
+            await _sdk_ready()
+            client = self._create()
+        return client
 
     async def aclose(self) -> None:
         """Close the HTTP connections."""
-        await self._openai.close()
+        if self._sdk_client is not None:
+            await self._sdk_client.close()
 
     def request_body(
         self,
@@ -214,9 +315,12 @@ class ChatClient:
         # Plain dicts in the wire format: the SDK's TypedDicts describe the same shape.
         wire = cast("list[ChatCompletionMessageParam]", messages)
         received = False
+        sdk = await self._openai()
+        import openai
+
         try:
             if self.provider.stream:
-                completions = self._openai.chat.completions.with_streaming_response
+                completions = sdk.chat.completions.with_streaming_response
                 async with completions.create(
                     model=self.provider.model, messages=wire, extra_body=extra or None, **kwargs
                 ) as response:
@@ -230,7 +334,7 @@ class ChatClient:
                             break  # do not wait for the server to close the body
                     yield decoder.finish()
             else:
-                raw = await self._openai.chat.completions.with_raw_response.create(
+                raw = await sdk.chat.completions.with_raw_response.create(
                     model=self.provider.model, messages=wire, extra_body=extra or None, **kwargs
                 )
                 text = raw.http_response.text
@@ -245,12 +349,12 @@ class ChatClient:
                 "http", describe_status_error(error, self.provider), error.status_code
             )
             yield state.fail(failure)
-        except _CONNECTION_ERRORS as error:
+        except _connection_errors() as error:
             yield state.fail(_transport_message(error, self.provider, received))
 
     async def list_models(self) -> list[str]:
         """The model ids the server lists at `/models`, sorted."""
-        page = await self._openai.models.list()
+        page = await (await self._openai()).models.list()
         return sorted(model.id for model in page.data)
 
 

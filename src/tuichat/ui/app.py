@@ -26,6 +26,7 @@ from tuichat.ui.keys import read_alt_enter_as_new_line
 from tuichat.ui.screens.chat import ChatScreen, tell
 from tuichat.ui.tab_set import TabSet
 from tuichat.ui.themes import register_all
+from tuichat.ui.warmup import warm_up
 from tuichat.ui.widgets.tab_bar import TabBar
 
 STOPPING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
@@ -208,6 +209,9 @@ class TuichatApp(App[None]):
         session = self._first
         shown = await self._open_history()
         await self.tabs.open(session, shown=shown, welcome=self.welcome)
+        # What the first answer needs (the SDK, the Markdown renderers) is imported in a
+        # thread once the first frame is painted (see tuichat.ui.warmup).
+        self.call_after_refresh(warm_up)
         if session.resume == "last" and session.history is not None:
             await self._reopen_other_tabs(session)
 

@@ -9,21 +9,22 @@ Descriptions and server errors come from plugins and servers: they are shown lit
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from tuichat.core.text import counted, strip_control
 from tuichat.tools.registry import Tool, ToolRegistry
 
 if TYPE_CHECKING:  # the MCP SDK is only needed where servers actually run
+    from textual.widgets import DataTable
+
     from tuichat.tools.mcp_client import ServerStatus
 
 ON_MARK = "✓"
@@ -136,6 +137,10 @@ class ToolsScreen(ModalScreen[None]):
                 ]
                 yield Static(Content("\n").join(failed), id="tools-not-loaded")
             if tools:
+                # Imported here, not with the module: the chat screen imports this one before
+                # the first frame, and DataTable's module is a large one.
+                from textual.widgets import DataTable
+
                 yield DataTable(cursor_type="row", zebra_stripes=True, id="tools-table")
                 # The table cuts descriptions at the panel's edge: the highlighted one in full.
                 yield Static("", id="tools-detail")
@@ -149,11 +154,15 @@ class ToolsScreen(ModalScreen[None]):
             return "Tools"
         return f"Tools ({len(self.registry)}, {len(self.registry.enabled_names())} on)"
 
+    def _table(self) -> DataTable[Text] | None:
+        """The tools table (none when there are no tools)."""
+        tables = self.query("#tools-table")
+        return cast("DataTable[Text]", tables.first()) if tables else None
+
     def on_mount(self) -> None:
-        tables = self.query(DataTable)
-        if not tables:
+        table = self._table()
+        if table is None:
             return
-        table = tables.first()
         for label, key in COLUMNS:
             table.add_column(label, key=key)
         for tool in self.registry.tools():
@@ -180,7 +189,9 @@ class ToolsScreen(ModalScreen[None]):
         tool = self.registry.get(name)
         if tool is None:
             return
-        table = self.query_one("#tools-table", DataTable)
+        table = self._table()
+        if table is None:
+            return
         for (_, key), cell in zip(COLUMNS, self._cells(tool), strict=True):
             table.update_cell(name, key, cell)
         self.query_one("#tools-title", Static).update(Content(self._title()))
@@ -196,24 +207,21 @@ class ToolsScreen(ModalScreen[None]):
 
     def action_switch_highlighted(self) -> None:
         """Switch the highlighted tool on or off."""
-        tables = self.query(DataTable)
-        if not tables:
-            return
-        table = tables.first()
-        if not table.row_count:
+        table = self._table()
+        if table is None or not table.row_count:
             return
         row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
         if row_key.value is not None:
             self.switch(row_key.value)
 
-    @on(DataTable.RowHighlighted, "#tools-table")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+    # Named handlers rather than `@on(DataTable.RowHighlighted, ...)`: that needs DataTable
+    # when the class is made. The screen has one table.
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         tool = self.registry.get(event.row_key.value or "")
         detail = first_line(tool.description) if tool is not None else ""
         self.query_one("#tools-detail", Static).update(Content(detail))
 
-    @on(DataTable.RowSelected, "#tools-table")
-    def _selected(self, event: DataTable.RowSelected) -> None:
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         if event.row_key.value is not None:
             self.switch(event.row_key.value)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.syntax import Syntax
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
@@ -33,7 +32,11 @@ from tuichat.session.events import (
     answer_events,
 )
 from tuichat.tools.executor import ERROR_PREFIX
+from tuichat.ui.widgets.layout import settled_virtual_size
 from tuichat.ui.widgets.markdown_view import StreamingMarkdown
+
+if TYPE_CHECKING:
+    from rich.syntax import Syntax
 
 
 def literal(text: str) -> Content:
@@ -54,6 +57,8 @@ def json_view(text: str) -> Syntax | Content:
     pretty = pretty_json(text)
     if pretty is text:
         return literal(text)
+    from rich.syntax import Syntax  # Pygments: imported when the first tool call is shown
+
     return Syntax(
         strip_control(pretty), "json", word_wrap=True, background_color="default", theme="ansi_dark"
     )
@@ -258,6 +263,8 @@ class AssistantMessage(Vertical):
     AssistantMessage > .status { height: auto; color: $text-muted; }
     AssistantMessage Collapsible { height: auto; }
     """
+
+    virtual_size = settled_virtual_size()  # one layout per change of height (see layout.py)
 
     class Clicked(Message):
         """The user clicked the answer (the chat screen may inspect its raw chunks)."""

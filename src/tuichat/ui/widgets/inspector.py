@@ -7,6 +7,7 @@ import json
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
+from textual.timer import Timer
 from textual.widgets import Log, Static
 
 from tuichat.core.events import RawChunk, RequestSent
@@ -42,15 +43,25 @@ class Inspector(Vertical):
         self.first_offset: float | None = None
         self.last_offset = 0.0
         self.saved_title: str | None = None  # showing a saved answer, not the live feed
+        self._ticker: Timer  # reads the feed while shown (set on mount)
 
     def compose(self) -> ComposeResult:
-        yield Static("no request yet", id="inspector-header")
-        yield Log(max_lines=MAX_LINES, auto_scroll=True)
+        # Nothing until the panel is first shown (`_panel`): most sessions never open it,
+        # and its log (a widget class of its own, with its own CSS) delayed the first frame.
+        yield from ()
+
+    def _panel(self) -> tuple[Static, Log]:
+        """The header and the log, mounted on first use."""
+        if not self.children:
+            self.mount(Static("no request yet", id="inspector-header"))
+            self.mount(Log(max_lines=MAX_LINES, auto_scroll=True))
+        return self.query_one("#inspector-header", Static), self.query_one(Log)
 
     def on_mount(self) -> None:
-        self.set_interval(SYNC_INTERVAL, self._sync_if_shown)
+        self._ticker = self.set_interval(SYNC_INTERVAL, self._sync_if_shown)
 
     def on_show(self) -> None:
+        self._ticker.resume()
         self.sync()
 
     @property
@@ -89,7 +100,8 @@ class Inspector(Vertical):
         self.chunk_count = 0
         self.first_offset = None
         self.last_offset = 0.0
-        self.query_one(Log).clear()
+        for log in self.query(Log):
+            log.clear()
 
     def _read_feed(self) -> None:
         feed = self.feed
@@ -122,7 +134,10 @@ class Inspector(Vertical):
                 lines.append(f"+{entry.offset:.3f}s {summary:<24} │ {strip_control(entry.data)}")
 
     def _sync_if_shown(self) -> None:
-        if self.display and self.saved_title is None and self._read != len(self.feed):
+        if not self.display:
+            # Hidden (most of the time): no ticks until shown again, streaming or idle.
+            self._ticker.pause()
+        elif self.saved_title is None and self._read != len(self.feed):
             self.sync()
 
     def sync(self) -> None:
@@ -130,7 +145,7 @@ class Inspector(Vertical):
         self._read_feed()
         if not self.display:
             return
-        log = self.query_one(Log)
+        header, log = self._panel()
         # Following the end unless the user scrolled up. Not Log's own test (at the end right
         # now): the header above it may have grown a line meanwhile (it wraps when the panel
         # is narrow), which leaves the end one line out of view, and the log stops following.
@@ -139,7 +154,7 @@ class Inspector(Vertical):
         if pending:
             log.write_lines(pending, scroll_end=False)
         self._written = len(self._lines)
-        self.query_one("#inspector-header", Static).update(Content(self.header_text()))
+        header.update(Content(self.header_text()))
         if following:
             # After the header's new height is laid out, so the end really is in view.
             log.call_after_refresh(log.scroll_end, animate=False, immediate=True, x_axis=False)

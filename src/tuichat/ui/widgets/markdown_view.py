@@ -15,26 +15,24 @@ widget instead:
   flush refreshes only the lines that changed (or requests a layout when the
   line count changed, because the widget is ``height: auto``).
 
-Block boundaries come from ``markdown-it-py`` configured like Rich's own
-Markdown parser, and each block is rendered with :class:`rich.markdown.Markdown`,
+Where the blocks are and which are finished is decided in
+:mod:`tuichat.ui.markdown_blocks` (``markdown-it-py`` configured like Rich's own
+Markdown parser); each block is rendered here with :class:`rich.markdown.Markdown`,
 so the result matches what Rich prints for the whole document (blocks are
 separated by one blank line, none after a horizontal rule, as Rich does).
 """
 
 from __future__ import annotations
 
+import asyncio
 import copy
-import re
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
 from rich.console import ConsoleOptions, RenderableType
-from rich.markdown import Markdown
 from rich.segment import Segment
 from rich.style import Style
-from rich.syntax import Syntax
 from textual import events
 from textual.cache import LRUCache
 from textual.geometry import Region, Size
@@ -43,14 +41,21 @@ from textual.strip import Strip
 from textual.theme import Theme
 from textual.widget import Widget
 
-__all__ = ["StreamingMarkdown", "strip_control"]
+from tuichat.core.text import strip_control
+from tuichat.ui.markdown_blocks import (
+    CONTAINER_KINDS,
+    TopBlock,
+    is_open_fence,
+    needs_separator,
+    split_tail,
+)
+from tuichat.ui.widgets.layout import settled_virtual_size
 
-# C0 controls except TAB and LF, DEL, and C1 controls. ESC (\x1b) is among them, so no
-# escape sequence written by the model can reach the terminal. CR is dropped too:
-# "\r\n" becomes "\n", and a lone CR would otherwise be a line break for markdown-it
-# but not for us. Removing single characters (rather than whole escape sequences)
-# gives the same result however the text was split into chunks.
-_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from rich.markdown import Markdown
+
+__all__ = ["StreamingMarkdown"]
 
 # A rendered line: Rich segments exactly as wide as the widget's content. Plain lists
 # rather than Strips: a Strip carries seven caches, and a long answer keeps thousands
@@ -78,53 +83,12 @@ _COOLDOWN_FACTOR = 2.0
 HEIGHT_STEP = 6
 
 # At most this many flushes (and so frames caused by text) per second while streaming.
-# Every frame costs Textual's compositor a few ms whatever changed (it re-reads every
-# widget under the changed region); 20 updates a second still read as smooth streaming.
-_MIN_FLUSH_INTERVAL = 1 / 20
-
-# Kinds of top-level block that nothing after them can extend once another block
-# has started: their end is marked by their own lines.
-_SELF_CLOSED_KINDS = frozenset({"heading", "hr", "fence"})
-# Kinds of top-level block that end at a blank line and cannot be continued after it.
-_BLANK_CLOSED_KINDS = frozenset({"paragraph", "table", "blockquote", "html_block"})
-# Blocks that Rich renders when they close, after their children have set its
-# "new line" flag: Rich always puts a blank line before them (even first in the
-# document or after a rule), and renders them on their own with a leading blank line.
-_CONTAINER_KINDS = frozenset({"bullet_list", "ordered_list", "blockquote", "table"})
-
-
-def strip_control(text: str) -> str:
-    """Remove terminal control characters from model text.
-
-    Keeps ``\\n`` and ``\\t``; removes every other C0 control (ESC, BEL, CR, ...),
-    DEL and the C1 controls (``\\x80``-``\\x9f``, which some terminals treat as CSI).
-
-    Args:
-        text: Untrusted text.
-
-    Returns:
-        The text without control characters.
-    """
-    return _CONTROL_RE.sub("", text)
-
-
-_block_parser: MarkdownIt | None = None
-
-
-def _get_block_parser() -> MarkdownIt:
-    """The parser used to find block boundaries (shared, created on first use).
-
-    Same block rules as Rich's Markdown parser (commonmark + tables), with the inline
-    pass disabled: only the block structure is needed here, and Rich parses each block
-    again for rendering.
-    """
-    global _block_parser
-    if _block_parser is None:
-        _block_parser = (
-            MarkdownIt("commonmark").enable(["strikethrough", "table"]).disable("inline")
-        )
-    return _block_parser
-
+# Every frame costs Textual's compositor a few ms whatever changed: it renders again every
+# widget whose clip touches the changed region, the prompt and the header included
+# (measured in tmux: ~3 ms a text frame on a 2-core machine). 15 updates a second still
+# read as smooth streaming, and cost a quarter less than 20 (~0.17 s of CPU on a paced
+# 2,000-chunk answer, ~8% of the app's).
+_MIN_FLUSH_INTERVAL = 1 / 15
 
 _rich_parser: MarkdownIt | None = None
 _markdown_templates: dict[str, Markdown] = {}
@@ -138,6 +102,9 @@ def _make_markdown(source: str, code_theme: str) -> Markdown:
     built by Rich is copied and given the source parsed by one shared parser, set up
     exactly as Rich sets up its own. If Rich's internals change, Rich builds it.
 
+    ``rich.markdown`` (with ``markdown-it-py`` and Pygments) is imported here, when the
+    first answer is rendered, rather than at start-up.
+
     Args:
         source: Markdown source.
         code_theme: Pygments theme for code blocks.
@@ -145,6 +112,9 @@ def _make_markdown(source: str, code_theme: str) -> Markdown:
     Returns:
         A renderable.
     """
+    from markdown_it import MarkdownIt
+    from rich.markdown import Markdown
+
     global _rich_parser
     template = _markdown_templates.get(code_theme)
     if template is None:
@@ -162,20 +132,6 @@ def _make_markdown(source: str, code_theme: str) -> Markdown:
 
 
 @dataclass(slots=True)
-class _TopBlock:
-    """A top-level block found by the block parser (line numbers relative to the tail)."""
-
-    kind: str
-    """Token type without ``_open`` (``paragraph``, ``bullet_list``, ``fence``, ...)."""
-    start: int
-    """First line."""
-    end: int
-    """Line after the last line."""
-    token: Token
-    """The opening token (for fences: ``info``, ``markup`` and ``content``)."""
-
-
-@dataclass(slots=True)
 class _Block:
     """A finished block: its source and its rendered lines at the current width."""
 
@@ -184,95 +140,6 @@ class _Block:
     lines: list[_Line]
     line_offset: int
     """Index in the flat line list where this block (with its separator) starts."""
-
-
-def _top_level_blocks(tokens: list[Token]) -> list[_TopBlock]:
-    """Extract the top-level blocks from a markdown-it token stream.
-
-    Args:
-        tokens: Tokens from ``MarkdownIt.parse``.
-
-    Returns:
-        The blocks in source order.
-    """
-    blocks: list[_TopBlock] = []
-    for token in tokens:
-        if token.level == 0 and token.nesting >= 0 and token.map is not None:
-            kind = token.type.removesuffix("_open")
-            blocks.append(_TopBlock(kind, token.map[0], token.map[1], token))
-    return blocks
-
-
-def _count_finished(blocks: list[_TopBlock], lines: list[str]) -> int:
-    """Count the leading blocks of the tail that no further text can change.
-
-    A block is finished when the next block starts on a complete line (CommonMark
-    decides block structure line by line, so a complete line that starts a new block
-    closes the previous one for good). Some blocks are finished earlier, while the
-    next block's first line is still partial: headings, rules and closed fences end
-    with their own line, and paragraphs, tables and quotes cannot be continued after a
-    blank line. Lists and indented code can (``1. a`` / blank / ``10. b`` is one list,
-    while the partial ``10`` alone would be a paragraph), so they wait for a complete
-    line.
-
-    Args:
-        blocks: The top-level blocks of the tail.
-        lines: The tail split on ``\\n``; the last item is the partial line.
-
-    Returns:
-        How many leading blocks are finished (never the last one).
-    """
-    complete_lines = len(lines) - 1
-    finished = 0
-    for index in range(len(blocks) - 1):
-        block, following = blocks[index], blocks[index + 1]
-        if (
-            following.start < complete_lines
-            or block.kind in _SELF_CLOSED_KINDS
-            or (block.kind in _BLANK_CLOSED_KINDS and not lines[following.start - 1].strip())
-        ):
-            finished = index + 1
-        else:
-            break
-    return finished
-
-
-def _needs_separator(previous: str | None, kind: str) -> bool:
-    """Whether Rich puts a blank line between two top-level blocks.
-
-    Rich separates blocks with a blank line except after a horizontal rule (which
-    renders its own blank line), but container blocks always get one. Unlike Rich,
-    nothing goes before the first block, so a message never starts with a blank line.
-
-    Args:
-        previous: Kind of the previous block that rendered lines, or None if first.
-        kind: Kind of the block.
-
-    Returns:
-        True if a blank line goes before the block.
-    """
-    return previous is not None and (previous != "hr" or kind in _CONTAINER_KINDS)
-
-
-def _is_open_fence(block: _TopBlock, lines: list[str]) -> bool:
-    """Whether a fenced code block has no closing fence yet.
-
-    Args:
-        block: A block of kind ``fence``.
-        lines: The lines the block's line numbers refer to.
-
-    Returns:
-        True if the fence is still open (it runs to the end of the text).
-    """
-    if block.end - block.start < 2:
-        return True
-    last = lines[block.end - 1]
-    stripped = last.lstrip(" ")
-    if len(last) - len(stripped) > 3:
-        return True
-    marker = block.token.markup
-    body = stripped.rstrip(" \t")
-    return not (len(body) >= len(marker) and body == marker[0] * len(body))
 
 
 class StreamingMarkdown(Widget, can_focus=False):
@@ -291,6 +158,8 @@ class StreamingMarkdown(Widget, can_focus=False):
         color: $foreground;
     }
     """
+
+    virtual_size = settled_virtual_size()  # one layout per change of height (see layout.py)
 
     def __init__(
         self,
@@ -339,6 +208,7 @@ class StreamingMarkdown(Widget, can_focus=False):
         self._finish_mark: tuple[int, int, str] | None = None
         """(blocks, done parts, tail) before finish(), to resume if text is appended."""
         self._flush_scheduled = False
+        self._flush_timer: asyncio.TimerHandle | None = None
         self._hold_until = 0.0
         self._last_flush = 0.0
         self._laid_out_height = 0  # the height last asked for with refresh(layout=True)
@@ -436,6 +306,8 @@ class StreamingMarkdown(Widget, can_focus=False):
         (and its cached lines) alive until the next theme change, so every answer scrolled
         out of a long conversation's window would stay in memory."""
         self.app.theme_changed_signal.unsubscribe(self)
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
         """Fill the available width (Markdown wraps to whatever it is given).
@@ -574,7 +446,10 @@ class StreamingMarkdown(Widget, can_focus=False):
         if self._finished:
             delay = 0.0  # the final render is not held back
         if delay > 0:
-            self.set_timer(delay, self._scheduled_flush)
+            # A bare loop timer that hands over to the message queue: a Textual timer (a task
+            # and a message per flush) cost twice as much, 15 times a second.
+            loop = asyncio.get_running_loop()
+            self._flush_timer = loop.call_later(delay, self.call_next, self._scheduled_flush)
             return
         self._flush_scheduled = False
         self._flush()
@@ -605,7 +480,7 @@ class StreamingMarkdown(Widget, can_focus=False):
         self._render_count += 1
         lines = self._render_lines(_make_markdown(source, self._code_theme))
         if (
-            first_kind in _CONTAINER_KINDS
+            first_kind in CONTAINER_KINDS
             and lines
             and not "".join(segment.text for segment in lines[0]).strip()
         ):
@@ -665,30 +540,16 @@ class StreamingMarkdown(Widget, can_focus=False):
 
     def _advance(self) -> None:
         """Parse the tail, move finished blocks to the cache, and render the rest."""
-        tail = self._tail
-        lines = tail.split("\n")
-        blocks = _top_level_blocks(_get_block_parser().parse(tail))
-        if self._finished:
-            if self._finish_mark is None:
-                self._finish_mark = (len(self._blocks), len(self._done_parts), tail)
-            count = len(blocks)
-        else:
-            count = _count_finished(blocks, lines)
-        if count:
-            for block in blocks[:count]:
-                self._add_block("\n".join(lines[block.start : block.end]), block.kind)
-            # Cut the tail where the first unfinished block starts (or at its end).
-            cut_line = blocks[count].start if count < len(blocks) else len(lines)
-            offset = min(len(tail), sum(len(line) + 1 for line in lines[:cut_line]))
-            self._done_parts.append(tail[:offset])
-            self._done_length += offset
-            self._tail = tail[offset:]
-            lines = lines[cut_line:]
-            blocks = [
-                _TopBlock(b.kind, b.start - cut_line, b.end - cut_line, b.token)
-                for b in blocks[count:]
-            ]
-        self._render_tail(blocks, lines)
+        if self._finished and self._finish_mark is None:
+            self._finish_mark = (len(self._blocks), len(self._done_parts), self._tail)
+        split = split_tail(self._tail, final=self._finished)
+        if split.finished:
+            for source, kind in split.finished:
+                self._add_block(source, kind)
+            self._done_parts.append(split.done)
+            self._done_length += len(split.done)
+            self._tail = split.tail
+        self._render_tail(split.blocks, split.lines)
 
     def _add_block(self, source: str, kind: str) -> None:
         """Render a finished block once and append its lines.
@@ -706,12 +567,12 @@ class StreamingMarkdown(Widget, can_focus=False):
         block.line_offset = len(self._lines)
         if not block.lines:
             return
-        if _needs_separator(self._last_kind, block.kind):
+        if needs_separator(self._last_kind, block.kind):
             self._lines.append(self._blank)
         self._lines.extend(block.lines)
         self._last_kind = block.kind
 
-    def _render_tail(self, blocks: list[_TopBlock], lines: list[str]) -> None:
+    def _render_tail(self, blocks: list[TopBlock], lines: list[str]) -> None:
         """Render the unfinished blocks (skipped if nothing visible changed).
 
         Args:
@@ -724,7 +585,7 @@ class StreamingMarkdown(Widget, can_focus=False):
             return
         last = blocks[-1]
         fence_lines = 0
-        if last.kind == "fence" and _is_open_fence(last, lines):
+        if last.kind == "fence" and is_open_fence(last, lines):
             fence_lines = last.token.content.count("\n")
         if fence_lines > _FENCE_CHUNK_LINES:
             head_source = "\n".join(lines[blocks[0].start : last.start])
@@ -742,14 +603,14 @@ class StreamingMarkdown(Widget, can_focus=False):
         if fence_lines > _FENCE_CHUNK_LINES:
             if not rendered:
                 first_kind = "fence"
-            elif _needs_separator(blocks[-2].kind, "fence"):
+            elif needs_separator(blocks[-2].kind, "fence"):
                 rendered.append(self._blank)
             rendered.extend(self._render_open_fence(last))
-        if rendered and _needs_separator(self._last_kind, first_kind):
+        if rendered and needs_separator(self._last_kind, first_kind):
             rendered.insert(0, self._blank)
         self._tail_lines = rendered
 
-    def _render_open_fence(self, block: _TopBlock) -> list[_Line]:
+    def _render_open_fence(self, block: TopBlock) -> list[_Line]:
         """Render a long, still open fenced code block without re-highlighting it all.
 
         Complete lines are highlighted in frozen chunks that are cached; only the
@@ -777,6 +638,8 @@ class StreamingMarkdown(Widget, can_focus=False):
             start = len(chunks) * _FENCE_CHUNK_LINES
             code = "\n".join(code_lines[start : start + _FENCE_CHUNK_LINES])
             chunks.append(self._render_code(code, lexer))
+        from rich.syntax import Syntax
+
         background = Syntax.get_theme(self._code_theme).get_background_style()
         pad = [Segment(" " * self._width, background)]
         lines = [pad]
@@ -790,12 +653,18 @@ class StreamingMarkdown(Widget, can_focus=False):
 
     def _render_code(self, code: str, lexer: str) -> list[_Line]:
         """Highlight code like Rich's Markdown code block, without vertical padding."""
+        from rich.syntax import Syntax
+
         self._render_count += 1
         syntax = Syntax(code, lexer, theme=self._code_theme, word_wrap=True, padding=(0, 1))
         return self._render_lines(syntax)
 
     def _refresh_changed(self, old_count: int, old_finished: int, old_tail: list[_Line]) -> None:
-        """Ask Textual to repaint what a flush changed.
+        """Ask Textual to repaint what a flush changed: from the first line that differs.
+
+        Lines before ``old_finished`` cannot have changed (finished lines never change), and
+        the tail's first lines mostly have not either: the text grows at its end. Lines that
+        are blank before and after (the rest of the reserved height) are not repainted.
 
         Args:
             old_count: Line count before the flush.
@@ -803,31 +672,33 @@ class StreamingMarkdown(Widget, can_focus=False):
             old_tail: Tail lines before the flush.
         """
         count = self.line_count
-        # Lines from the old tail on may have changed: forget their strips.
+        first = self._first_changed(old_count, old_finished, old_tail)
+        end = max(count, old_count)
+        # The strips painted for lines that changed are stale.
         discard = self._strip_cache.discard
-        for y in range(old_finished, max(count, old_count)):
+        for y in range(first, end):
             discard(y)
         if self.reserved_height != self._laid_out_height:
             # The height changed: the parent must lay out again (this also repaints).
             self._laid_out_height = self.reserved_height
             self.refresh(layout=True)
-            return
-        if count != old_count:
-            # New lines within the reserved height: repaint from where they changed.
-            first = min(old_finished, count, old_count)
-            self.refresh(Region(0, first, self._width, self._laid_out_height - first))
-            return
-        # Same height: repaint from the first line that differs. Lines before
-        # old_finished cannot have changed (finished lines never change).
+        elif first < end:
+            self.refresh(Region(0, first, self._width, end - first))
+
+    def _first_changed(self, old_count: int, old_finished: int, old_tail: list[_Line]) -> int:
+        """The first line that a flush changed (``max(count, old_count)`` if none did)."""
+        count = self.line_count
         finished = self._lines
         tail = self._tail_lines
         split = len(finished)
         for index, old in enumerate(old_tail):
             y = old_finished + index
+            if y >= count:
+                return y
             new = finished[y] if y < split else tail[y - split]
             if new is not old and new != old:
-                self.refresh(Region(0, y, self._width, count - y))
-                return
+                return y
+        return min(count, old_count) if count != old_count else count
 
     def _resume(self) -> None:
         """Undo finish() because more text arrived: its blocks go back to the tail.

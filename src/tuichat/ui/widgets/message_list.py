@@ -31,6 +31,7 @@ from textual.widget import Widget
 
 from tuichat.session.events import Answer, content_text
 from tuichat.ui.widgets.chat_message import UserMessage, answer_widget
+from tuichat.ui.widgets.layout import settled_virtual_size
 
 OPEN_WINDOW = 30  # entries mounted when a conversation is shown (its newest)
 # Entries mounted at once when the view nears an end of the window: each answer renders its
@@ -115,6 +116,7 @@ class MessageList(VerticalScroll):
     """The scrollable conversation. Anchored: it follows new text while at the bottom."""
 
     can_focus = False
+    virtual_size = settled_virtual_size()  # one layout per change of height (see layout.py)
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
