@@ -92,7 +92,8 @@ async def test_tool_call_shows_its_name_before_its_arguments_are_complete(
         b'data: {"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}\n\ndata: '
         b"[DONE]\n\n"
     )
-    server.enqueue(RawSSE(body + rest, slice_sizes=(len(body), len(body)), delay=0.5))
+    # The rest comes a while later, so the half-made call is on screen even on a loaded machine.
+    server.enqueue(RawSSE(body + rest, slice_sizes=(len(body), len(body)), delay=1.5))
     app = make_app()
     async with app.run_test(size=(100, 40)) as pilot:
         await send(pilot, "time?")
