@@ -42,8 +42,9 @@ def test_welcome_screen(make_app: AppFactory, snap_compare: Any) -> None:
 
 
 def test_markdown_answer(make_app: AppFactory, snap_compare: Any) -> None:
-    """You should see the prompt, then an answer with a heading, bullet lists, a table with
-    borders and a highlighted Python code block, and a status line `stop · 0.0 s · ...`."""
+    """You should see the prompt, then an answer with headings in the theme's colours (not
+    magenta), bullet lists, a table with one blank line above and below it, a quote in
+    italics, a highlighted Python code block, and a status line `stop · 0.0 s · ...`."""
     app = make_app()
     assert snap_compare(
         app, terminal_size=(100, 80), run_before=lambda p: converse(p, "show me some markdown")

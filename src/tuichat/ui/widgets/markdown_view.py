@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 from rich.console import ConsoleOptions, RenderableType
 from rich.segment import Segment
 from rich.style import Style
+from rich.theme import Theme as RichTheme
 from textual import events
 from textual.cache import LRUCache
 from textual.geometry import Region, Size
@@ -49,6 +50,7 @@ from tuichat.ui.markdown_blocks import (
     needs_separator,
     split_tail,
 )
+from tuichat.ui.markdown_styles import markdown_theme
 from tuichat.ui.widgets.layout import settled_virtual_size
 
 if TYPE_CHECKING:
@@ -204,6 +206,8 @@ class StreamingMarkdown(Widget, can_focus=False):
         self._strip_cache: LRUCache[int, tuple[Style, Strip]] = LRUCache(256)
         """Styled strips of recently painted lines, by line number."""
         self._code_theme = DARK_CODE_THEME
+        self._styles: RichTheme | None = None
+        """Rich's Markdown styles from the app theme (tuichat.ui.markdown_styles)."""
         self._finished = False
         self._finish_mark: tuple[int, int, str] | None = None
         """(blocks, done parts, tail) before finish(), to resume if text is appended."""
@@ -455,8 +459,8 @@ class StreamingMarkdown(Widget, can_focus=False):
         self._flush()
 
     def _on_theme_changed(self, theme: Theme) -> None:
-        """Render again with the code theme that suits the new app theme."""
-        if self._width > 0 and self._pick_code_theme() != self._code_theme:
+        """Render again in the new theme's styles (and the code theme that suits it)."""
+        if self._width > 0:
             self._rebuild(self._width)
             self.refresh(layout=True)
 
@@ -485,12 +489,23 @@ class StreamingMarkdown(Widget, can_focus=False):
             and not "".join(segment.text for segment in lines[0]).strip()
         ):
             del lines[0]
+        if first_kind == "table":
+            # A table's top and bottom edges are empty rows: with the blank line between
+            # blocks they would read as two.
+            while lines and not "".join(segment.text for segment in lines[-1]).strip():
+                del lines[-1]
+            while lines and not "".join(segment.text for segment in lines[0]).strip():
+                del lines[0]
         return lines
 
     def _render_lines(self, renderable: RenderableType) -> list[_Line]:
         """Render any Rich renderable into lines of the current width."""
         assert self._options is not None
-        return self.app.console.render_lines(renderable, self._options, pad=True)
+        console = self.app.console
+        if self._styles is None:
+            self._styles = markdown_theme(self.app.theme_variables)
+        with console.use_theme(self._styles):
+            return console.render_lines(renderable, self._options, pad=True)
 
     def _rebuild(self, width: int) -> None:
         """Render everything again for a new width or code theme.
@@ -500,6 +515,7 @@ class StreamingMarkdown(Widget, can_focus=False):
         """
         self._width = width
         self._code_theme = self._pick_code_theme()
+        self._styles = markdown_theme(self.app.theme_variables)
         self._options = self.app.console.options.update(width=width, height=None)
         self._blank = [Segment(" " * width)]
         self._strip_cache.clear()
