@@ -167,7 +167,11 @@ class _Before:
 
 
 class ChunkReader:
-    """Reads a turn's wire records incrementally: `add`/`extend` as they come.
+    """Reads one answer's wire records incrementally: `add`/`extend` as they come.
+
+    One reader per answer: a turn with tool calls has several answers, each starting with its
+    `RequestSent` (`tuichat.core.turn_file.answers_of` splits a turn's records); start a new
+    reader there.
 
     Attributes:
         readings: one `ChunkReading` per chunk, in order (read it; do not change it).
