@@ -234,3 +234,29 @@ async def test_a_long_result_is_cut_for_the_model_but_whole_in_the_event(
     assert "full_content" not in next(
         m for m in server.requests[-1]["messages"] if m["role"] == "tool"
     )
+
+
+async def test_a_replay_shows_the_calls_without_running_them_and_stops(server: ChatServer) -> None:
+    ran: list[str] = []
+
+    def record(text: str) -> str:
+        """Remember a call.
+
+        Args:
+            text: anything.
+        """
+        ran.append(text)
+        return text
+
+    tools = ToolRegistry()
+    tools.register(record)
+    server.enqueue(Scripted(tool_calls=[ToolCall("record", {"text": "x"}, id="c1")]))
+    conv = conversation(server, tools, replay=True)
+    events = await run(conv, "go")
+    assert ran == [] and len(server.requests) == 1  # nothing ran, nothing was asked again
+    (result,) = [e for e in events if isinstance(e, ToolResult)]
+    assert result.status == "not_run" and not result.is_error and "replay" in result.content
+    assert not any(isinstance(e, ToolRunning) for e in events)
+    assert isinstance(events[-1], TurnFinished) and not events[-1].failed
+    assert [m["role"] for m in conv.messages] == ["user", "assistant", "tool"]
+    assert conv.messages[-1]["status"] == "not_run"

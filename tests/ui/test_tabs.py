@@ -37,7 +37,7 @@ async def new_tab(pilot: Pilot[None]) -> None:
 async def test_an_answer_streams_on_in_a_hidden_tab_while_another_is_used(
     make_app: AppFactory, server: ChatServer
 ) -> None:
-    server.enqueue(Slow("slow " * 60, tokens_per_second=40), Scripted(text="Quick answer."))
+    server.enqueue(Slow("slow " * 200, tokens_per_second=40), Scripted(text="Quick answer."))
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await send(pilot, "the long one")
@@ -48,6 +48,7 @@ async def test_an_answer_streams_on_in_a_hidden_tab_while_another_is_used(
         second = chat(app)
         assert second is not first and second.session is not first.session
         assert " 1 the long one …" in bar(app)  # streaming, not shown
+        assert " 2 new │" in bar(app)  # the new tab is idle: another tab's answer is not its
         await send(pilot, "quick")
         await wait_until(pilot, lambda: bool(second.query(AssistantMessage)))
         await wait_until(
@@ -56,11 +57,11 @@ async def test_an_answer_streams_on_in_a_hidden_tab_while_another_is_used(
         # The first answer went on arriving while its tab was hidden, and now says so.
         await wait_until(pilot, lambda: "●" in bar(app), timeout=20)
         answer = first.query_one(AssistantMessage)
-        assert answer.body.text == "slow " * 60 and answer.ended
+        assert answer.body.text == "slow " * 200 and answer.ended
         await press_while_streaming(pilot, "ctrl+pageup")
         await pilot.pause()
         assert chat(app) is first and "●" not in bar(app)  # seen now
-        assert [m["content"] for m in first.session.messages] == ["the long one", "slow " * 60]
+        assert [m["content"] for m in first.session.messages] == ["the long one", "slow " * 200]
         assert [m["content"] for m in second.session.messages] == ["quick", "Quick answer."]
 
 

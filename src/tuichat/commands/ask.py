@@ -229,9 +229,40 @@ def run(
         session = build_session(settings, options, os.environ if environ is None else environ)
     except ConfigError as error:
         return fail(PROG, str(error), err)
+    mode = AskMode(json=args.json, save=not args.no_save, continue_last=args.continue_last)
+    return answer_once(session, prompt, mode, out, err)
+
+
+@dataclass(frozen=True, slots=True)
+class AskMode:
+    """How a turn is printed and told about, as `tuichat ask`'s options say.
+
+    Attributes:
+        json: print one JSON object at the end (`--json`) instead of streaming the text.
+        save: the turn is saved (not `--no-save`): a history that cannot open is an error.
+        continue_last: continue the most recent conversation (`-c`).
+        prog: the command's name in error lines (`tuichat replay` reuses all of this).
+    """
+
+    json: bool = False
+    save: bool = True
+    continue_last: bool = False
+    prog: str = PROG
+
+
+def answer_once(session: ChatSession, prompt: str, mode: AskMode, out: TextIO, err: TextIO) -> int:
+    """Send one prompt on a built session and print the answer as `tuichat ask` does.
+
+    The answer streams to `out` (or comes as one JSON object with `mode.json`), tool calls
+    and notes go to `err`; SIGINT, SIGTERM and SIGHUP stop it with what arrived kept. The
+    session is closed at the end.
+
+    Returns:
+        The exit code, as `tuichat ask` documents it.
+    """
     stopped = _Stopped()
     try:
-        return asyncio.run(_stoppable(_ask(session, args, prompt, out, err, stopped), stopped))
+        return asyncio.run(_stoppable(_ask(session, mode, prompt, out, err, stopped), stopped))
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
 
@@ -276,35 +307,36 @@ async def _stoppable(work: Coroutine[Any, Any, int], stopped: _Stopped) -> int:
 
 async def _ask(
     session: ChatSession,
-    args: argparse.Namespace,
+    mode: AskMode,
     prompt: str,
     out: TextIO,
     err: TextIO,
     stopped: _Stopped,
 ) -> int:
-    printer = _Printer(out, err, json_mode=args.json)
+    printer = _Printer(out, err, json_mode=mode.json)
+    prog = mode.prog
     session.on_note = lambda note: _note(printer, note)
     try:
         try:
             await session.open_history()
         except StorageError as error:
-            hint = "" if args.no_save else " (or use --no-save)"
-            return fail(PROG, f"{error}{hint}", err)
-        if args.continue_last:
+            hint = " (or use --no-save)" if mode.save else ""
+            return fail(prog, f"{error}{hint}", err)
+        if mode.continue_last:
             if await session.reopen("last") is None:
-                return fail(PROG, f"no conversation to continue in {session.history_path}", err)
+                return fail(prog, f"no conversation to continue in {session.history_path}", err)
         for problem in session.problems:
-            print(f"{PROG}: {problem}", file=err)
+            print(f"{prog}: {problem}", file=err)
         if session.mcp_configured:
             await session.start_tools()
             for problem in server_problems(session.mcp_statuses()):
-                print(f"{PROG}: {problem}", file=err)
+                print(f"{prog}: {problem}", file=err)
         # Tools whose policy is "ask" do not run: there is no one to ask here.
         outcome = await _stream(session, prompt, printer)
         storage_error = printer.storage_errors[0] if printer.storage_errors else None
     finally:
         await session.aclose()
-    return _report(args, outcome, storage_error, out, err, stopped)
+    return _report(mode, outcome, storage_error, out, err, stopped)
 
 
 def _note(printer: _Printer, note: Note) -> None:
@@ -328,7 +360,7 @@ async def _stream(session: ChatSession, prompt: str, printer: _Printer) -> _Outc
 
 
 def _report(
-    args: argparse.Namespace,
+    mode: AskMode,
     outcome: _Outcome,
     storage_error: str | None,
     out: TextIO,
@@ -340,14 +372,14 @@ def _report(
         error = {"kind": "cancelled", "message": "interrupted"}
     if error is None and storage_error is not None:
         error = {"kind": "storage", "message": storage_error}
-    if args.json:
+    if mode.json:
         document = {"messages": [chat_message(m) for m in outcome.messages], "error": error}
         printer = _Printer(out, err, json_mode=False)
         printer.write(json.dumps(document, ensure_ascii=False) + "\n")
     if outcome.interrupted:
         return stopped.exit_code
     if storage_error is not None:
-        fail(PROG, f"the answer was not saved: {storage_error}", err)
+        fail(mode.prog, f"the answer was not saved: {storage_error}", err)
     if outcome.error is not None:
-        return fail(PROG, outcome.error["message"], err)
+        return fail(mode.prog, outcome.error["message"], err)
     return EXIT_FAILED if storage_error is not None else EXIT_OK

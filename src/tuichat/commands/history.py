@@ -4,6 +4,7 @@
     tuichat list --json
     tuichat export 12 --format md -o chat.md
     tuichat export last --format json | jq .messages   # OpenAI chat messages, to send again
+    tuichat export 12 --turn 2 -o answer.turn.json     # one answer's wire, for `tuichat replay`
 
 Both read the database the app and `tuichat ask` use: `--db`, else the config file's `db_path`
 (`--config PATH`, else the default file), else the default in the data dir. Both only read: a
@@ -25,6 +26,7 @@ from typing import TextIO
 from tuichat.commands import fail, write_output
 from tuichat.config.load import load_config_file
 from tuichat.config.settings import ConfigError
+from tuichat.core.turn_file import TurnFileError, dump_turn, turn_from_records
 from tuichat.session.options import add_config_argument, add_db_argument
 from tuichat.storage.db import StorageError
 from tuichat.storage.export import (
@@ -125,36 +127,61 @@ def run_list(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
     return 0
 
 
+TURN_FORMAT = "turn"  # `--format turn`: one answer's wire (`tuichat.core.turn_file`)
+
+
 def run_export(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
-    """`tuichat export ID|last [--format md|json] [--db PATH] [--config PATH] [-o FILE]`."""
+    """`tuichat export ID|last [--format md|json|turn] [--turn N|last] [--db PATH]
+    [--config PATH] [-o FILE]`."""
     parser = argparse.ArgumentParser(
         prog="tuichat export",
         description="Export a saved conversation as Markdown, or as JSON: "
         '{"conversation": {...}, "messages": [...], "tuichat": [...]}. "messages" are '
         "OpenAI chat messages with only the keys the API defines (role, content, tool_calls, "
         "tool_call_id, name), ready to send again as they are; tuichat[i] holds tuichat's own "
-        "fields of messages[i] (reasoning, usage, timing, model, status, error, ...).",
+        "fields of messages[i] (reasoning, usage, timing, model, status, error, ...). "
+        "With --format turn: one answer's wire as a turn file (the redacted request, the "
+        "response's status and headers, the body's bytes with their arrival times), for "
+        "`tuichat replay FILE`.",
     )
     parser.add_argument("id", help="the conversation's id (see `tuichat list`), or `last`")
     parser.add_argument(
         "--format",
-        choices=FORMATS,
+        choices=[*FORMATS, TURN_FORMAT],
         default=None,
-        help="md (default) or json (see above); guessed from the -o file's extension when "
-        "not given",
+        help="md (default), json or turn (see above); guessed from the -o file's extension "
+        "(.md, .json, .turn.json) when not given, turn when --turn is given",
+    )
+    parser.add_argument(
+        "--turn",
+        metavar="N",
+        default=None,
+        help="with --format turn: the Nth answer of the conversation (1 is the first; each "
+        "request the model answered counts, tool rounds too, as the inspector steps through "
+        "them), or `last` (the default)",
     )
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     add_db_argument(parser)
     add_config_argument(parser)
     args = parser.parse_args(argv)
-    fmt: ExportFormat = args.format or (
-        "json" if args.output and args.output.lower().endswith(".json") else "md"
-    )
+    fmt = args.format or _guess_format(args.output, args.turn is not None)
     prog = "tuichat export"
     if args.id != "last" and not args.id.isdigit():
         parser.print_usage(err)
         print(f"{prog}: the id must be a number or `last`, not {args.id!r}", file=err)
         return 2
+    answer: int | None = None  # None: the last one
+    if args.turn is not None:
+        if fmt != TURN_FORMAT:
+            parser.print_usage(err)
+            print(f"{prog}: --turn goes with --format turn, not {fmt}", file=err)
+            return 2
+        if args.turn != "last":
+            if not args.turn.isdigit() or int(args.turn) < 1:
+                parser.print_usage(err)
+                print(f"{prog}: --turn must be 1, 2, ... or `last`, not {args.turn!r}", file=err)
+                return 2
+            answer = int(args.turn)
     try:
         path = _database_path(args)
     except ConfigError as error:
@@ -167,8 +194,12 @@ def run_export(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
             conversation_id = store.last_conversation_id() if args.id == "last" else int(args.id)
             if conversation_id is None:
                 return fail(prog, f"there are no conversations in {path}", err)
-            text = export_conversation(store, conversation_id, fmt)
-    except StorageError as error:
+            if fmt == TURN_FORMAT:
+                text = _export_turn(store, conversation_id, answer)
+            else:
+                document: ExportFormat = "json" if fmt == "json" else "md"
+                text = export_conversation(store, conversation_id, document)
+    except (StorageError, TurnFileError) as error:
         return fail(prog, str(error), err)
     if args.output:
         try:
@@ -178,6 +209,54 @@ def run_export(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
     else:
         write_output(out, text)
     return 0
+
+
+def _guess_format(output: str | None, turn: bool) -> str:
+    """The format `-o FILE` suggests: `.turn.json` (or `--turn`) turn, `.json` json, else md."""
+    name = (output or "").lower()
+    if turn or name.endswith(".turn.json"):
+        return TURN_FORMAT
+    return "json" if name.endswith(".json") else "md"
+
+
+def _export_turn(store: HistoryStore, conversation_id: int, number: int | None) -> str:
+    """The turn file of one answer of a saved conversation (the last one when `number` is
+    None), from the wire records saved with it.
+
+    Raises:
+        StorageError: no such conversation or answer.
+        TurnFileError: nothing of its wire was saved.
+    """
+    if store.get_conversation(conversation_id) is None:
+        raise StorageError(
+            f"There is no conversation {conversation_id} in {store.path} (see `tuichat list`).",
+            kind="missing",
+            path=store.path,
+        )
+    rows = store.message_rows(conversation_id, include_replaced=False)
+    answers = [row for row in rows if row.message.get("role") == "assistant"]
+    if not answers:
+        raise StorageError(
+            f"Conversation {conversation_id} has no answer yet.", kind="missing", path=store.path
+        )
+    if number is not None and number > len(answers):
+        raise StorageError(
+            f"Conversation {conversation_id} has {len(answers)} answer"
+            f"{'' if len(answers) == 1 else 's'}, not {number}.",
+            kind="missing",
+            path=store.path,
+        )
+    row = answers[-1 if number is None else number - 1]
+    records = store.load_wire_records(row.id)
+    which = f"answer {answers.index(row) + 1} of conversation {conversation_id}"
+    if not records:
+        raise TurnFileError(
+            f"no raw chunks were saved for {which} ([history] save_raw_chunks = false?)"
+        )
+    try:
+        return dump_turn(turn_from_records(records))
+    except TurnFileError as error:
+        raise TurnFileError(f"{which}: {error}") from None
 
 
 def _write_atomically(path: Path, text: str) -> None:

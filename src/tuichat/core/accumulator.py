@@ -10,6 +10,7 @@ are those of the stream corpus README (copied beside the fixtures in `tests/fixt
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -309,6 +310,22 @@ class StreamState:
     def reasoning(self) -> str | None:
         """The reasoning text as shown (no control characters); None when none arrived."""
         return "".join(self._reasoning) or None
+
+    @property
+    def content_parts(self) -> Sequence[str]:
+        """The answer text as shown, in the pieces it was added in (only ever appended to:
+        a count of them marks a point of the answer; read it, do not change it)."""
+        return self._content
+
+    @property
+    def reasoning_parts(self) -> Sequence[str]:
+        """The reasoning as shown, in the pieces it was added in (see `content_parts`)."""
+        return self._reasoning
+
+    @property
+    def calls_in_order(self) -> Sequence[ToolCallState]:
+        """The calls in order of appearance (`position`), whatever their index."""
+        return self._calls
 
     @property
     def tool_calls(self) -> list[ToolCallState]:

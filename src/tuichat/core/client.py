@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from tuichat.core.accumulator import StreamState
-from tuichat.core.events import Event, RawChunk, RequestSent, StreamError
+from tuichat.core.events import BodyRead, Event, RawChunk, RawComment, RequestSent, StreamError
 from tuichat.core.redact import redact_headers
 from tuichat.core.sse import SSEDecoder
+from tuichat.core.wire import error_records, head_of
 
 if TYPE_CHECKING:
     import openai
@@ -301,6 +302,12 @@ class ChatClient:
         and the partial message stays in `state`. Cancellation propagates (the HTTP response
         is closed on the way out).
 
+        What went over the wire comes too (`WireRecord`s, for the inspector and turn files):
+        `RequestSent` first; `ResponseHead` once the status and headers are in (also for an
+        HTTP error, followed by its body); then each network read as a `BodyRead` with the
+        `RawChunk`s and `RawComment`s it completed (a read that completed nothing rides
+        with the next batch).
+
         Args:
             messages: the conversation in OpenAI's wire format.
             tools: tool schemas to offer, if any.
@@ -324,6 +331,7 @@ class ChatClient:
                 async with completions.create(
                     model=self.provider.model, messages=wire, extra_body=extra or None, **kwargs
                 ) as response:
+                    yield [head_of(response.http_response, time.perf_counter() - started)]
                     decoder = _SSEBatcher(state, started)
                     async for data in response.http_response.aiter_bytes():
                         received = True
@@ -337,8 +345,14 @@ class ChatClient:
                 raw = await sdk.chat.completions.with_raw_response.create(
                     model=self.provider.model, messages=wire, extra_body=extra or None, **kwargs
                 )
-                text = raw.http_response.text
-                whole: list[Event] = [RawChunk(text, time.perf_counter() - started, True)]
+                http = raw.http_response
+                text = http.text
+                now = time.perf_counter() - started
+                whole: list[Event] = [
+                    head_of(http, now),
+                    BodyRead(http.content, now),
+                    RawChunk(text, now, True),
+                ]
                 try:
                     whole += state.feed(json.loads(text))
                 except json.JSONDecodeError as error:
@@ -348,7 +362,8 @@ class ChatClient:
             failure = StreamError(
                 "http", describe_status_error(error, self.provider), error.status_code
             )
-            yield state.fail(failure)
+            now = time.perf_counter() - started
+            yield [*error_records(error.response, now), *state.fail(failure)]
         except _connection_errors() as error:
             yield state.fail(_transport_message(error, self.provider, received))
 
@@ -388,19 +403,27 @@ class _SSEBatcher:
     """SSE decoding, JSON parsing and accumulation of one streamed body, a read at a time."""
 
     def __init__(self, state: StreamState, started: float) -> None:
-        self._decoder = SSEDecoder()
+        self._decoder = SSEDecoder(comments=True)
         self._state = state
         self._started = started
+        self._reads: list[Event] = []  # reads that completed nothing yet: the next batch's
         self.done = False
 
     def feed(self, data: bytes) -> list[Event]:
         now = time.perf_counter() - self._started
         state = self._state
-        batch: list[Event] = []
-        for sse in self._decoder.feed(data):
+        self._reads.append(BodyRead(data, now))
+        events = self._decoder.feed(data)
+        if not events:
+            return []
+        batch, self._reads = self._reads, []
+        for sse in events:
             if self.done:
                 break
-            batch.append(RawChunk(sse.data, now))
+            if sse.comment:
+                batch.append(RawComment(sse.data, now))
+                continue
+            batch.append(RawChunk(sse.data, now, False, sse.event))
             if sse.data.startswith("[DONE]"):
                 self.done = True
                 continue
@@ -414,4 +437,5 @@ class _SSEBatcher:
 
     def finish(self) -> list[Event]:
         self._decoder.close()
-        return self._state.finish(done=self.done)
+        reads, self._reads = self._reads, []
+        return reads + self._state.finish(done=self.done)

@@ -29,12 +29,58 @@ class RequestSent:
 
 
 @dataclass(frozen=True, slots=True)
+class ResponseHead:
+    """The response's status and headers as they arrived (auth-like values redacted).
+
+    Attributes:
+        status: the HTTP status code.
+        headers: the response headers, names as the server sent them (lower-cased by
+            httpx), secret-looking values replaced (`tuichat.core.redact.redact_headers`).
+        offset: seconds from the request being sent to the headers being read.
+        reason: the reason phrase (`OK`), when the server sent one.
+        http_version: e.g. `HTTP/1.1`.
+    """
+
+    status: int
+    headers: dict[str, str]
+    offset: float
+    reason: str = ""
+    http_version: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BodyRead:
+    """The bytes of one network read of the response body, exactly as read, and when.
+
+    The SSE payloads (`RawChunk`) and comment lines (`RawComment`) completed by a read come
+    in the same batch and carry the same offset. A read may end anywhere: in the middle of a
+    line, or of a multi-byte UTF-8 character.
+    """
+
+    data: bytes
+    offset: float  # seconds since the request was sent
+
+
+@dataclass(frozen=True, slots=True)
 class RawChunk:
     """One SSE `data:` payload exactly as it arrived, or a whole non-streamed body."""
 
     data: str
     offset: float  # seconds since the request was sent
     whole_response: bool = False  # True for a non-streamed `ChatCompletion`
+    event: str | None = None  # the SSE `event:` field, when the server sent one (`error`)
+
+
+@dataclass(frozen=True, slots=True)
+class RawComment:
+    """An SSE comment line (`: keep-alive`, `: OPENROUTER PROCESSING`), exactly as it arrived.
+
+    Servers send them to keep a connection open while nothing else is ready; a chat client
+    ignores them, a protocol debugger lists them.
+    """
+
+    text: str  # the whole line, its leading colon included, without the line end
+    offset: float  # seconds since the request was sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +151,10 @@ class StreamError:
 
 Event = (
     RequestSent
+    | ResponseHead
+    | BodyRead
     | RawChunk
+    | RawComment
     | TextDelta
     | ReasoningDelta
     | ToolCallStarted
@@ -115,3 +164,11 @@ Event = (
     | Finished
     | StreamError
 )
+
+WireRecord = RequestSent | ResponseHead | BodyRead | RawChunk | RawComment
+"""What went over the wire for one answer, as recorded: the request (redacted), the
+response's head, every network read of its body, and what the SSE decoder made of them (each
+`data:` payload and each comment line). The inspector lists them; a turn file holds them."""
+
+WIRE_RECORD_TYPES = (RawChunk, BodyRead, RawComment, ResponseHead, RequestSent)
+"""The classes of `WireRecord`, for `isinstance` checks (the most frequent first)."""

@@ -12,10 +12,15 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class SSEEvent:
-    """One dispatched event: its `event:` type (None for the default) and its data."""
+    """One dispatched event: its `event:` type (None for the default) and its data.
+
+    With `SSEDecoder(comments=True)` a comment line comes as an event too, where it stood
+    among the lines: `comment` is True and `data` is the whole line, its colon included.
+    """
 
     event: str | None
     data: str
+    comment: bool = False
 
 
 class SSEDecoder:
@@ -24,9 +29,14 @@ class SSEDecoder:
     Lines end with CRLF, CR or LF; lines starting with `:` are comments; an event is
     dispatched on a blank line, and an event left unterminated when the body ends is
     discarded (`close()` says whether one was).
+
+    Args:
+        comments: also return comment lines (`SSEEvent.comment`), for the inspector; a chat
+            client needs none of them.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, comments: bool = False) -> None:
+        self._comments = comments
         self._pending = b""  # an incomplete line carried over to the next slice
         self._skip_lf = False  # the previous slice ended with CR: a leading LF belongs to it
         self._data: list[str] = []
@@ -64,12 +74,15 @@ class SSEDecoder:
                 self._event = None
                 self._started = False
             else:
-                self._field(raw.decode("utf-8", "replace"))
+                line = raw.decode("utf-8", "replace")
+                if line.startswith(":"):  # a comment (keep-alive, `: OPENROUTER PROCESSING`)
+                    if self._comments:
+                        events.append(SSEEvent(None, line, True))
+                else:
+                    self._field(line)
         return events
 
     def _field(self, line: str) -> None:
-        if line.startswith(":"):
-            return  # a comment (keep-alive, `: OPENROUTER PROCESSING`)
         name, sep, value = line.partition(":")
         if sep and value.startswith(" "):
             value = value[1:]

@@ -20,9 +20,10 @@ ToolPolicy = Literal["run", "ask", "never"]
 TOOL_POLICIES: tuple[ToolPolicy, ...] = get_args(ToolPolicy)
 """Every policy, in the order messages list them."""
 
-ToolStatus = Literal["done", "failed", "timed_out", "denied", "not_allowed", "cancelled"]
+ToolStatus = Literal["done", "failed", "timed_out", "denied", "not_allowed", "cancelled", "not_run"]
 """How a call ended: ran, failed (bad arguments, unknown tool, the tool raised), ran out of
-time, the user said no, the policy says never, or the user cancelled the turn."""
+time, the user said no, the policy says never, the user cancelled the turn, or it was shown
+and not run (a replay of a recorded turn, `tuichat replay`)."""
 
 TOOL_STATUSES: tuple[ToolStatus, ...] = get_args(ToolStatus)
 

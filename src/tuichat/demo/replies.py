@@ -2,7 +2,8 @@
 
 `Scripted` is a well-formed answer (what the scripted demo model, `tuichat.demo.planner`,
 always returns); the others let a test script the wire: `Slow` to cancel mid-answer,
-`RawSSE` to replay a recorded body byte for byte, `HTTPError` in OpenAI's error shape,
+`RawSSE` to replay a recorded body byte for byte, `Recorded` to send a recorded response
+again at its recorded pace (`tuichat replay`), `HTTPError` in OpenAI's error shape,
 `DropAfter` to cut the connection, `Stall` to let a timeout fire, `Flood` for benchmarks.
 Queue them with `ChatServer.enqueue` (`tuichat.demo.server`).
 
@@ -12,7 +13,7 @@ Stdlib only: the import-linter contract keeps `textual` and `rich` out of this p
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -23,6 +24,7 @@ __all__ = [
     "Flood",
     "HTTPError",
     "RawSSE",
+    "Recorded",
     "Reply",
     "Scripted",
     "Slow",
@@ -136,6 +138,34 @@ class RawSSE:
     slice_sizes: tuple[int, int] | None = None
     delay: float = 0.0
     seed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """Send a recorded response again: its status and headers, then its body read by read,
+    each when it arrived (after the request) in the recording, at `speed` times that pace.
+
+    A streamed success is sent with chunked encoding, one HTTP chunk per recorded read, so
+    the client reads it in pieces like the original; anything else (a whole `ChatCompletion`,
+    an HTTP error) is sent whole with a `Content-Length` once its last read is due.
+
+    Attributes:
+        reads: `(offset, bytes)` per recorded read: seconds after the request, and the bytes.
+        status: the HTTP status.
+        headers: the recorded response headers; the ones about the connection and the body's
+            framing (length, chunking, compression) are replaced by this server's.
+        head_offset: seconds after the request at which the headers were sent.
+        streamed: the body is an event stream (sent read by read).
+        speed: 1.0 for the recorded pace, 2.0 for twice as fast; `None` sends everything at
+            once (no waiting).
+    """
+
+    reads: Sequence[tuple[float, bytes]]
+    status: int = 200
+    headers: Mapping[str, str] | None = None
+    head_offset: float = 0.0
+    streamed: bool = True
+    speed: float | None = 1.0
 
 
 _DEFAULT_ERROR_TYPES = {429: "requests"}
@@ -277,5 +307,5 @@ class Flood:
     tokens_per_second: float | None = None
 
 
-Reply: TypeAlias = Scripted | Slow | RawSSE | HTTPError | DropAfter | Stall | Flood
+Reply: TypeAlias = Scripted | Slow | RawSSE | Recorded | HTTPError | DropAfter | Stall | Flood
 """Everything the demo server can answer a chat request with."""

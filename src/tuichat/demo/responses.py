@@ -3,7 +3,7 @@
 `send_reply` is what the server does with each `Reply` (`tuichat.demo.replies`): a
 `Scripted` answer streams as SSE events (`tuichat.demo.chunks`) or returns one
 `chat.completion`; an `HTTPError` is a JSON error; `RawSSE`, `DropAfter`, `Stall` and
-`Flood` bend the wire the way their tests need.
+`Flood` bend the wire the way their tests need; `Recorded` sends a recorded response again.
 """
 
 from __future__ import annotations
@@ -14,7 +14,17 @@ from collections.abc import Iterable, Iterator
 
 from tuichat.demo.chunks import DONE, Call, Plan, estimate_prompt_tokens, make_usage
 from tuichat.demo.http_io import ChunkedWriter, begin_sse, response_head, send_bytes, send_json
-from tuichat.demo.replies import DropAfter, Flood, HTTPError, RawSSE, Reply, Scripted, Slow, Stall
+from tuichat.demo.replies import (
+    DropAfter,
+    Flood,
+    HTTPError,
+    RawSSE,
+    Recorded,
+    Reply,
+    Scripted,
+    Slow,
+    Stall,
+)
 from tuichat.demo.tokens import flood_tokens
 
 _BATCH_EVENTS = 64  # unthrottled: events per HTTP chunk (one write + drain per batch)
@@ -44,6 +54,8 @@ async def send_reply(
         return await send_json(writer, reply.status, reply.body(), keep_alive, reply.headers or {})
     if isinstance(reply, RawSSE):
         return await _send_raw_sse(reply, writer, keep_alive)
+    if isinstance(reply, Recorded):
+        return await _send_recorded(reply, writer, keep_alive)
     if isinstance(reply, Slow):
         reply = reply.as_scripted()
     if isinstance(reply, Scripted):
@@ -174,6 +186,61 @@ async def _send_raw_sse(reply: RawSSE, writer: asyncio.StreamWriter, keep_alive:
             position += size
             if reply.delay > 0 and position < len(body):
                 await asyncio.sleep(reply.delay)
+    await out.end()
+    return keep_alive
+
+
+# Headers this server writes itself (framing, connection) rather than copying a recording's.
+_OWN_HEADERS = frozenset(
+    {
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "content-encoding",
+        "server",
+    }
+)
+
+
+async def _send_recorded(reply: Recorded, writer: asyncio.StreamWriter, keep_alive: bool) -> bool:
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    speed = reply.speed if reply.speed and reply.speed > 0 else None
+
+    async def until(offset: float) -> None:
+        if speed is not None:
+            delay = start + offset / speed - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+
+    headers = [
+        (name, value)
+        for name, value in (reply.headers or {}).items()
+        if name.lower() not in _OWN_HEADERS
+    ]
+    if not any(name.lower() == "content-type" for name, _ in headers):
+        kind = "text/event-stream; charset=utf-8" if reply.streamed else "application/json"
+        headers.append(("Content-Type", kind))
+    connection = ("Connection", "keep-alive" if keep_alive else "close")
+    if not reply.streamed or reply.status >= 400:
+        body = b"".join(data for _, data in reply.reads)
+        await until(max([reply.head_offset, *(offset for offset, _ in reply.reads)]))
+        head = response_head(
+            reply.status, [*headers, ("Content-Length", str(len(body))), connection]
+        )
+        writer.write(head + body)
+        await writer.drain()
+        return keep_alive
+    await until(reply.head_offset)
+    writer.write(
+        response_head(reply.status, [*headers, ("Transfer-Encoding", "chunked"), connection])
+    )
+    await writer.drain()
+    out = ChunkedWriter(writer)
+    for offset, data in reply.reads:
+        await until(offset)
+        await out.write(data)
     await out.end()
     return keep_alive
 

@@ -15,8 +15,8 @@ kind of reply).
 
 What it answers comes from the scripted demo model (`tuichat.demo.planner.plan_reply`),
 unless a test queued a reply with `ChatServer.enqueue` (the reply types are in
-`tuichat.demo.replies`: `Scripted`, `Slow`, `RawSSE`, `HTTPError`, `DropAfter`, `Stall`,
-`Flood`) or set a persistent `default_reply`.
+`tuichat.demo.replies`: `Scripted`, `Slow`, `RawSSE`, `Recorded`, `HTTPError`, `DropAfter`,
+`Stall`, `Flood`) or set a persistent `default_reply`.
 
 Example:
     ```python

@@ -43,7 +43,8 @@ def build_session(
     environ = os.environ if environ is None else environ
     profile = resolve_profile(settings, options.profile)
     endpoint = choose_endpoint(settings, options, environ)
-    tools, problems = (None, []) if not options.tools else build_registry(settings)
+    offered = options.tools and not options.replay  # a replay runs no tools
+    tools, problems = build_registry(settings) if offered else (None, [])
     policies = policy_function(tools, settings) if tools is not None else None
     max_rounds = options.max_tool_rounds
     # The client is made for the demo server's address: nothing below can fail once it runs.
@@ -53,9 +54,10 @@ def build_session(
         tools,
         policy=policies,
         result_limit=settings.tools.result_limit,
-        system_prompt=options.system_prompt or profile.system_prompt,
+        system_prompt=None if options.replay else options.system_prompt or profile.system_prompt,
         max_tool_rounds=settings.max_tool_rounds if max_rounds is None else max_rounds,
         tool_timeout=settings.tool_timeout,
+        replay=options.replay,
     )
     history = settings.database_path(options.db) if options.history else None
     return ChatSession(

@@ -45,6 +45,8 @@ from tuichat.tools.executor import (
 from tuichat.tools.policy import truncate_result
 from tuichat.tools.registry import ToolRegistry
 
+REPLAY_RESULT = "Not run: this is a replay of a recorded turn; its tool calls are shown, not run."
+
 # Given the calls that need the user's approval, says for each whether it may run.
 Approver = Callable[[list[dict[str, Any]]], Awaitable[list[bool]]]
 
@@ -64,6 +66,7 @@ class Conversation:
         policy: Callable[[str], ToolPolicy] | None = None,
         approve: Approver | None = None,
         result_limit: int = DEFAULT_RESULT_LIMIT,
+        replay: bool = False,
     ) -> None:
         self.client = client
         self.tools = tools
@@ -71,6 +74,8 @@ class Conversation:
         self.policy: Callable[[str], ToolPolicy] = policy or (lambda name: "run")
         self.approve = approve
         self.result_limit = result_limit
+        # A replay of a recorded turn: one answer per turn, its calls shown and never run.
+        self.replay = replay
         self.max_tool_rounds = max_tool_rounds
         self.tool_timeout = tool_timeout
         self.messages: list[Message] = list(messages or [])
@@ -146,6 +151,9 @@ class Conversation:
             if not calls:
                 yield [TurnFinished(messages=self.messages[turn_start:])]
                 return
+            if self.replay:
+                yield self._show_without_running(answer, calls, turn_start)
+                return
             async for tool_batch in self._run_tools(answer, calls):
                 yield tool_batch
 
@@ -176,6 +184,18 @@ class Conversation:
                 "the model was asked to answer without them."
             )
         return [Notice(notice), TurnFinished(failed, self.messages[turn_start:])]
+
+    def _show_without_running(
+        self, answer: Answer, calls: list[dict[str, Any]], turn_start: int
+    ) -> list[TurnEvent]:
+        """A replay's calls: each gets a result saying it was not run, and the turn ends."""
+        outcome = ToolOutcome(REPLAY_RESULT, False, 0.0, "not_run")
+        events: list[TurnEvent] = []
+        for index, call in enumerate(calls):
+            self._append(answer, self._result_message(call["id"], outcome))
+            events.append(self._result_event(index, call, outcome))
+        events.append(TurnFinished(messages=self.messages[turn_start:]))
+        return events
 
     def _append(self, answer: Answer, message: Message) -> None:
         self.messages.append(message)

@@ -40,6 +40,9 @@ class SessionOptions:
         history: False: nothing is read from or written to the history.
         save: False: the history is read (to continue a conversation) but never written.
         resume: the conversation to reopen (`-c` / `--conversation ID`).
+        replay: a replay of a recorded turn (`tuichat replay`): answers come from `base_url`
+            as given (no profile, no key, no system prompt), no tools are offered, and the
+            calls an answer makes are shown, not run: the turn ends after one answer.
     """
 
     config: Path | None = None
@@ -58,6 +61,7 @@ class SessionOptions:
     history: bool = True
     save: bool = True
     resume: Resume = None
+    replay: bool = False
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, **more: Any) -> SessionOptions:

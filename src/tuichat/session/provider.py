@@ -56,6 +56,8 @@ def choose_endpoint(
     Raises:
         ConfigError: `--profile` names no profile.
     """
+    if options.replay:
+        return replay_endpoint(options)
     overrides = options.provider_overrides()
     chosen = options.profile or settings.profile
     if options.demo or chosen == DEMO_PROFILE:
@@ -65,6 +67,22 @@ def choose_endpoint(
     provider = resolve_provider(settings, options.profile, overrides, environ)
     profile = provider.name if provider.name in settings.profiles else None
     return Endpoint(provider, demo=False, profile=profile)
+
+
+def replay_endpoint(options: SessionOptions) -> Endpoint:
+    """The loopback server of a replay (`tuichat replay`): the base URL and model as given,
+    nothing from a profile or the environment (a recorded turn needs no key)."""
+    provider = Provider(
+        base_url=options.base_url or "",
+        model=options.model or "replay",
+        name="replay",
+        api_key_env="",
+        max_retries=0 if options.max_retries is None else options.max_retries,
+    )
+    provider.stream = options.stream is not False
+    if options.timeout is not None:
+        provider.timeout = options.timeout
+    return Endpoint(provider, demo=False, profile=None)
 
 
 def demo_endpoint(settings: Settings, options: SessionOptions | None = None) -> Endpoint:

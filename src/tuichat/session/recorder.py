@@ -1,7 +1,7 @@
 """Saving a turn while it streams: the user message at once, the answer about once a second.
 
 `TurnRecorder.observe` sees the same event batches the UI sees (those `Conversation.send()`
-yields) and costs O(1) per batch plus appending text and raw chunks to lists: every write
+yields) and costs O(1) per batch plus appending text and wire records to lists: every write
 is scheduled on the history's worker thread and never awaited on the hot path. What it
 writes:
 
@@ -10,7 +10,8 @@ writes:
 - the partial text at most once per `checkpoint_interval` (a checkpoint is skipped while
   the previous one is still being written, so a slow disk cannot queue up writes);
 - the final message once the conversation has appended it to its messages (the
-  authoritative dicts), with the round's raw chunks; then the tool messages, in order;
+  authoritative dicts), with the round's wire records (request, response head, body reads,
+  raw chunks and comment lines); then the tool messages, in order;
 - cancelled or failed answers with what arrived (`end()` after a cancel).
 
 If tuichat dies mid-answer, the row stays `streaming` with the text of the last checkpoint.
@@ -25,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tuichat.core.events import RawChunk, ReasoningDelta, RequestSent, TextDelta
+from tuichat.core.events import WIRE_RECORD_TYPES, ReasoningDelta, TextDelta, WireRecord
 from tuichat.session.events import Answer, AnswerStarted, Message, TurnBatch, TurnFinished
 from tuichat.storage.async_history import AsyncHistory
 from tuichat.storage.db import StorageError
@@ -44,7 +45,7 @@ class _Answer:
     id: int | None = None  # set by the worker thread when the row exists
     text: list[str] = field(default_factory=list)
     reasoning: list[str] = field(default_factory=list)
-    raw: list[RawChunk | RequestSent] = field(default_factory=list)
+    raw: list[WireRecord] = field(default_factory=list)  # what went over the wire
     dirty: bool = False
 
 
@@ -88,7 +89,8 @@ class TurnRecorder:
             provider: the provider's name (stored on assistant rows).
             clock: monotonic seconds, for the checkpoint rate (tests inject one).
             checkpoint_interval: at most one partial-text save per this many seconds.
-            save_raw_chunks: keep each answer's raw SSE payloads (compressed).
+            save_raw_chunks: keep each answer's wire records (compressed): the request, the
+                response's head, each read of the body, each SSE payload and comment line.
             on_error: called on the loop's thread with the first write that failed.
         """
         self.history = history
@@ -132,7 +134,7 @@ class TurnRecorder:
             self._sync()  # the conversation appended messages (an answer, tool results)
         answer = self._answer
         for event in batch:
-            if isinstance(event, RawChunk | RequestSent):
+            if isinstance(event, WIRE_RECORD_TYPES):
                 if answer is not None and self._save_raw:
                     answer.raw.append(event)
             elif isinstance(event, TextDelta):

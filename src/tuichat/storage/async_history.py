@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from tuichat.core.events import WireRecord
 from tuichat.storage.rows import (
     ConversationSummary,
     Message,
@@ -160,6 +161,10 @@ class AsyncHistory:
     async def load_raw_chunks(self, message_id: int) -> list[RawRecord]:
         """See `HistoryStore.load_raw_chunks`."""
         return await self.run(lambda store: store.load_raw_chunks(message_id))
+
+    async def load_wire_records(self, message_id: int) -> list[WireRecord]:
+        """See `HistoryStore.load_wire_records`."""
+        return await self.run(lambda store: store.load_wire_records(message_id))
 
     async def replace_last_answer(
         self, conversation_id: int, *, include_prompt: bool = False

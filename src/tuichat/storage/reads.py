@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from tuichat.core.events import WireRecord
 from tuichat.storage.connection import StoreConnection, guarded
 from tuichat.storage.rows import (
     MESSAGE_SELECT,
@@ -17,6 +18,7 @@ from tuichat.storage.rows import (
     SearchResult,
     StoredMessage,
     decode_raw_chunks,
+    decode_wire_records,
     make_title,
     quote_fts_query,
     row_message,
@@ -132,6 +134,16 @@ class HistoryReads(StoreConnection):
             "SELECT data FROM raw_chunks WHERE message_id = ?", (message_id,)
         ).fetchone()
         return [] if row is None else decode_raw_chunks(row[0])
+
+    @guarded
+    def load_wire_records(self, message_id: int) -> list[WireRecord]:
+        """Everything kept of an answer's wire: its request, the response's head, each read of
+        the body and each SSE payload and comment line (older answers: request and payloads).
+        Empty when nothing was kept."""
+        row = self._db.execute(
+            "SELECT data FROM raw_chunks WHERE message_id = ?", (message_id,)
+        ).fetchone()
+        return [] if row is None else decode_wire_records(row[0])
 
     @guarded
     def load_messages(

@@ -9,6 +9,7 @@ connection: the store (`tuichat.storage.store`) runs the SQL.
 
 from __future__ import annotations
 
+import base64
 import json
 import sqlite3
 import zlib
@@ -16,7 +17,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from tuichat.core.events import RawChunk, RequestSent
+from tuichat.core.events import (
+    BodyRead,
+    RawChunk,
+    RawComment,
+    RequestSent,
+    ResponseHead,
+    WireRecord,
+)
 from tuichat.core.text import strip_control
 
 Message = dict[str, Any]
@@ -234,47 +242,112 @@ def row_message(row: sqlite3.Row) -> Message:
 
 RawRecord = RawChunk | RequestSent
 """What the inspector showed for an answer: the request (secrets already redacted), then
-every chunk."""
+every chunk. (`decode_wire_records` gives everything that was kept, `WireRecord`s.)"""
 
 
-def encode_raw_chunks(records: Iterable[RawRecord]) -> tuple[int, bytes]:
-    """Compress an answer's raw records as zlib JSON lines: `{offset, data, whole_response}`
-    per chunk, `{request}` for the request that asked for it.
+def _record_line(record: WireRecord) -> dict[str, Any]:
+    if isinstance(record, RawChunk):
+        entry: dict[str, Any] = {
+            "offset": round(record.offset, 6),
+            "data": record.data,
+            "whole_response": record.whole_response,
+        }
+        if record.event is not None:
+            entry["event"] = record.event
+        return entry
+    if isinstance(record, RequestSent):
+        return {"request": record.request}
+    if isinstance(record, BodyRead):
+        try:
+            return {"offset": round(record.offset, 6), "read": record.data.decode("utf-8")}
+        except UnicodeDecodeError:  # a read that ends inside a character: kept exact
+            encoded = base64.b64encode(record.data).decode("ascii")
+            return {"offset": round(record.offset, 6), "read_base64": encoded}
+    if isinstance(record, RawComment):
+        return {"offset": round(record.offset, 6), "comment": record.text}
+    return {
+        "offset": round(record.offset, 6),
+        "response": {
+            "status": record.status,
+            "reason": record.reason,
+            "http_version": record.http_version,
+            "headers": record.headers,
+        },
+    }
+
+
+def encode_raw_chunks(records: Iterable[WireRecord]) -> tuple[int, bytes]:
+    """Compress an answer's wire records as zlib JSON lines, one object per record:
+
+    - `{"request": {...}}`: the request that asked for the answer (redacted);
+    - `{"offset", "response": {"status", "reason", "http_version", "headers"}}`: the head;
+    - `{"offset", "read": TEXT}` or `{"offset", "read_base64": B64}`: one network read of
+      the body (base64 when it is not UTF-8 on its own: it ends inside a character);
+    - `{"offset", "data", "whole_response"[, "event"]}`: one SSE payload (or a whole body);
+    - `{"offset", "comment": LINE}`: one SSE comment line.
+
+    Databases written before reads, heads and comments were kept hold only the first and
+    the fourth kind; readers skip kinds they do not know.
 
     Returns:
-        The number of chunks (requests not counted) and the compressed bytes.
+        The number of chunks (payloads: requests, heads, reads and comments not counted) and
+        the compressed bytes.
     """
     lines: list[str] = []
     count = 0
     for record in records:
-        if isinstance(record, RequestSent):
-            entry: dict[str, Any] = {"request": record.request}
-        else:
+        if isinstance(record, RawChunk):
             count += 1
-            entry = {
-                "offset": round(record.offset, 6),
-                "data": record.data,
-                "whole_response": record.whole_response,
-            }
-        lines.append(json.dumps(entry, ensure_ascii=False))
+        lines.append(json.dumps(_record_line(record), ensure_ascii=False))
     return count, zlib.compress("\n".join(lines).encode("utf-8"), 6)
 
 
-def decode_raw_chunks(data: bytes) -> list[RawRecord]:
-    """The records `encode_raw_chunks` stored."""
+def _line_record(entry: dict[str, Any]) -> WireRecord | None:
+    if "data" in entry:
+        event = entry.get("event")
+        return RawChunk(
+            str(entry["data"]),
+            float(entry["offset"]),
+            bool(entry.get("whole_response")),
+            None if event is None else str(event),
+        )
+    if "request" in entry:
+        return RequestSent(entry["request"])
+    if "read" in entry:
+        return BodyRead(str(entry["read"]).encode("utf-8"), float(entry["offset"]))
+    if "read_base64" in entry:
+        return BodyRead(base64.b64decode(entry["read_base64"]), float(entry["offset"]))
+    if "comment" in entry:
+        return RawComment(str(entry["comment"]), float(entry["offset"]))
+    head = entry.get("response")
+    if isinstance(head, dict):
+        return ResponseHead(
+            int(head.get("status") or 0),
+            {str(k): str(v) for k, v in (head.get("headers") or {}).items()},
+            float(entry.get("offset") or 0.0),
+            str(head.get("reason") or ""),
+            str(head.get("http_version") or ""),
+        )
+    return None  # a kind of a later tuichat
+
+
+def decode_wire_records(data: bytes) -> list[WireRecord]:
+    """Every record `encode_raw_chunks` stored, in order (old databases: requests and chunks)."""
     text = zlib.decompress(data).decode("utf-8")
-    records: list[RawRecord] = []
+    records: list[WireRecord] = []
     for line in text.split("\n"):
-        if not line:
-            continue
-        entry = json.loads(line)
-        if "request" in entry:
-            records.append(RequestSent(entry["request"]))
-        else:
-            records.append(
-                RawChunk(str(entry["data"]), float(entry["offset"]), bool(entry["whole_response"]))
-            )
+        if line:
+            record = _line_record(json.loads(line))
+            if record is not None:
+                records.append(record)
     return records
+
+
+def decode_raw_chunks(data: bytes) -> list[RawRecord]:
+    """The requests and chunks `encode_raw_chunks` stored (what the inspector lists)."""
+    return [
+        record for record in decode_wire_records(data) if isinstance(record, RawChunk | RequestSent)
+    ]
 
 
 def quote_fts_query(query: str) -> str:

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from tuichat.core.events import WireRecord
 from tuichat.storage.connection import StoreConnection, guarded
 from tuichat.storage.db import StorageError
-from tuichat.storage.rows import Message, RawRecord, encode_raw_chunks, message_columns
+from tuichat.storage.rows import Message, encode_raw_chunks, message_columns
 
 
 class HistoryWrites(StoreConnection):
@@ -239,7 +240,7 @@ class HistoryWrites(StoreConnection):
         message_id: int,
         message: Message,
         *,
-        raw_chunks: Sequence[RawRecord] | None = None,
+        raw_chunks: Sequence[WireRecord] | None = None,
         status: str | None = None,
     ) -> None:
         """Replace a streaming answer's row with its final message.
@@ -248,7 +249,7 @@ class HistoryWrites(StoreConnection):
             message_id: from `start_answer`.
             message: the final dict (from `Conversation.messages`); `cancelled`/`error`
                 decide the status unless `status` is given.
-            raw_chunks: the answer's raw SSE payloads to keep (None: keep none).
+            raw_chunks: the answer's wire records to keep (None: keep none).
             status: overrides the derived status.
         """
         now = self._clock()
@@ -273,8 +274,8 @@ class HistoryWrites(StoreConnection):
             )
 
     @guarded
-    def save_raw_chunks(self, message_id: int, chunks: Sequence[RawRecord]) -> None:
-        """Keep an answer's raw SSE payloads (compressed)."""
+    def save_raw_chunks(self, message_id: int, chunks: Sequence[WireRecord]) -> None:
+        """Keep an answer's wire records: request, head, reads, payloads (compressed)."""
         count, data = encode_raw_chunks(chunks)
         with self._write():
             self._db.execute(

@@ -260,8 +260,12 @@ class ChatScreen(Screen[None]):
 
     @property
     def busy(self) -> bool:
-        """Whether an answer is being received."""
-        return any(worker.group == "completion" and worker.is_running for worker in self.workers)
+        """Whether an answer is being received on this screen (the workers are the app's:
+        another tab's answer does not count)."""
+        return any(
+            worker.node is self and worker.group == "completion" and worker.is_running
+            for worker in self.workers
+        )
 
     @staticmethod
     def _entries(rows: list[StoredMessage]) -> list[Entry]:
