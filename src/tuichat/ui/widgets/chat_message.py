@@ -100,8 +100,11 @@ _STATE_TITLES = {
     "denied": ("⊘", "denied by you"),
     "not_allowed": ("⊘", "not allowed (policy never)"),
     "cancelled": ("✗", "cancelled"),
+    "not_run": ("·", "not run (a replay shows the calls it recorded)"),
 }
-ENDED_STATES = frozenset({"done", "failed", "timed_out", "denied", "not_allowed", "cancelled"})
+ENDED_STATES = frozenset(
+    {"done", "failed", "timed_out", "denied", "not_allowed", "cancelled", "not_run"}
+)
 ARGUMENT_LINES_SHOWN = 12  # arguments with more lines fold into a collapsible once complete
 TITLE_PREVIEW = 400  # characters of a result kept for its one-line title (wider than any screen)
 ELAPSED_TICK = 0.5  # seconds between updates of a running call's elapsed time
