@@ -73,6 +73,7 @@ class Served:
             stderr=subprocess.PIPE,
             env={**os.environ, "PYTHONIOENCODING": "utf-8", **(env or {})},
             cwd=cwd,
+            start_new_session=True,  # a process group of its own, as in a terminal of its own
         )
         self._stdout: list[str] = []
         self._stderr: list[str] = []
@@ -118,10 +119,22 @@ class Served:
         """The app processes running now (one per connected tab)."""
         return children(self.pid)
 
-    def stop(self, signum: int = signal.SIGTERM, timeout: float = 30.0) -> int:
-        """Send `signum`, wait for the exit; return its status (killed after `timeout`)."""
+    def stop(
+        self, signum: int = signal.SIGTERM, timeout: float = 30.0, *, group: bool = False
+    ) -> int:
+        """Send `signum`, wait for the exit; return its status (killed after `timeout`).
+
+        Args:
+            signum: the signal.
+            timeout: seconds to wait for the exit.
+            group: send it to the whole process group, the app processes too, as a terminal
+                does on Ctrl-C.
+        """
         if self.process.poll() is None:
-            self.process.send_signal(signum)
+            if group:
+                os.killpg(self.pid, signum)
+            else:
+                self.process.send_signal(signum)
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:

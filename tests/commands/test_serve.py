@@ -216,9 +216,13 @@ async def test_an_app_that_cannot_start_ends_its_tab(tmp_path: Path) -> None:
 # Stopping ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
+@pytest.mark.parametrize(
+    ("signum", "group"),
+    [(signal.SIGTERM, False), (signal.SIGINT, False), (signal.SIGINT, True)],
+    ids=["SIGTERM", "SIGINT", "ctrl-c"],  # Ctrl-C: SIGINT to the apps too
+)
 async def test_a_signal_stops_the_server_and_its_apps_which_save_first(
-    signum: signal.Signals,
+    signum: signal.Signals, group: bool
 ) -> None:
     with Served("--demo") as served:
         tab = await Tab.open(served)
@@ -226,7 +230,7 @@ async def test_a_signal_stops_the_server_and_its_apps_which_save_first(
         await tab.type("hello\r")
         await tab.wait_for(HELLO_ANSWER)
         [app] = served.app_processes()
-        assert served.stop(signum) == 128 + signum
+        assert served.stop(signum, group=group) == 128 + signum
         assert not Path(f"/proc/{app}").exists()  # the app ended before the server did
         closing = await tab.websocket.receive(timeout=5)
         assert closing.type == aiohttp.WSMsgType.CLOSE

@@ -20,6 +20,7 @@ Needs textual-serve: `pip install 'tuichat[serve]'`.
 from __future__ import annotations
 
 import argparse
+import errno
 import ipaddress
 import os
 import re
@@ -38,7 +39,7 @@ from tuichat.session.options import SessionOptions, add_app_arguments, add_sessi
 PROG = "tuichat serve"
 TOKEN_ENV = "TUICHAT_SERVE_TOKEN"
 """The environment variable that may set the token (kept from the app processes)."""
-EXIT_FAILED, EXIT_USAGE = 1, 2
+EXIT_USAGE = 2
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
 MIN_TOKEN_LENGTH = 16
 _TOKEN_CHARACTERS = re.compile(r"[A-Za-z0-9._~-]+")  # unreserved in URLs: printed as it is
@@ -166,7 +167,7 @@ def listen(host: str, port: int) -> socket.socket:
         sock.listen(128)
     except OSError as error:
         sock.close()
-        hint = " (--port 0 picks a free one)" if error.errno == 98 else ""  # EADDRINUSE
+        hint = " (--port 0 picks a free one)" if error.errno == errno.EADDRINUSE else ""
         raise OSError(f"cannot listen on {host}:{port}: {error.strerror or error}{hint}") from error
     return sock
 
@@ -203,7 +204,7 @@ def run(argv: Sequence[str], *, stdout: TextIO | None = None, stderr: TextIO | N
     try:
         from tuichat.commands import web_server
     except ImportError as error:
-        if error.name not in {"textual_serve", "aiohttp", "jinja2"}:
+        if (error.name or "").partition(".")[0] not in {"textual_serve", "aiohttp", "jinja2"}:
             raise
         return fail(
             PROG,
