@@ -234,9 +234,13 @@ async def test_a_signal_stops_the_server_and_its_apps_which_save_first(
         assert not Path(f"/proc/{app}").exists()  # the app ended before the server did
         closing = await tab.websocket.receive(timeout=5)
         assert closing.type == aiohttp.WSMsgType.CLOSE
-        assert closing.data == aiohttp.WSCloseCode.GOING_AWAY
+        # On Ctrl-C the app may quit by itself first, and its tab closes as on Ctrl+Q.
+        ends = {aiohttp.WSCloseCode.GOING_AWAY} | ({aiohttp.WSCloseCode.OK} if group else set())
+        assert closing.data in ends
         await tab.close()
-        assert f"stopping ({signum.name}): closing 1 tab(s)" in served.stderr
+        assert f"stopping ({signum.name}): closing " in served.stderr
+        if not group:
+            assert "closing 1 tab(s)" in served.stderr
         assert "disconnected 127.0.0.1" in served.stderr
         assert served.stderr.rstrip().endswith("stopped")
         assert "Traceback" not in served.stderr
