@@ -22,12 +22,13 @@ SUBCOMMANDS: dict[str, str] = {
     "config": "tuichat.commands.config",
     "replay": "tuichat.commands.replay",
     "probe": "tuichat.commands.probe",
+    "serve": "tuichat.commands.serve",
 }
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The full-screen app's options."""
-    from tuichat.session.options import add_session_arguments
+    from tuichat.session.options import add_app_arguments, add_session_arguments
 
     parser = argparse.ArgumentParser(
         prog="tuichat",
@@ -35,18 +36,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         epilog="Commands: " + ", ".join(sorted(SUBCOMMANDS)) + " (tuichat COMMAND --help).",
     )
     add_session_arguments(parser)
-    resume = parser.add_mutually_exclusive_group()
-    resume.add_argument(
-        "-c",
-        "--continue",
-        dest="resume_last",
-        action="store_true",
-        help="reopen the last conversation",
-    )
-    resume.add_argument("--conversation", type=int, metavar="ID", help="reopen conversation ID")
-    parser.add_argument(
-        "--theme", metavar="NAME", help="the theme (default: the config's, tuichat-dark)"
-    )
+    add_app_arguments(parser)
     return parser.parse_args(argv)
 
 

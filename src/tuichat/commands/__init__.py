@@ -1,4 +1,5 @@
-"""Commands for scripts: `tuichat ask`, `tuichat list`, `tuichat export` (no full screen).
+"""Commands: `tuichat ask`, `list`, `export`, `config` (no full screen), `serve` (the app in
+a browser).
 
 Each module has `run(argv) -> int`, called by `tuichat.cli.main` with the whole argv
 (the command's name first); it returns the exit code. No textual or rich in here.

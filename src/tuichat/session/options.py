@@ -2,7 +2,8 @@
 
 `tuichat` and `tuichat ask` take the same options for where answers come from; both parse
 them with `add_session_arguments` and hand `SessionOptions.from_args(...)` to the builder.
-Tests and benchmarks make `SessionOptions` directly.
+The full-screen app adds `add_app_arguments`; `tuichat serve` checks the options it passes to
+the app of each browser tab with both. Tests and benchmarks make `SessionOptions` directly.
 """
 
 from __future__ import annotations
@@ -154,3 +155,20 @@ def add_session_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"request timeout in seconds (default: the profile's; {DEFAULT_TIMEOUT:g})",
     )
     add_db_argument(parser)
+
+
+def add_app_arguments(parser: argparse.ArgumentParser) -> None:
+    """The full-screen app's options besides `add_session_arguments`: which conversation to
+    reopen, and the theme (`tuichat` and `tuichat serve`, which passes them to its apps)."""
+    resume = parser.add_mutually_exclusive_group()
+    resume.add_argument(
+        "-c",
+        "--continue",
+        dest="resume_last",
+        action="store_true",
+        help="reopen the last conversation",
+    )
+    resume.add_argument("--conversation", type=int, metavar="ID", help="reopen conversation ID")
+    parser.add_argument(
+        "--theme", metavar="NAME", help="the theme (default: the config's, tuichat-dark)"
+    )
