@@ -72,6 +72,9 @@ def test_defaults_without_file_options_or_environment() -> None:
         api_key="",
         name="openai",
         api_key_env="OPENAI_API_KEY",
+        profile="openai",
+        base_url_from="the profile `openai`",
+        model_from="the profile `openai`",
     )
 
 
@@ -192,3 +195,16 @@ def test_demo_only_when_nothing_points_at_a_server(tmp_path: Path) -> None:
     assert not wants_demo(key_in_file, None, {}, {})
     proxy_in_file = settings_from(tmp_path, '[profiles.openai]\nbase_url = "http://proxy/v1"\n')
     assert not wants_demo(proxy_in_file, None, {}, {})
+
+
+def test_hints_can_name_where_the_url_and_model_came_from(tmp_path: Path) -> None:
+    settings = settings_from(tmp_path, FILE)
+    from_file = resolve_provider(settings, None, {}, {})
+    assert from_file.base_url_from == "the profile `work`"
+    assert from_file.model_from == "the profile `work`"
+    assert from_file.settings_source == "the profile `work`"
+    from_env = resolve_provider(settings, None, {}, {"OPENAI_BASE_URL": "http://env.example/v1"})
+    assert from_env.base_url_from == "$OPENAI_BASE_URL"
+    given = {"base_url": "http://cli.example/v1", "model": "cli-model"}
+    from_cli = resolve_provider(settings, None, given, {})
+    assert (from_cli.base_url_from, from_cli.model_from) == ("--base-url", "--model")

@@ -134,3 +134,97 @@ async def test_a_silent_server_is_a_timeout(server: ChatServer) -> None:
     _, events = await ask(provider)
     error = next(e for e in events if isinstance(e, StreamError))
     assert error.kind == "timeout" and "within 0.5 s" in error.message
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "words"),
+    [
+        (b"<html><body>Sign in to the Wi-Fi</body></html>", "text/html", ["text/html", "Wi-Fi"]),
+        (b'{"object":"list","data":[]}', "application/json", ["application/json", "object"]),
+        (b"", "text/plain", ["text/plain", "body was empty"]),
+    ],
+)
+@pytest.mark.parametrize("stream", [True, False], ids=["stream", "no-stream"])
+async def test_a_200_that_is_not_an_answer_says_what_came(
+    server: ChatServer, body: bytes, content_type: str, words: list[str], stream: bool
+) -> None:
+    from tuichat.demo.replies import Page
+
+    server.enqueue(Page(body, content_type))
+    state, events = await collect(server, stream=stream)
+    error = next(e for e in events if isinstance(e, StreamError))
+    assert error.kind == "not_an_answer"
+    expected = "not an event stream" if stream else "not a chat completion"
+    for word in [*words, expected, server.base_url, "proxy"]:
+        assert word in error.message
+    assert state.error == error
+
+
+def text_chunk(text: str) -> bytes:
+    """One SSE event adding `text` to the answer."""
+    chunk = {
+        "id": "c",
+        "object": "chat.completion.chunk",
+        "choices": [{"index": 0, "delta": {"content": text}}],
+    }
+    return f"data: {json.dumps(chunk)}\n\n".encode()
+
+
+async def test_a_stream_cut_short_is_still_truncated_not_a_page(server: ChatServer) -> None:
+    body = text_chunk("half")
+    server.enqueue(RawSSE(body))
+    state, events = await collect(server)
+    error = next(e for e in events if isinstance(e, StreamError))
+    assert error.kind != "not_an_answer"
+    assert state.content == "half"
+
+
+async def test_a_drop_during_a_whole_answer_says_it_dropped(server: ChatServer) -> None:
+    server.enqueue(DropAfter(text="one two three four five six seven eight", after=4))
+    _, events = await collect(server, stream=False)
+    error = next(e for e in events if isinstance(e, StreamError))
+    assert error.kind == "connection"
+    assert "dropped" in error.message and "Is the server running" not in error.message
+
+
+async def test_a_stall_in_the_middle_says_the_server_stopped_sending(server: ChatServer) -> None:
+    from tuichat.demo.replies import Recorded
+
+    server.enqueue(Recorded([(0.0, text_chunk("so far")), (3.0, b"data: [DONE]\n\n")]))
+    provider = Provider(base_url=server.base_url, model="m", max_retries=0, timeout=0.5)
+    state, events = await ask(provider)
+    error = next(e for e in events if isinstance(e, StreamError))
+    assert error.kind == "timeout"
+    assert "stopped sending" in error.message and "0.5 s" in error.message
+    assert "No answer from" not in error.message
+    assert state.content == "so far", "the partial answer is kept"
+
+
+async def test_hints_name_the_profile_a_setting_came_from() -> None:
+    provider = Provider(
+        base_url="http://127.0.0.1:9/v1",
+        model="m",
+        max_retries=0,
+        timeout=5,
+        profile="local",
+        base_url_from="the profile `local`",
+    )
+    _, events = await ask(provider)
+    error = next(e for e in events if isinstance(e, StreamError))
+    assert "the profile `local`" in error.message and "--base-url" not in error.message
+
+
+async def test_the_model_list_of_an_unreachable_server_says_it_could_not_connect() -> None:
+    from tuichat.core.client import describe_models_error
+
+    provider = Provider(base_url="http://127.0.0.1:9/v1", model="m", max_retries=0, timeout=5)
+    client = ChatClient(provider)
+    try:
+        await client.list_models()
+    except Exception as error:
+        message = describe_models_error(error, provider)
+    else:
+        raise AssertionError("an unreachable server listed its models")
+    finally:
+        await client.aclose()
+    assert "Could not connect" in message and "does not list" not in message

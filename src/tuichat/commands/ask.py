@@ -49,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Ask once and stream the answer to stdout (no full screen). The prompt is "
         "read from stdin when it is piped; with a prompt argument too, stdin is added as context.",
         epilog="exit status: 0 answered; 1 failed (the error on stderr, with --json also in "
-        "error.kind: stream_error, truncated, http, connection, tool_rounds, storage); "
+        "error.kind: stream_error, truncated, malformed, http, not_an_answer, connection, "
+        "timeout, tool_rounds, storage); "
         "2 bad usage; 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP (128 + the signal: what arrived "
         "is saved).",
     )

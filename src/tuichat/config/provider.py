@@ -95,7 +95,16 @@ def resolve_provider(
         cli.get("api_key") or (environ.get(key_env, "") if key_env else "") or profile.api_key or ""
     )
 
+    if cli.get("base_url"):
+        base_url_from = "--base-url"
+    elif env_base_url:
+        base_url_from = f"${BASE_URL_ENV}"
+    else:
+        base_url_from = f"the profile `{profile.name}`"
     return Provider(
+        profile=profile.name if from_profile else None,
+        base_url_from=base_url_from,
+        model_from="--model" if cli.get("model") else f"the profile `{profile.name}`",
         base_url=base_url,
         model=cli.get("model") or profile.model or DEFAULT_MODEL,
         api_key=api_key,

@@ -24,6 +24,7 @@ from tuichat.core.accumulator import StreamState
 from tuichat.core.events import BodyRead, Event, RawChunk, RawComment, RequestSent, StreamError
 from tuichat.core.redact import redact_headers
 from tuichat.core.sse import SSEDecoder
+from tuichat.core.text import strip_control
 from tuichat.core.wire import error_records, head_of
 
 if TYPE_CHECKING:
@@ -135,6 +136,14 @@ class Provider:
     api_key_env: str = "OPENAI_API_KEY"  # named in error messages about the key
     extra_headers: dict[str, str] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)  # temperature, max_tokens, ...
+    profile: str | None = None  # the profile its settings come from, if any
+    base_url_from: str = "--base-url"  # where the base URL was given, named in hints
+    model_from: str = "--model"  # where the model was given
+
+    @property
+    def settings_source(self) -> str:
+        """Where its settings are changed, for hints: the profile, else the options."""
+        return f"the profile `{self.profile}`" if self.profile else "the command line"
 
 
 def _body_message(error: openai.APIStatusError) -> str:
@@ -181,7 +190,8 @@ def describe_status_error(error: openai.APIStatusError, provider: Provider) -> s
     if status == 404:
         return (
             f"HTTP 404: model '{provider.model}' or the endpoint was not found at "
-            f"{provider.base_url}.{said} Check --model and --base-url (it usually ends in /v1)."
+            f"{provider.base_url}.{said} Check the model ({provider.model_from}) and the "
+            f"base URL ({provider.base_url_from}; it usually ends in /v1)."
         )
     if status == 429:
         retry = error.response.headers.get("retry-after")
@@ -200,6 +210,13 @@ def _transport_message(error: BaseException, provider: Provider, mid_stream: boo
     detail = str(cause) or str(error) or type(error).__name__
     timeouts = _timeout_errors()
     if isinstance(error, timeouts) or isinstance(cause, timeouts):
+        if mid_stream:
+            return StreamError(
+                "timeout",
+                f"The server stopped sending: nothing came for {provider.timeout:g} s in the "
+                "middle of the answer. The partial answer is kept; send again to retry "
+                f"(the wait is the timeout of {provider.settings_source}).",
+            )
         return StreamError(
             "timeout",
             f"No answer from {provider.base_url} within {provider.timeout:g} s ({detail}). "
@@ -214,7 +231,26 @@ def _transport_message(error: BaseException, provider: Provider, mid_stream: boo
     return StreamError(
         "connection",
         f"Could not connect to {provider.base_url} ({detail}). "
-        "Is the server running? Check --base-url.",
+        f"Is the server running? Check the base URL ({provider.base_url_from}).",
+    )
+
+
+def describe_models_error(error: BaseException, provider: Provider) -> str:
+    """Why the server's model list could not be had (F3), and what to do."""
+    import openai
+
+    if isinstance(error, openai.APIStatusError):
+        if error.status_code in (401, 403):
+            return describe_status_error(error, provider) + " Or type a model name."
+        return (
+            f"This server does not list its models (HTTP {error.status_code}): "
+            "type a model name and press Enter."
+        )
+    if isinstance(error, _connection_errors()) or isinstance(error, _timeout_errors()):
+        return _transport_message(error, provider, False).message + " Or type a model name."
+    return (
+        f"The model list could not be read ({type(error).__name__}): "
+        "type a model name and press Enter."
     )
 
 
@@ -340,24 +376,37 @@ class ChatClient:
                             yield batch
                         if decoder.done:
                             break  # do not wait for the server to close the body
-                    yield decoder.finish()
+                    content_type = response.http_response.headers.get("content-type", "")
+                    yield decoder.finish(
+                        not_an_answer(content_type, decoder.head, self.provider, stream=True)
+                    )
             else:
-                raw = await sdk.chat.completions.with_raw_response.create(
+                completions = sdk.chat.completions.with_streaming_response
+                async with completions.create(
                     model=self.provider.model, messages=wire, extra_body=extra or None, **kwargs
-                )
-                http = raw.http_response
-                text = http.text
+                ) as response:
+                    http = response.http_response
+                    received = True  # the answer has begun: a failure now is a drop
+                    content = await http.aread()
+                text = content.decode("utf-8", "replace")
                 now = time.perf_counter() - started
                 whole: list[Event] = [
                     head_of(http, now),
-                    BodyRead(http.content, now),
+                    BodyRead(content, now),
                     RawChunk(text, now, True),
                 ]
                 try:
-                    whole += state.feed(json.loads(text))
-                except json.JSONDecodeError as error:
-                    whole += state.feed_invalid(text, error.msg)
-                yield whole + state.finish(done=True)
+                    completion = json.loads(text)
+                except json.JSONDecodeError:
+                    completion = None
+                if not isinstance(completion, dict) or not (
+                    "choices" in completion or "error" in completion
+                ):
+                    content_type = http.headers.get("content-type", "")
+                    failure = not_an_answer(content_type, content, self.provider, stream=False)
+                    yield whole + state.fail(failure)
+                    return
+                yield whole + state.feed(completion) + state.finish(done=True)
         except openai.APIStatusError as error:
             failure = StreamError(
                 "http", describe_status_error(error, self.provider), error.status_code
@@ -408,11 +457,15 @@ class _SSEBatcher:
         self._started = started
         self._reads: list[Event] = []  # reads that completed nothing yet: the next batch's
         self.done = False
+        self.payloads = 0  # `data:` payloads seen: none at the end means not an event stream
+        self.head = b""  # the body's first bytes, to show when it was not an event stream
 
     def feed(self, data: bytes) -> list[Event]:
         now = time.perf_counter() - self._started
         state = self._state
         self._reads.append(BodyRead(data, now))
+        if len(self.head) < _HEAD_BYTES:
+            self.head += data[: _HEAD_BYTES - len(self.head)]
         events = self._decoder.feed(data)
         if not events:
             return []
@@ -424,6 +477,7 @@ class _SSEBatcher:
                 batch.append(RawComment(sse.data, now))
                 continue
             batch.append(RawChunk(sse.data, now, False, sse.event))
+            self.payloads += 1
             if sse.data.startswith("[DONE]"):
                 self.done = True
                 continue
@@ -435,7 +489,31 @@ class _SSEBatcher:
             batch += state.feed(chunk, sse.event)
         return batch
 
-    def finish(self) -> list[Event]:
+    def finish(self, not_an_answer: StreamError | None = None) -> list[Event]:
+        """The end of the body; `not_an_answer` is the error when no payload came at all."""
         self._decoder.close()
         reads, self._reads = self._reads, []
+        if not self.payloads and not_an_answer is not None:
+            return reads + self._state.fail(not_an_answer)
         return reads + self._state.finish(done=self.done)
+
+
+_HEAD_BYTES = 200  # of a body that was not an event stream, shown in the message
+
+
+def not_an_answer(
+    content_type: str, head: bytes, provider: Provider, *, stream: bool
+) -> StreamError:
+    """The error for a 200 whose body is no answer: no event stream (or, when `stream` is
+    off, no chat completion): a proxy's page, a JSON document of another API, nothing."""
+    kind = content_type.split(";")[0].strip() or "no content type"
+    text = head[:_HEAD_BYTES].decode("utf-8", "replace")
+    shown = " ".join(strip_control(text).split())[:120]
+    body = f"it began: {shown!r}" if shown else "the body was empty"
+    expected = "an event stream" if stream else "a chat completion"
+    return StreamError(
+        "not_an_answer",
+        f"The server answered 200 with {kind}, not {expected}; {body}. Is "
+        f"{provider.base_url} the API (it usually ends in /v1)? A proxy or a captive portal "
+        "answers with a page of its own.",
+    )

@@ -15,6 +15,7 @@ ErrorKind = Literal[
     "truncated",  # the stream ended before `data: [DONE]`
     "malformed",  # a chunk that is not JSON or not an object
     "http",  # the server answered with an HTTP error status
+    "not_an_answer",  # a 200 whose body is no event stream or completion (a proxy's page...)
     "connection",  # no connection, or the connection dropped
     "timeout",  # the server did not answer in time
     "cancelled",  # the user cancelled the answer

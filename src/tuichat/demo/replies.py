@@ -307,5 +307,25 @@ class Flood:
     tokens_per_second: float | None = None
 
 
-Reply: TypeAlias = Scripted | Slow | RawSSE | Recorded | HTTPError | DropAfter | Stall | Flood
+@dataclass(frozen=True, slots=True)
+class Page:
+    """Answer with any body at all, as a whole response: what a wrong URL or a proxy sends.
+
+    A login page, a JSON document that is not a completion, an empty 200: the client must
+    say what arrived instead of a stream.
+
+    Attributes:
+        body: The response body, sent as it is.
+        content_type: The `Content-Type` header.
+        status: The HTTP status code.
+    """
+
+    body: bytes
+    content_type: str = "text/html; charset=utf-8"
+    status: int = 200
+
+
+Reply: TypeAlias = (
+    Scripted | Slow | RawSSE | Recorded | HTTPError | DropAfter | Stall | Flood | Page
+)
 """Everything the demo server can answer a chat request with."""

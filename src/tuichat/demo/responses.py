@@ -3,7 +3,8 @@
 `send_reply` is what the server does with each `Reply` (`tuichat.demo.replies`): a
 `Scripted` answer streams as SSE events (`tuichat.demo.chunks`) or returns one
 `chat.completion`; an `HTTPError` is a JSON error; `RawSSE`, `DropAfter`, `Stall` and
-`Flood` bend the wire the way their tests need; `Recorded` sends a recorded response again.
+`Flood` bend the wire the way their tests need; a `Page` is any body at all; `Recorded`
+sends a recorded response again.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from tuichat.demo.replies import (
     DropAfter,
     Flood,
     HTTPError,
+    Page,
     RawSSE,
     Recorded,
     Reply,
@@ -52,6 +54,8 @@ async def send_reply(
     """
     if isinstance(reply, HTTPError):
         return await send_json(writer, reply.status, reply.body(), keep_alive, reply.headers or {})
+    if isinstance(reply, Page):
+        return await send_bytes(writer, reply.status, reply.body, reply.content_type, keep_alive)
     if isinstance(reply, RawSSE):
         return await _send_raw_sse(reply, writer, keep_alive)
     if isinstance(reply, Recorded):

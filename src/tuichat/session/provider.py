@@ -90,7 +90,9 @@ def demo_endpoint(settings: Settings, options: SessionOptions | None = None) -> 
     options = options or SessionOptions()
     demo = settings.profiles.get(DEMO_PROFILE)
     model = options.model or (demo.model if demo is not None else None) or DEMO_MODEL
-    provider = Provider(base_url="", model=model, name=DEMO_PROFILE)
+    provider = Provider(
+        base_url="", model=model, name=DEMO_PROFILE, profile=DEMO_PROFILE, base_url_from="the demo"
+    )
     provider.max_retries = 0 if options.max_retries is None else options.max_retries
     provider.stream = options.stream is not False
     if options.timeout is not None:

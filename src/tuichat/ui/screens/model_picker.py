@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tuichat.core.client import ChatClient
+from tuichat.core.client import ChatClient, describe_models_error
 from tuichat.core.text import counted
 
 
@@ -58,13 +58,8 @@ class ModelPicker(ModalScreen[str | None]):
         status = self.query_one("#model-status", Static)
         try:
             self.models = await self.client.list_models()
-        except Exception as error:
-            status.update(
-                Content(
-                    f"This server does not list its models ({type(error).__name__}): "
-                    "type a model name and press Enter."
-                )
-            )
+        except Exception as error:  # any failure leaves typing a name
+            status.update(Content(describe_models_error(error, self.client.provider)))
             return
         if not self.models:
             status.update(Content("The server lists no models: type a model name and press Enter."))
