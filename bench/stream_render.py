@@ -103,7 +103,7 @@ async def app_consumer(base_url: str) -> None:
     app = TuichatApp(build_session(Settings(), options, {}), subtitle="bench")
     async with app.run_test(headless=True, size=SIZE) as pilot:
         if INSPECTOR["shown"]:
-            await pilot.press("f2")
+            await pilot.press("f2", "escape")  # open it, and give the keys back to the prompt
         await pilot.press(*"go")
         wall, cpu = time.perf_counter(), time.process_time()
         await pilot.press("enter")

@@ -154,7 +154,7 @@ def test_the_full_screen_replay_shows_the_recorded_turn(isolated_dirs: Path) -> 
         pane.wait_for("get_weather")
         pane.wait_for("Not run: this is a replay", timeout=30)
         pane.keys("F2")
-        pane.wait_for("finish tool_calls")  # the inspector lists the chunks
+        pane.wait_for("[DONE]")  # the inspector lists the chunks, the newest selected
         pane.keys("C-q")
     finally:
         subprocess.run(["tmux", "kill-session", "-t", name], check=False, capture_output=True)

@@ -149,7 +149,7 @@ async def test_a_tab_gets_its_own_app_with_the_key_and_the_browser_never_sees_th
         await first.wait_for(HELLO_ANSWER)
         assert server.request_headers[-1]["authorization"] == f"Bearer {API_KEY}"
         await first.type("\x1bOQ")  # F2: the inspector, with the request that was sent
-        await first.wait_for("chunks/s")
+        await first.wait_for("[DONE]")  # the newest chunk, selected and shown whole
         assert HELLO_ANSWER not in second.text  # a tab of its own
         await first.close()
         assert wait_until(lambda: len(served.app_processes()) == 1)

@@ -93,7 +93,7 @@ async def test_the_inspector_shows_a_saved_answers_raw_chunks(
         await finish_turn(pilot)
         await send(pilot, "two")
         await finish_turn(pilot)
-        live = list(app.screen.inspector.lines)
+        live = app.screen.inspector.raw_texts()
         # This session's answers know their rows. The live feed shows the second answer's
         # chunks, so one Alt+Up goes to the first one's, saved.
         await pilot.press("f2", "alt+up")
@@ -101,11 +101,11 @@ async def test_the_inspector_shows_a_saved_answers_raw_chunks(
         await pilot.pause()
         inspector = app.screen.inspector
         assert inspector.saved_title is not None and "answer 1" in inspector.saved_title
-        assert any('"First' in line for line in inspector.lines)
-        assert not any("Second" in line for line in inspector.lines)
+        assert any('"First' in line for line in inspector.raw_texts())
+        assert not any("Second" in line for line in inspector.raw_texts())
         # Past the last answer: the live feed of this session's turn again.
         await pilot.press("alt+down", "alt+down")
-        assert inspector.saved_title is None and inspector.lines == live
+        assert inspector.saved_title is None and inspector.raw_texts() == live
 
     again = history_app(server, db, resume="last")
     async with again.run_test(size=(120, 40)) as pilot:
@@ -117,22 +117,25 @@ async def test_the_inspector_shows_a_saved_answers_raw_chunks(
         inspector = again.screen.inspector
         assert inspector.display and inspector.saved_title is not None
         assert "answer 2" in inspector.saved_title
-        chunk_lines = [line for line in inspector.lines if line.startswith("+")]
-        assert any('"Second' in line for line in chunk_lines)
-        assert inspector.chunk_count == len(chunk_lines)
-        assert inspector.lines[0].startswith("── request POST")  # the request was saved too
-        assert "chunks/s" in inspector.header_text()
+        rows = inspector.turn.rows
+        chunk_rows = [row.raw_text() for row in rows if row.kind == "chunk"]
+        assert any('"Second' in line for line in chunk_rows)
+        assert inspector.chunk_count == len(chunk_rows)
+        assert [row.kind for row in rows[:2]] == ["request", "head"]  # saved too
+        assert rows[0].raw_text().startswith("POST ")
+        assert "ttfc" in inspector.header_text() and "rate " in inspector.header_text()
+        assert inspector.chunk_list.selected == len(rows) - 1, "the newest row is selected"
         # Clicking an answer while the panel is open shows that answer's chunks.
         first = again.screen.query(AssistantMessage).first()
         await pilot.click(first)
         await again.workers.wait_for_complete()
         await pilot.pause()
-        assert any('"First' in line for line in inspector.lines)
+        assert any('"First' in line for line in inspector.raw_texts())
         assert "answer 1" in (inspector.saved_title or "")
         # A new conversation: the panel no longer shows the old one's chunks.
         await pilot.press("ctrl+n")
         await pilot.pause()
-        assert inspector.saved_title is None and inspector.lines == []
+        assert inspector.saved_title is None and inspector.raw_texts() == []
 
 
 async def test_without_saved_chunks_the_inspector_says_so(
@@ -148,7 +151,7 @@ async def test_without_saved_chunks_the_inspector_says_so(
         await app.workers.wait_for_complete()
         await pilot.pause()
         inspector = app.screen.inspector
-        assert inspector.lines == []
+        assert inspector.raw_texts() == []
         assert "save_raw_chunks" in inspector.header_text()
 
 

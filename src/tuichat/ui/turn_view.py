@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tuichat.core.events import RawChunk, RequestSent, StreamError
+from tuichat.core.events import WIRE_RECORD_TYPES, RawChunk, StreamError
 from tuichat.session.events import (
     AnswerEnded,
     AnswerStarted,
@@ -59,7 +59,7 @@ class TurnView:
     def show(self, batch: TurnBatch) -> None:
         """Show one batch of the turn's events."""
         for event in batch:
-            if isinstance(event, RawChunk | RequestSent):
+            if isinstance(event, WIRE_RECORD_TYPES):
                 self._feed.append(event)
                 if self._waiting and isinstance(event, RawChunk) and self.answer is not None:
                     self._waiting = False

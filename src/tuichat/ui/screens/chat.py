@@ -463,6 +463,9 @@ class ChatScreen(Screen[None]):
             return not (self.is_mounted and self.prompt.text)
         if action in ("app.close_tab", "app.next_tab", "app.previous_tab", "close_tab"):
             return self.tab_count > 1  # with one tab open, these keys stay out of the footer
+        if action in ("page_up", "page_down") or (action == "cancel" and not self.busy):
+            # Keys in the inspector page its list, and Esc there leaves it (or its search).
+            return not (self.is_mounted and self.inspector.has_focus_within)
         return True
 
     def action_cancel(self) -> None:
@@ -630,8 +633,28 @@ class ChatScreen(Screen[None]):
         )
 
     def action_toggle_inspector(self) -> None:
-        """Show or hide the raw-chunk inspector (on a reopened conversation: its last answer)."""
+        """Show or hide the raw-chunk inspector (on a reopened conversation: its last answer).
+
+        Shown, it takes the keys (its list moves with the arrows); hidden, the prompt does.
+        """
+        inspector = self.inspector
+        inspector.api_key_env = self.session.provider.api_key_env or ""
         self.navigation.toggle()
+        if inspector.display:
+            self.call_after_refresh(inspector.chunk_list.focus)
+        else:
+            self._inspector_zoomed(Inspector.Zoomed(False))
+            self.prompt.focus()
+
+    @on(Inspector.Left)
+    def _inspector_left(self) -> None:
+        self.prompt.focus()
+
+    @on(Inspector.Zoomed)
+    def _inspector_zoomed(self, event: Inspector.Zoomed) -> None:
+        self.inspector.zoomed = event.zoomed
+        self.messages.display = not event.zoomed
+        self.inspector.set_class(event.zoomed, "-zoomed")
 
     def action_inspect_answer(self, step: int) -> None:
         """Show the raw chunks of the answer before (-1) or after (1) the one shown."""

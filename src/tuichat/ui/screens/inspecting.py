@@ -124,7 +124,7 @@ class InspectorNavigation:
 
     async def _load(self, history: AsyncHistory, message_id: int, title: str) -> None:
         try:
-            chunks = list(await history.load_raw_chunks(message_id))
+            chunks = list(await history.load_wire_records(message_id))
         except StorageError as error:
             self._screen.notify(str(error), title="History not available", severity="error")
             return
