@@ -316,7 +316,12 @@ class ChatScreen(Screen[None]):
         self.messages.anchor()
         self.navigation.new_turn()
         self.turn = TurnView(
-            self.messages, self.inspector, self.session.usage, self._warn, self._asked
+            self.messages,
+            self.inspector,
+            self.session.usage,
+            self._warn,
+            self._asked,
+            lambda: self.session.provider,
         )
         self._tell_tab("streaming")
         self.run_turn(self.turn, turn)
