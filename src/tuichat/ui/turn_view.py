@@ -70,6 +70,8 @@ class TurnView:
                     self.answer.apply(event)  # a new attempt: its status says connecting
             elif isinstance(event, AnswerStarted):
                 self.answer = AssistantMessage()
+                if event.continues and event.answer.message is not None:
+                    self.answer.show_so_far(event.answer.message)  # then the rest, appended
                 entry = self._messages.add(self.answer, None, "answer", answer=event.answer)
                 self.entries.append(entry)
                 # Connecting, retrying, the first token: each can take seconds. Say which.

@@ -142,6 +142,10 @@ class ChatScreen(Screen[None]):
         Binding(
             "ctrl+n", "new_conversation", "New conversation", show=False, id="new_conversation"
         ),
+        # After an answer cut short (a stall, a drop, the length limit, a cancel) Ctrl+R is
+        # "Retry" in the footer (the same as regenerate), and Ctrl+O continues the answer.
+        Binding("ctrl+r", "retry_answer", "Retry", id="retry_answer"),
+        Binding("ctrl+o", "continue_answer", "Continue", id="continue_answer"),
         Binding("ctrl+r", "regenerate", "Regenerate answer", show=False, id="regenerate"),
         # Tabs: the app's; shown in the footer while more than one is open (check_action).
         Binding("ctrl+t", "app.new_tab", "New tab", priority=True, id="new_tab"),
@@ -325,6 +329,7 @@ class ChatScreen(Screen[None]):
         )
         self._tell_tab("streaming")
         self.run_turn(self.turn, turn)
+        self.refresh_bindings()
 
     def _asked(self) -> str:
         provider = self.session.provider
@@ -406,6 +411,7 @@ class ChatScreen(Screen[None]):
             view.add_note(ErrorMessage, f"Internal error: {event.worker.error!r}")
         if event.state in (WorkerState.SUCCESS, WorkerState.CANCELLED, WorkerState.ERROR):
             view.settle()
+            self.refresh_bindings()  # Retry and Continue show after an answer cut short
             failed = view.failed or event.state == WorkerState.ERROR
             if self._shown_now.is_set():
                 self._tell_tab("idle")
@@ -442,6 +448,7 @@ class ChatScreen(Screen[None]):
             )
         await self.messages.show(entries, around=around)
         self.navigation.forget()
+        self.refresh_bindings()
         if around is not None:
             found = entries[around].widget
             if found is not None:
@@ -458,6 +465,7 @@ class ChatScreen(Screen[None]):
         self.prompt.clear()
         await self.messages.show([])
         self.navigation.forget()
+        self.refresh_bindings()
         return True
 
     # -- actions -------------------------------------------------------------------------
@@ -468,6 +476,10 @@ class ChatScreen(Screen[None]):
             return not (self.is_mounted and self.prompt.text)
         if action in ("app.close_tab", "app.next_tab", "app.previous_tab", "close_tab"):
             return self.tab_count > 1  # with one tab open, these keys stay out of the footer
+        if action in ("retry_answer", "continue_answer"):
+            # Only after a cut answer: in the footer and the help then, and Ctrl+R is
+            # plain regenerate otherwise.
+            return not self.busy and self.session.cut_answer() is not None
         return True
 
     def action_cancel(self) -> None:
@@ -492,6 +504,30 @@ class ChatScreen(Screen[None]):
         last = self.messages.last_index("user")
         if last is not None:
             self.messages.truncate(last + 1)
+        await self._start_turn(None, turn)
+
+    async def action_retry_answer(self) -> None:
+        """Ask for the cut answer again, from the start (the cut one stays in the history)."""
+        await self.action_regenerate()
+
+    async def action_continue_answer(self) -> None:
+        """Have the model go on with the cut answer: what comes is appended to it."""
+        if self.busy:
+            self.notify(BUSY, severity="warning")
+            return
+        turn = self.session.continue_answer()
+        if turn is None:
+            self.notify(
+                "The last answer was not cut short: there is nothing to continue.",
+                severity="warning",
+            )
+            return
+        self._stop_editing()
+        await self.messages.jump_to_end()
+        # The cut answer (and the error after it) make way for the same answer, live.
+        last = self.messages.last_index("answer")
+        if last is not None:
+            self.messages.truncate(last)
         await self._start_turn(None, turn)
 
     def action_edit_last_prompt(self) -> None:

@@ -30,6 +30,7 @@ from tuichat.session.events import (
     ToolRunning,
     TurnEvent,
     answer_events,
+    content_text,
 )
 from tuichat.tools.executor import ERROR_PREFIX
 from tuichat.ui.answer_progress import AnswerProgress
@@ -255,6 +256,14 @@ class ToolCallView(Vertical):
             _mount_if_shown(self, self.output_view)
 
 
+# How a continued answer's status line names each cut it was continued after.
+_CUT_WORDS = {
+    "stalled": "a stall",
+    "dropped": "a drop",
+    "cut short": "a cut",
+    "too long": "the length limit",
+    "cancelled": "a cancel",
+}
 PROGRESS_TICK = 0.25  # seconds between updates of a live answer's status and reasoning line
 REASONING_LINE = 400  # characters of the reasoning's last line kept for its live title
 
@@ -434,6 +443,14 @@ class AssistantMessage(Vertical):
             self.reasoning_view.title = "reasoning"
         self._reasoning_title = ""
 
+    def show_so_far(self, message: dict[str, Any]) -> None:
+        """Show a cut answer's reasoning and text, to be continued live."""
+        if message.get("reasoning"):
+            self.append_reasoning(strip_control(str(message["reasoning"])))
+        text = strip_control(content_text(message.get("content")))
+        if text:
+            self.body.append(text)
+
     def add_tool_call(self, index: int, call_id: str, name: str) -> ToolCallView:
         """A tool call's name arrived: show it at once."""
         view = ToolCallView(call_id, name)
@@ -461,6 +478,12 @@ class AssistantMessage(Vertical):
         else:
             timing = message.get("timing") or {}
             self._finish(message.get("finish_reason"), message.get("usage"), timing.get("duration"))
+        cuts = message.get("continued")
+        if isinstance(cuts, list) and cuts:
+            whys = [
+                _CUT_WORDS.get(str(c.get("after")), "a cut") for c in cuts if isinstance(c, dict)
+            ]
+            self.add_status("continued after " + ", ".join(whys or ["a cut"]))
 
     def _finish(
         self, finish_reason: str | None, usage: dict[str, Any] | None, duration: float | None
