@@ -149,7 +149,7 @@ async def test_a_server_silent_after_its_head_stalls_after_the_stall_timeout(
     error = next(e for e in events if isinstance(e, StreamError))
     assert error.kind == "timeout"
     assert "sent nothing of the answer for 0.5 s" in error.message
-    assert "stall_timeout" in error.message and "No answer from" not in error.message
+    assert "--stall-timeout" in error.message and "No answer from" not in error.message
 
 
 @pytest.mark.parametrize(
@@ -214,7 +214,7 @@ async def test_a_stall_in_the_middle_says_the_server_stopped_sending(server: Cha
     error = next(e for e in events if isinstance(e, StreamError))
     assert error.kind == "timeout"
     assert "stopped sending" in error.message and "0.5 s" in error.message
-    assert "stall_timeout = 0.5" in error.message
+    assert "the stall timeout: --stall-timeout" in error.message
     assert "No answer from" not in error.message
     assert state.content == "so far", "the partial answer is kept"
 
@@ -260,3 +260,15 @@ async def test_the_model_list_of_an_unreachable_server_says_it_could_not_connect
     finally:
         await client.aclose()
     assert "Could not connect" in message and "does not list" not in message
+
+
+async def test_a_stall_names_the_profile_whose_stall_timeout_it_was(server: ChatServer) -> None:
+    from tuichat.demo.replies import Recorded
+
+    server.enqueue(Recorded([(0.0, text_chunk("so far")), (3.0, b"data: [DONE]\n\n")]))
+    provider = Provider(
+        base_url=server.base_url, model="m", max_retries=0, stall_timeout=0.3, profile="local"
+    )
+    _, events = await ask(provider)
+    error = next(e for e in events if isinstance(e, StreamError))
+    assert "stall_timeout in the profile `local`, or --stall-timeout" in error.message

@@ -146,3 +146,18 @@ async def test_the_help_and_the_palette_list_retry_and_continue_after_a_cut(
         panel = screen.query_one("HelpPanel")
         keys = shown_text(panel.query_one("BindingsTable"))
         assert "Continue" in keys and "Retry" in keys
+
+
+async def test_a_cut_answer_after_others_still_says_it_failed_with_the_totals_after(
+    make_app: AppFactory, server: ChatServer
+) -> None:
+    server.enqueue(Scripted(text="A first answer."), stalled_after("A second, cut"))
+    app = make_app(stall_timeout=0.5)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(pilot, "one")
+        await finish_turn(pilot)
+        await send(pilot, "two")
+        screen = await finish_turn(pilot)
+        status = shown_text(screen.query(AssistantMessage).last().status)
+        assert status.startswith("failed (timeout): the text above is what arrived")
+        assert "conversation" in status and "tokens" in status

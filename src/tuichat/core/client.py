@@ -263,17 +263,20 @@ def _no_answer(provider: Provider, detail: str = "") -> StreamError:
 def _stalled(provider: Provider, answered: bool) -> StreamError:
     """The body stayed silent for `stall_timeout` seconds (the watchdog ended it)."""
     wait = f"{provider.stall_timeout:g} s"
-    where = f"stall_timeout = {provider.stall_timeout:g} in {provider.settings_source}"
+    change = "--stall-timeout"
+    if provider.profile:
+        change = f"stall_timeout in the profile `{provider.profile}`, or {change}"
     if answered:
         return StreamError(
             "timeout",
             f"The server stopped sending: nothing came for {wait} in the middle of the "
-            f"answer. The partial answer is kept (the wait is {where}).",
+            f"answer. The partial answer is kept (the wait is the stall timeout: {change}).",
         )
     return StreamError(
         "timeout",
         f"The server stopped sending: it answered, then sent nothing of the answer for {wait}. "
-        f"A model that thinks long before its first token needs a longer wait ({where}).",
+        f"A model that thinks long before its first token needs a longer stall timeout "
+        f"({change}).",
     )
 
 

@@ -110,6 +110,11 @@ class ChatScreen(Screen[None]):
 
     # Each binding's id is its action's name: `[keys]` in the config file remaps by id.
     BINDINGS: ClassVar[list[BindingType]] = [
+        # After an answer cut short (a stall, a drop, the length limit, a cancel) Ctrl+R is
+        # "Retry" (the same as regenerate, below) and Ctrl+O continues the answer: first, so
+        # that the footer shows them then, however narrow.
+        Binding("ctrl+r", "retry_answer", "Retry", id="retry_answer"),
+        Binding("ctrl+o", "continue_answer", "Continue", id="continue_answer"),
         Binding("f2", "toggle_inspector", "Inspector", id="toggle_inspector"),
         Binding(
             "alt+up",
@@ -142,10 +147,6 @@ class ChatScreen(Screen[None]):
         Binding(
             "ctrl+n", "new_conversation", "New conversation", show=False, id="new_conversation"
         ),
-        # After an answer cut short (a stall, a drop, the length limit, a cancel) Ctrl+R is
-        # "Retry" in the footer (the same as regenerate), and Ctrl+O continues the answer.
-        Binding("ctrl+r", "retry_answer", "Retry", id="retry_answer"),
-        Binding("ctrl+o", "continue_answer", "Continue", id="continue_answer"),
         Binding("ctrl+r", "regenerate", "Regenerate answer", show=False, id="regenerate"),
         # Tabs: the app's; shown in the footer while more than one is open (check_action).
         Binding("ctrl+t", "app.new_tab", "New tab", priority=True, id="new_tab"),

@@ -507,6 +507,7 @@ class AssistantMessage(Vertical):
         """Mark the answer as cancelled or failed, keeping its text."""
         self._end_text()
         self.add_class("-interrupted")
+        self._status_parts = [text]  # the turn's totals go after it, not in its place
         self.status.update(Content(text))
 
     def end_calls(self, tool_messages: list[dict[str, Any]]) -> None:
