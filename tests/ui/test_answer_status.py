@@ -117,12 +117,13 @@ async def test_a_silent_stream_says_no_data_for_n_seconds_until_data_comes_again
 async def test_reasoning_that_streams_shows_its_latest_line_in_the_fold(
     make_app: AppFactory, server: ChatServer
 ) -> None:
+    # The line fits the fold's title at this width, and streams for a few seconds.
     reasoning = "First I read the question.\nThen I weigh each option carefully " + " ".join(
-        f"step{i}" for i in range(40)
+        f"step{i}" for i in range(12)
     )
-    server.enqueue(Scripted(reasoning=reasoning, text="Decided.", tokens_per_second=40))
+    server.enqueue(Scripted(reasoning=reasoning, text="Decided.", tokens_per_second=15))
     app = make_app()
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(160, 30)) as pilot:
         await send(pilot, "think")
         answer = await the_answer(pilot)
         await wait_until(pilot, lambda: answer.reasoning_view is not None)
