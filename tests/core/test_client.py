@@ -272,3 +272,16 @@ async def test_a_stall_names_the_profile_whose_stall_timeout_it_was(server: Chat
     _, events = await ask(provider)
     error = next(e for e in events if isinstance(e, StreamError))
     assert "stall_timeout in the profile `local`, or --stall-timeout" in error.message
+
+
+async def test_a_whole_answer_that_does_not_come_in_time_is_a_timeout(server: ChatServer) -> None:
+    from tuichat.demo.replies import Stall
+
+    server.enqueue(Stall(seconds=3, text="too late"))
+    provider = Provider(
+        base_url=server.base_url, model="m", stream=False, max_retries=0, timeout=0.5
+    )
+    state, events = await ask(provider)
+    error = next(e for e in events if isinstance(e, StreamError))
+    assert error.kind == "timeout" and "within 0.5 s" in error.message
+    assert state.error == error

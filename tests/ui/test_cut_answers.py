@@ -9,7 +9,7 @@ from pathlib import Path
 
 from textual.widgets._footer import FooterKey
 
-from tuichat.demo.replies import DropAfter, Recorded, Scripted
+from tuichat.demo.replies import DropAfter, Recorded, Scripted, Stall
 from tuichat.demo.server import ChatServer
 from tuichat.session.conversation import CONTINUE_INSTRUCTION
 from tuichat.ui.widgets.chat_message import AssistantMessage, ErrorMessage
@@ -161,3 +161,18 @@ async def test_a_cut_answer_after_others_still_says_it_failed_with_the_totals_af
         status = shown_text(screen.query(AssistantMessage).last().status)
         assert status.startswith("failed (timeout): the text above is what arrived")
         assert "conversation" in status and "tokens" in status
+
+
+async def test_a_stall_before_any_text_offers_retry_but_nothing_to_continue(
+    make_app: AppFactory, server: ChatServer
+) -> None:
+    server.enqueue(Stall(seconds=5, headers_first=True), Scripted(text="Second time lucky."))
+    app = make_app(stall_timeout=0.5)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(pilot, "hello")
+        screen = await finish_turn(pilot)
+        assert "sent nothing of the answer" in shown_text(screen.query_one(ErrorMessage))
+        assert "Retry" in footer_words(pilot) and "Continue" not in footer_words(pilot)
+        await press_while_streaming(pilot, "ctrl+r")
+        await finish_turn(pilot)
+        assert screen.query_one(AssistantMessage).body.text == "Second time lucky."

@@ -442,6 +442,7 @@ class ChatClient:
         limits = _http_module().Timeout(provider.timeout, read=None)
         stage: Stage = "connecting"
         answered = False  # a payload of the stream arrived (the answer has begun)
+        pieces: list[bytes] = []  # of a whole (not streamed) answer
         try:
             async with contextlib.AsyncExitStack() as stack:
                 completions = sdk.chat.completions.with_streaming_response
@@ -478,7 +479,6 @@ class ChatClient:
                         not_an_answer(content_type, decoder.head, provider, stream=True)
                     )
                     return
-                pieces: list[bytes] = []
                 reads = await stack.enter_async_context(_reads(http, provider.stall_timeout))
                 async for data in reads:
                     stage = "body"  # the answer has begun: a failure now is a drop
@@ -500,8 +500,9 @@ class ChatClient:
                 return
             yield whole + state.feed(completion) + state.finish(done=True)
         except _Stalled:
-            if not provider.stream:
-                yield [head]  # what came of a whole answer: its head
+            if not provider.stream:  # what came of a whole answer: its head, and any bytes
+                now = time.perf_counter() - started
+                yield [head, *([BodyRead(b"".join(pieces), now)] if pieces else [])]
             failed.fail(_stalled(provider, answered), retried=False, reason="stalled")
         except openai.APIStatusError as error:
             status = error.status_code

@@ -60,18 +60,15 @@ model go on with it (`Conversation.continue_answer`). It is in the request only:
 _CUTS = {"timeout": "stalled", "connection": "dropped", "truncated": "cut short"}
 
 
-def cut_short(message: Message) -> str | None:
-    """Why an answer stopped before its end, when it can be continued from its text.
+def stopped_short(message: Message) -> str | None:
+    """Why an answer stopped before its end, with or without text (asking again may help).
 
     Returns:
         "stalled", "dropped", "cut short" (the stream ended before `[DONE]`), "too long"
-        (`finish_reason: "length"`) or "cancelled"; None for an answer that ended whole,
-        failed otherwise, has no text, or ended in tool calls.
+        (`finish_reason: "length"`) or "cancelled"; None for an answer that ended whole or
+        failed otherwise (an HTTP error, a malformed stream...), and for other messages.
     """
-    if message.get("role") != "assistant" or message.get("tool_calls"):
-        return None
-    content = message.get("content")
-    if not isinstance(content, str) or not content.strip():
+    if message.get("role") != "assistant":
         return None
     if message.get("cancelled"):
         return "cancelled"
@@ -81,6 +78,15 @@ def cut_short(message: Message) -> str | None:
     if message.get("finish_reason") == "length":
         return "too long"
     return None
+
+
+def cut_short(message: Message) -> str | None:
+    """Why an answer stopped before its end, when it can be continued from its text: as
+    `stopped_short` says, for an answer with text that did not end in tool calls."""
+    content = message.get("content")
+    if message.get("tool_calls") or not isinstance(content, str) or not content.strip():
+        return None
+    return stopped_short(message)
 
 
 # Given the calls that need the user's approval, says for each whether it may run.

@@ -22,7 +22,7 @@ from tuichat.config.write import save_settings_changes
 from tuichat.core.client import ChatClient, Provider
 from tuichat.core.events import WireRecord
 from tuichat.core.text import counted
-from tuichat.session.conversation import Approver, Conversation, cut_short
+from tuichat.session.conversation import Approver, Conversation, cut_short, stopped_short
 from tuichat.session.events import Answer, AnswerStarted, Message, TurnBatch
 from tuichat.session.options import Resume, SessionOptions
 from tuichat.session.provider import Endpoint, demo_endpoint, start_demo_server
@@ -254,6 +254,11 @@ class ChatSession:
             return self._turn(text, None)
         del self.messages[index:]
         return self._turn(text, "prompt")
+
+    def stopped_short(self) -> str | None:
+        """Why the last answer stopped before its end (a stall, a drop, the length limit, a
+        cancel), text or not: then asking again (`regenerate`) is offered as Retry."""
+        return stopped_short(self.messages[-1]) if self.messages else None
 
     def cut_answer(self) -> str | None:
         """Why the last answer stopped short, if it can be continued (`continue_answer`):

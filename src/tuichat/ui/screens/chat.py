@@ -477,9 +477,11 @@ class ChatScreen(Screen[None]):
             return not (self.is_mounted and self.prompt.text)
         if action in ("app.close_tab", "app.next_tab", "app.previous_tab", "close_tab"):
             return self.tab_count > 1  # with one tab open, these keys stay out of the footer
-        if action in ("retry_answer", "continue_answer"):
-            # Only after a cut answer: in the footer and the help then, and Ctrl+R is
-            # plain regenerate otherwise.
+        # Only after an answer that stopped short: in the footer, the help and the palette
+        # then (and Ctrl+R is plain regenerate otherwise). Continuing needs its text.
+        if action == "retry_answer":
+            return not self.busy and self.session.stopped_short() is not None
+        if action == "continue_answer":
             return not self.busy and self.session.cut_answer() is not None
         return True
 
