@@ -24,6 +24,7 @@ headers = { X-Team = "file" }
 params = { temperature = 0.5, top_p = 0.9 }
 stream = false
 timeout = 90
+stall_timeout = 45
 max_retries = 5
 include_usage = false
 """
@@ -62,6 +63,7 @@ def test_presets_work_without_any_config(
         2,
         True,
     )
+    assert provider.stall_timeout == 60.0
 
 
 def test_defaults_without_file_options_or_environment() -> None:
@@ -92,6 +94,7 @@ def test_the_file_beats_the_defaults(tmp_path: Path) -> None:
         5,
         False,
     )
+    assert provider.stall_timeout == 45.0
 
 
 def test_the_environment_beats_the_file(tmp_path: Path) -> None:
@@ -126,6 +129,7 @@ def test_the_command_line_beats_everything(tmp_path: Path) -> None:
         "api_key_env": "CLI_KEY",
         "stream": True,
         "timeout": 5.0,
+        "stall_timeout": 7.5,
         "max_retries": 0,
         "include_usage": True,
         "headers": {"X-Team": "cli", "X-More": "1"},
@@ -141,6 +145,7 @@ def test_the_command_line_beats_everything(tmp_path: Path) -> None:
         0,
         True,
     )
+    assert provider.stall_timeout == 7.5
     assert provider.extra_headers == {"X-Team": "cli", "X-More": "1"}
     assert provider.params == {"temperature": 0.0, "top_p": 0.9}  # merged key by key
     none_given = dict.fromkeys(cli)  # argparse's "not given"

@@ -196,6 +196,12 @@ def test_unknown_keys_are_warnings_with_line_and_suggestion(tmp_path: Path) -> N
         ),
         ('[profiles]\nollama = { stream = "yes" }\n', 2, "profiles.ollama.stream", "true or false"),
         ("profiles.ollama.timeout = 0\n", 1, "profiles.ollama.timeout", "more than 0"),
+        (
+            "profiles.ollama.stall_timeout = 0\n",
+            1,
+            "profiles.ollama.stall_timeout",
+            "stall_timeout = 60",
+        ),
         ('[profiles.x]\nbase_url = "localhost:1234"\n', 2, "profiles.x.base_url", "http://"),
         ("[profiles.x]\nheaders = { A = 1 }\n", 2, "profiles.x.headers.A", "text"),
         ("profiles = 3\n", 1, "profiles", "must be a table"),

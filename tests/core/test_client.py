@@ -129,11 +129,27 @@ async def test_no_server_is_a_connection_error() -> None:
 async def test_a_silent_server_is_a_timeout(server: ChatServer) -> None:
     from tuichat.demo.replies import Stall
 
-    server.enqueue(Stall(seconds=3, headers_first=True))
+    server.enqueue(Stall(seconds=3, headers_first=False))
     provider = Provider(base_url=server.base_url, model="m", max_retries=0, timeout=0.5)
     _, events = await ask(provider)
     error = next(e for e in events if isinstance(e, StreamError))
     assert error.kind == "timeout" and "within 0.5 s" in error.message
+
+
+async def test_a_server_silent_after_its_head_stalls_after_the_stall_timeout(
+    server: ChatServer,
+) -> None:
+    from tuichat.demo.replies import Stall
+
+    server.enqueue(Stall(seconds=3, headers_first=True))
+    provider = Provider(
+        base_url=server.base_url, model="m", max_retries=0, timeout=10, stall_timeout=0.5
+    )
+    _, events = await ask(provider)
+    error = next(e for e in events if isinstance(e, StreamError))
+    assert error.kind == "timeout"
+    assert "sent nothing of the answer for 0.5 s" in error.message
+    assert "--stall-timeout" in error.message and "No answer from" not in error.message
 
 
 @pytest.mark.parametrize(
@@ -191,13 +207,29 @@ async def test_a_stall_in_the_middle_says_the_server_stopped_sending(server: Cha
     from tuichat.demo.replies import Recorded
 
     server.enqueue(Recorded([(0.0, text_chunk("so far")), (3.0, b"data: [DONE]\n\n")]))
-    provider = Provider(base_url=server.base_url, model="m", max_retries=0, timeout=0.5)
+    provider = Provider(
+        base_url=server.base_url, model="m", max_retries=0, timeout=10, stall_timeout=0.5
+    )
     state, events = await ask(provider)
     error = next(e for e in events if isinstance(e, StreamError))
     assert error.kind == "timeout"
     assert "stopped sending" in error.message and "0.5 s" in error.message
+    assert "the stall timeout: --stall-timeout" in error.message
     assert "No answer from" not in error.message
     assert state.content == "so far", "the partial answer is kept"
+
+
+async def test_the_connect_timeout_does_not_cut_a_slow_stream(server: ChatServer) -> None:
+    from tuichat.demo.replies import Recorded
+
+    reads = [(0.0, text_chunk("slow ")), (1.2, text_chunk("words")), (1.3, b"data: [DONE]\n\n")]
+    server.enqueue(Recorded(reads))
+    provider = Provider(
+        base_url=server.base_url, model="m", max_retries=0, timeout=0.5, stall_timeout=5
+    )
+    state, _ = await ask(provider)
+    assert state.error is None
+    assert state.content == "slow words"
 
 
 async def test_hints_name_the_profile_a_setting_came_from() -> None:
@@ -228,3 +260,28 @@ async def test_the_model_list_of_an_unreachable_server_says_it_could_not_connect
     finally:
         await client.aclose()
     assert "Could not connect" in message and "does not list" not in message
+
+
+async def test_a_stall_names_the_profile_whose_stall_timeout_it_was(server: ChatServer) -> None:
+    from tuichat.demo.replies import Recorded
+
+    server.enqueue(Recorded([(0.0, text_chunk("so far")), (3.0, b"data: [DONE]\n\n")]))
+    provider = Provider(
+        base_url=server.base_url, model="m", max_retries=0, stall_timeout=0.3, profile="local"
+    )
+    _, events = await ask(provider)
+    error = next(e for e in events if isinstance(e, StreamError))
+    assert "stall_timeout in the profile `local`, or --stall-timeout" in error.message
+
+
+async def test_a_whole_answer_that_does_not_come_in_time_is_a_timeout(server: ChatServer) -> None:
+    from tuichat.demo.replies import Stall
+
+    server.enqueue(Stall(seconds=3, text="too late"))
+    provider = Provider(
+        base_url=server.base_url, model="m", stream=False, max_retries=0, timeout=0.5
+    )
+    state, events = await ask(provider)
+    error = next(e for e in events if isinstance(e, StreamError))
+    assert error.kind == "timeout" and "within 0.5 s" in error.message
+    assert state.error == error

@@ -84,3 +84,25 @@ def test_an_unknown_profile_is_a_config_error() -> None:
 
     with pytest.raises(ConfigError, match="unknown profile 'nope'"):
         build_session(Settings(), SessionOptions(profile="nope", history=False), {})
+
+
+def test_the_stall_timeout_option_reaches_every_kind_of_endpoint() -> None:
+    given = ["--stall-timeout", "2.5", "--timeout", "4"]
+    for argv in (
+        given,  # the demo
+        [*given, "--base-url", "http://127.0.0.1:1234/v1"],
+        [*given, "--profile", "ollama"],
+    ):
+        chosen = endpoint(argv, {})
+        assert (chosen.provider.stall_timeout, chosen.provider.timeout) == (2.5, 4.0), argv
+    assert endpoint([], {}).provider.stall_timeout == 60.0
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon"])
+def test_a_stall_timeout_that_is_no_wait_is_bad_usage(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        parse_args(["--stall-timeout", value])
+    assert stopped.value.code == 2
+    assert "--stall-timeout" in capsys.readouterr().err

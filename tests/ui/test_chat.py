@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tuichat.demo.replies import DropAfter, HTTPError, RawSSE, Scripted, Slow, Stall, ToolCall
+from tuichat.demo.replies import DropAfter, HTTPError, RawSSE, Scripted, Slow, ToolCall
 from tuichat.demo.server import ChatServer
 from tuichat.ui.widgets.chat_message import (
     AssistantMessage,
@@ -346,20 +346,3 @@ async def test_a_folded_result_shows_as_much_as_the_width_allows(
         shown = " ".join(rendered_lines(title)).strip()
         assert shown.endswith("…") and shown[2:].startswith("result: w0 w1")
         assert len(shown) >= width - 12  # it reaches the edge of the conversation
-
-
-async def test_an_answer_says_whom_it_waits_for_until_its_first_chunk(
-    make_app: AppFactory, server: ChatServer
-) -> None:
-    server.enqueue(Stall(seconds=1.0, text="late words"))
-    app = make_app()
-    async with app.run_test(size=(100, 30)) as pilot:
-        await send(pilot, "hello")
-        await wait_until(pilot, lambda: bool(app.screen.query(AssistantMessage)))
-        answer = app.screen.query_one(AssistantMessage)
-        await wait_until(pilot, lambda: "waiting for" in shown_text(answer.status))
-        assert server.base_url in shown_text(answer.status)
-        await wait_until(pilot, lambda: "late" in answer.body.text)
-        assert "waiting" not in shown_text(answer.status)
-        await finish_turn(pilot)
-        assert "stop" in shown_text(answer.status)

@@ -6,7 +6,9 @@
 
 The prompt comes from the arguments, or from stdin when it is piped; with both, stdin is
 context appended to the prompt in a fenced block. Tool calls run as in the app and are
-reported on stderr. The turn is saved to the history unless `--no-save`. Exit codes:
+reported on stderr, and so are the client's retries. `--retries N` asks again from the start
+when the answer stalls or its connection drops. The turn is saved to the history unless
+`--no-save`. Exit codes:
 0 answered, 1 failed (one line on stderr), 2 bad usage, 128 + N stopped by signal N (130
 Ctrl-C, 143 SIGTERM, 129 SIGHUP: what arrived is saved first).
 """
@@ -27,7 +29,7 @@ from typing import Any, TextIO
 from tuichat.commands import fail, silence_closed_pipe
 from tuichat.config.load import load_config_file
 from tuichat.config.settings import ConfigError
-from tuichat.core.events import StreamError, TextDelta, ToolCallReady
+from tuichat.core.events import Retrying, StreamError, TextDelta, ToolCallReady
 from tuichat.session import ChatSession, Note, SessionOptions, add_session_arguments
 from tuichat.session.builder import build_session
 from tuichat.session.events import AnswerStarted, Notice, ToolResult, TurnBatch
@@ -72,7 +74,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-save", action="store_true", help="do not save this turn to the history"
     )
+    parser.add_argument(
+        "--retries",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="ask again from the start, up to N times, when the answer stalls (nothing for "
+        "--stall-timeout seconds) or its connection drops; each time a [retry] line goes to "
+        "stderr. On a terminal the text restarts after it; to a pipe or a file the text is "
+        "written once the last attempt ends, so a script never reads a partial answer twice "
+        "(with --json only the last attempt is in the JSON)",
+    )
     return parser
+
+
+def _count(text: str) -> int:
+    """A whole number of at least 0 (argparse says which option is wrong otherwise)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
 
 
 def read_stdin(stream: TextIO | None) -> str | None:
@@ -111,12 +135,18 @@ def _one_line(text: str, limit: int) -> str:
 
 
 class _Printer:
-    """Writes the answer to stdout as it arrives and tool activity to stderr."""
+    """Writes the answer to stdout as it arrives and tool activity to stderr.
 
-    def __init__(self, out: TextIO, err: TextIO, *, json_mode: bool) -> None:
+    With `hold`, the answer's text is kept until `release()` (or dropped by `restart()`,
+    when the answer is asked again), so that what a pipe reads is one attempt's text.
+    """
+
+    def __init__(self, out: TextIO, err: TextIO, *, json_mode: bool, hold: bool = False) -> None:
         self.out = out
         self.err = err
         self.json_mode = json_mode
+        self.hold = hold
+        self.held: list[str] = []
         self.last_char = "\n"  # what stdout ends with; "\n" before anything is written
         self.broken = False  # stdout was closed by the reader (e.g. `| head`)
         self.storage_errors: list[str] = []  # what could not be saved
@@ -138,10 +168,28 @@ class _Printer:
                 self.note(f"[tool] {event.name} {verb} {result}")
             elif isinstance(event, Notice):
                 self.note(f"[note] {event.message}")
+            elif isinstance(event, Retrying):
+                self.note(
+                    f"[retry] {event.reason}: asking again in {event.wait:.1f} s "
+                    f"(attempt {event.attempt} of {event.of})"
+                )
             elif isinstance(event, StreamError) and event.kind == "malformed":
                 self.note(f"[warning] {event.message}")
         if parts and not self.json_mode:
-            self.write("".join(parts))
+            if self.hold:
+                self.held.append("".join(parts))
+            else:
+                self.write("".join(parts))
+
+    def restart(self) -> None:
+        """The answer is asked again: drop the held text (on a terminal, end its line)."""
+        self.held.clear()
+        self.end_text()
+
+    def release(self) -> None:
+        """Write the held text (the last attempt's)."""
+        text, self.held = "".join(self.held), []
+        self.write(text)
 
     def write(self, text: str) -> None:
         if self.broken or not text:
@@ -230,7 +278,12 @@ def run(
         session = build_session(settings, options, os.environ if environ is None else environ)
     except ConfigError as error:
         return fail(PROG, str(error), err)
-    mode = AskMode(json=args.json, save=not args.no_save, continue_last=args.continue_last)
+    mode = AskMode(
+        json=args.json,
+        save=not args.no_save,
+        continue_last=args.continue_last,
+        retries=args.retries,
+    )
     return answer_once(session, prompt, mode, out, err)
 
 
@@ -242,6 +295,7 @@ class AskMode:
         json: print one JSON object at the end (`--json`) instead of streaming the text.
         save: the turn is saved (not `--no-save`): a history that cannot open is an error.
         continue_last: continue the most recent conversation (`-c`).
+        retries: ask again from the start this many times after a stall or a drop.
         prog: the command's name in error lines (`tuichat replay` reuses all of this).
     """
 
@@ -249,6 +303,7 @@ class AskMode:
     save: bool = True
     continue_last: bool = False
     prog: str = PROG
+    retries: int = 0
 
 
 def answer_once(session: ChatSession, prompt: str, mode: AskMode, out: TextIO, err: TextIO) -> int:
@@ -314,7 +369,9 @@ async def _ask(
     err: TextIO,
     stopped: _Stopped,
 ) -> int:
-    printer = _Printer(out, err, json_mode=mode.json)
+    # Retried to a pipe or a file, the text waits for the last attempt (see --retries).
+    hold = mode.retries > 0 and not mode.json and not _is_terminal(out)
+    printer = _Printer(out, err, json_mode=mode.json, hold=hold)
     prog = mode.prog
     session.on_note = lambda note: _note(printer, note)
     try:
@@ -333,7 +390,7 @@ async def _ask(
             for problem in server_problems(session.mcp_statuses()):
                 print(f"{prog}: {problem}", file=err)
         # Tools whose policy is "ask" do not run: there is no one to ask here.
-        outcome = await _stream(session, prompt, printer)
+        outcome = await _stream(session, prompt, printer, mode.retries)
         storage_error = printer.storage_errors[0] if printer.storage_errors else None
     finally:
         await session.aclose()
@@ -347,14 +404,46 @@ def _note(printer: _Printer, note: Note) -> None:
         printer.note(f"[note] {note.message}")
 
 
-async def _stream(session: ChatSession, prompt: str, printer: _Printer) -> _Outcome:
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (OSError, ValueError):
+        return False
+
+
+# The errors after which `--retries` asks again: the answer stalled, dropped or was cut.
+_RETRIED_KINDS = {"timeout": "stalled", "connection": "dropped", "truncated": "was cut short"}
+
+
+def _stalled_or_dropped(messages: list[dict[str, Any]]) -> str | None:
+    """How the turn's last answer failed, when `--retries` asks again after that."""
+    answers = [m for m in messages if m.get("role") == "assistant"]
+    error = answers[-1].get("error") if answers else None
+    return _RETRIED_KINDS.get(str(error.get("kind"))) if isinstance(error, dict) else None
+
+
+async def _stream(session: ChatSession, prompt: str, printer: _Printer, retries: int) -> _Outcome:
     start = len(session.messages)  # the turn's messages: the user's, then what answered it
     interrupted = False
+    turn = session.send(prompt)
     try:
-        async for batch in session.send(prompt):
-            printer.feed(batch)
+        for attempt in range(1, retries + 2):
+            async for batch in turn:
+                printer.feed(batch)
+            why = _stalled_or_dropped(session.messages[start:])
+            again = session.regenerate() if why is not None and attempt <= retries else None
+            if again is None:
+                break
+            # The failed attempt stays in the history, marked replaced (as a regenerate).
+            printer.restart()
+            printer.note(
+                f"[retry] the answer {why}: asking again from the start "
+                f"(attempt {attempt + 1} of {retries + 1})"
+            )
+            turn = again
     except asyncio.CancelledError:  # Ctrl-C: the conversation kept the partial answer
         interrupted = True
+    printer.release()
     printer.end_text()
     added = session.messages[start:]
     return _Outcome(messages=added, error=_turn_error(added), interrupted=interrupted)

@@ -305,7 +305,12 @@ def _time_to_first_token(answer: _Answer, report: Report) -> None:
     detail = f"{first.offset:.3f} s (first chunk {timing.first_chunk:.3f} s)"
     if first.offset > SLOW_FIRST_TOKEN:
         report.add("time_to_first_token", "quirk", detail + ": slow to start")
-        report.suggested["timeout"] = max(120, int(first.offset * 3))
+        head = answer.reader.head
+        # A late head is waited for by `timeout`; a silence after it, by `stall_timeout`.
+        late_head = head is None or head.offset > SLOW_FIRST_TOKEN
+        report.suggested["timeout" if late_head else "stall_timeout"] = max(
+            120, int(first.offset * 3)
+        )
     else:
         report.add("time_to_first_token", "ok", detail)
 

@@ -142,6 +142,7 @@ def prepare(turn: Turn, name: str, settings: Settings, speed: float | None = 1.0
         model=model if isinstance(model, str) and model else "replay",
         stream=turn.streamed,
         timeout=REPLAY_TIMEOUT + (last / speed if speed else 0.0),
+        stall_timeout=REPLAY_TIMEOUT + (last / speed if speed else 0.0),
         max_retries=0,
         history=False,
         save=False,

@@ -17,6 +17,7 @@ DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
 BASE_URL_ENV = "OPENAI_BASE_URL"
 DEFAULT_TIMEOUT = 60.0
+DEFAULT_STALL_TIMEOUT = 60.0
 DEFAULT_MAX_RETRIES = 2
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -61,10 +62,15 @@ class ProfileSettings:
     """Stream answers as they are written (default true; `--no-stream` wins)."""
 
     timeout: float | None = None
-    """Seconds to wait for the server before giving up (default 60; `--timeout` wins)."""
+    """Seconds to connect and for the server to answer (default 60; `--timeout` wins)."""
+
+    stall_timeout: float | None = None
+    """Seconds an answer may stay silent, before its first token or in its middle, before it
+    is given up with what arrived kept (default 60; `--stall-timeout` wins)."""
 
     max_retries: int | None = None
-    """How often the client retries a failed connection or a 429/5xx (default 2)."""
+    """How often the client retries a failed connection, a timeout or a 408/409/429/5xx
+    before any byte of the answer arrived (default 2)."""
 
     def merged_over(self, base: ProfileSettings) -> ProfileSettings:
         """This profile's set fields over `base`'s (headers and params merge key by key)."""

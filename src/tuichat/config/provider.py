@@ -16,6 +16,7 @@ from tuichat.config.profiles import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_MODEL,
     DEFAULT_PROFILE,
+    DEFAULT_STALL_TIMEOUT,
     DEFAULT_TIMEOUT,
     ProfileSettings,
 )
@@ -66,7 +67,8 @@ def resolve_provider(
         settings: the loaded settings (presets merged with the file's profiles).
         profile_name: `--profile NAME`, or None to use the file's `profile` (else `openai`).
         cli_overrides: command-line values, None meaning "not given": `base_url`, `model`,
-            `api_key_env`, `api_key`, `stream`, `timeout`, `max_retries`, `include_usage`,
+            `api_key_env`, `api_key`, `stream`, `timeout`, `stall_timeout`, `max_retries`,
+            `include_usage`,
             `headers`, `params` (the last two merge over the profile's).
         environ: the environment. `$OPENAI_BASE_URL` replaces the profile's base URL unless
             the profile was chosen on the command line (a `--profile` is more specific than an
@@ -111,6 +113,9 @@ def resolve_provider(
         name=profile.name if from_profile else host_name(base_url),
         stream=_first(cli.get("stream"), profile.stream, True),
         timeout=float(_first(cli.get("timeout"), profile.timeout, DEFAULT_TIMEOUT)),
+        stall_timeout=float(
+            _first(cli.get("stall_timeout"), profile.stall_timeout, DEFAULT_STALL_TIMEOUT)
+        ),
         max_retries=int(_first(cli.get("max_retries"), profile.max_retries, DEFAULT_MAX_RETRIES)),
         include_usage=_first(cli.get("include_usage"), profile.include_usage, True),
         api_key_env=key_env,

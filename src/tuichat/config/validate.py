@@ -54,6 +54,7 @@ _EXAMPLES: dict[str, str] = {
     "system_prompt": '"You are concise."',
     "stream": "true",
     "timeout": "120",
+    "stall_timeout": "60",
     "max_retries": "2",
     "disabled": '["calculate"]',
     "files": '["~/tuichat/tools.py"]',
@@ -196,6 +197,7 @@ class _SettingsChecker(TableChecker):
                     f"remove the line or write e.g. {key} = {_EXAMPLES[key]}",
                 )
         timeout = table.get("timeout")
+        stall_timeout = table.get("stall_timeout")
         max_retries = table.get("max_retries")
         return ProfileSettings(
             name=name,
@@ -211,6 +213,9 @@ class _SettingsChecker(TableChecker):
             timeout=None
             if timeout is None
             else self._number(table, at, "timeout", "float", 0, 0, True),
+            stall_timeout=None
+            if stall_timeout is None
+            else self._number(table, at, "stall_timeout", "float", 0, 0, True),
             max_retries=None
             if max_retries is None
             else self._number(table, at, "max_retries", "int", 0, 0),

@@ -1,28 +1,44 @@
 """The connection to an OpenAI-compatible server, through the official `AsyncOpenAI` client.
 
-Streaming goes through the SDK's raw streaming response: the SDK builds the request, applies
-retries, timeouts and status errors, and we read the body's bytes ourselves. That gives the
-inspector every `data:` payload exactly as it arrived, lets our tolerant accumulator handle
-provider quirks the SDK's models reject, and skips a pydantic model per chunk (most of the
-cost of a bare SDK consumer).
+Streaming goes through the SDK's raw streaming response: the SDK builds the request and
+raises status errors, and we read the body's bytes ourselves. That gives the inspector every
+`data:` payload exactly as it arrived, lets our tolerant accumulator handle provider quirks
+the SDK's models reject, and skips a pydantic model per chunk (most of the cost of a bare
+SDK consumer).
+
+The retries and the waits are ours, not the SDK's, so that each can be shown: the SDK is
+told not to retry, and `complete` asks again itself (`tuichat.core.retry` says when), with
+a `Retrying` event before each new attempt. Two limits apply: `Provider.timeout` to connect
+and to get the response's head, `Provider.stall_timeout` to each silence in its body (a
+watchdog around every read), so a slow first token and a stream that stopped are told apart.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import json
 import sys
 import threading
 import time
 import weakref
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import AsyncGenerator, AsyncIterator
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from tuichat.core.accumulator import StreamState
-from tuichat.core.events import BodyRead, Event, RawChunk, RawComment, RequestSent, StreamError
+from tuichat.core.events import (
+    BodyRead,
+    Event,
+    RawChunk,
+    RawComment,
+    RequestSent,
+    Retrying,
+    StreamError,
+)
 from tuichat.core.redact import redact_headers
+from tuichat.core.retry import RetryPolicy, retry_after, status_is_retried
 from tuichat.core.sse import SSEDecoder
 from tuichat.core.text import strip_control
 from tuichat.core.wire import error_records, head_of
@@ -130,8 +146,9 @@ class Provider:
     api_key: str = ""
     name: str = "custom"
     stream: bool = True
-    timeout: float = 60.0
-    max_retries: int = 2
+    timeout: float = 60.0  # seconds to connect and to get the response's head
+    stall_timeout: float = 60.0  # seconds the response's body may stay silent
+    max_retries: int = 2  # attempts after the first (see `tuichat.core.retry`)
     include_usage: bool = True  # ask for `stream_options.include_usage`
     api_key_env: str = "OPENAI_API_KEY"  # named in error messages about the key
     extra_headers: dict[str, str] = field(default_factory=dict)
@@ -205,33 +222,61 @@ def describe_status_error(error: openai.APIStatusError, provider: Provider) -> s
     return f"HTTP {status}.{said} Check the request options (--model, --base-url)."
 
 
-def _transport_message(error: BaseException, provider: Provider, mid_stream: bool) -> StreamError:
+Stage = Literal["connecting", "head", "body"]
+"""How far a response got: not answered yet, its head in, a byte of its body in."""
+
+
+def _transport_message(error: BaseException, provider: Provider, stage: Stage) -> StreamError:
     cause = error.__cause__ or error
     detail = str(cause) or str(error) or type(error).__name__
     timeouts = _timeout_errors()
     if isinstance(error, timeouts) or isinstance(cause, timeouts):
-        if mid_stream:
-            return StreamError(
-                "timeout",
-                f"The server stopped sending: nothing came for {provider.timeout:g} s in the "
-                "middle of the answer. The partial answer is kept; send again to retry "
-                f"(the wait is the timeout of {provider.settings_source}).",
-            )
-        return StreamError(
-            "timeout",
-            f"No answer from {provider.base_url} within {provider.timeout:g} s ({detail}). "
-            "The server may be busy: try again.",
-        )
-    if mid_stream:
+        return _no_answer(provider, detail)
+    if stage == "body":
         return StreamError(
             "connection",
             f"The connection dropped in the middle of the answer ({detail}). "
-            "The partial answer is kept; send again to retry.",
+            "The partial answer is kept.",
+        )
+    if stage == "head":
+        return StreamError(
+            "connection",
+            f"The connection dropped after the server answered, before any of the answer "
+            f"came ({detail}).",
         )
     return StreamError(
         "connection",
         f"Could not connect to {provider.base_url} ({detail}). "
         f"Is the server running? Check the base URL ({provider.base_url_from}).",
+    )
+
+
+def _no_answer(provider: Provider, detail: str = "") -> StreamError:
+    said = f" ({detail})" if detail else ""
+    return StreamError(
+        "timeout",
+        f"No answer from {provider.base_url} within {provider.timeout:g} s{said}. "
+        f"The server may be busy: try again (or raise timeout in {provider.settings_source}).",
+    )
+
+
+def _stalled(provider: Provider, answered: bool) -> StreamError:
+    """The body stayed silent for `stall_timeout` seconds (the watchdog ended it)."""
+    wait = f"{provider.stall_timeout:g} s"
+    change = "--stall-timeout"
+    if provider.profile:
+        change = f"stall_timeout in the profile `{provider.profile}`, or {change}"
+    if answered:
+        return StreamError(
+            "timeout",
+            f"The server stopped sending: nothing came for {wait} in the middle of the "
+            f"answer. The partial answer is kept (the wait is the stall timeout: {change}).",
+        )
+    return StreamError(
+        "timeout",
+        f"The server stopped sending: it answered, then sent nothing of the answer for {wait}. "
+        f"A model that thinks long before its first token needs a longer stall timeout "
+        f"({change}).",
     )
 
 
@@ -247,7 +292,7 @@ def describe_models_error(error: BaseException, provider: Provider) -> str:
             "type a model name and press Enter."
         )
     if isinstance(error, _connection_errors()) or isinstance(error, _timeout_errors()):
-        return _transport_message(error, provider, False).message + " Or type a model name."
+        return _transport_message(error, provider, "connecting").message + " Or type a model name."
     return (
         f"The model list could not be read ({type(error).__name__}): "
         "type a model name and press Enter."
@@ -257,8 +302,9 @@ def describe_models_error(error: BaseException, provider: Provider) -> str:
 class ChatClient:
     """Sends a conversation to one provider and turns the answer into core events."""
 
-    def __init__(self, provider: Provider) -> None:
+    def __init__(self, provider: Provider, retry_policy: RetryPolicy | None = None) -> None:
         self.provider = provider
+        self.retry_policy = retry_policy or RetryPolicy()
         self._sdk_client: openai.AsyncOpenAI | None = None  # see `_openai`
         self._creating = threading.Lock()
         with _sdk_lock:
@@ -276,7 +322,7 @@ class ChatClient:
                     base_url=provider.base_url,
                     api_key=provider.api_key or NO_KEY,
                     timeout=provider.timeout,
-                    max_retries=provider.max_retries,
+                    max_retries=0,  # the retries are ours (see `complete`), so they are shown
                     default_headers=provider.extra_headers or None,
                 )
             return self._sdk_client
@@ -331,7 +377,7 @@ class ChatClient:
         *,
         tool_choice: str | None = None,
     ) -> AsyncIterator[list[Event]]:
-        """Ask for one answer.
+        """Ask for one answer, asking again after a failure that `tuichat.core.retry` retries.
 
         Yields batches of events, one batch per network read, so that a consumer handles a
         burst of chunks at once. Errors never escape: they end the answer with a StreamError
@@ -342,7 +388,9 @@ class ChatClient:
         `RequestSent` first; `ResponseHead` once the status and headers are in (also for an
         HTTP error, followed by its body); then each network read as a `BodyRead` with the
         `RawChunk`s and `RawComment`s it completed (a read that completed nothing rides
-        with the next batch).
+        with the next batch). An attempt that failed before any byte of the answer, when
+        the provider's `max_retries` allows another, is followed by `Retrying` (the wait is
+        waited here) and the next attempt's records, from its own `RequestSent`.
 
         Args:
             messages: the conversation in OpenAI's wire format.
@@ -351,75 +399,211 @@ class ChatClient:
             tool_choice: e.g. "none": the model may not call the tools it is shown.
         """
         body = self.request_body(messages, tools, tool_choice)
+        attempts = max(0, self.provider.max_retries) + 1
+        for attempt in range(1, attempts + 1):
+            failed = _Failure()
+            async for batch in self._attempt(body, messages, state, failed):
+                yield batch
+            if failed.error is None:
+                return
+            if failed.retried and attempt < attempts:
+                wait = failed.wait
+                if wait is None:
+                    wait = self.retry_policy.backoff(attempt)
+                yield [*failed.records, Retrying(attempt + 1, attempts, wait, failed.reason)]
+                await asyncio.sleep(wait)
+                continue
+            error = failed.error
+            if attempt > 1:
+                error = replace(error, message=f"{error.message} (tried {attempt} times)")
+            yield [*failed.records, *state.fail(error)]
+            return
+
+    async def _attempt(
+        self,
+        body: dict[str, Any],
+        messages: list[dict[str, Any]],
+        state: StreamState,
+        failed: _Failure,
+    ) -> AsyncIterator[list[Event]]:
+        """One request and its response; a failure is left in `failed` for `complete`."""
+        provider = self.provider
         started = time.perf_counter()
         yield [RequestSent(self.describe_request(body))]
         kwargs = {key: value for key, value in body.items() if key not in ("model", "messages")}
         extra = {k: kwargs.pop(k) for k in list(kwargs) if k not in _SDK_PARAMS}
         # Plain dicts in the wire format: the SDK's TypedDicts describe the same shape.
         wire = cast("list[ChatCompletionMessageParam]", messages)
-        received = False
         sdk = await self._openai()
         import openai
 
+        # Connecting and sending are the SDK's (httpx's limits); the wait for the head and
+        # each silence of the body are timed here, so the two limits stay apart.
+        limits = _http_module().Timeout(provider.timeout, read=None)
+        stage: Stage = "connecting"
+        answered = False  # a payload of the stream arrived (the answer has begun)
+        pieces: list[bytes] = []  # of a whole (not streamed) answer
         try:
-            if self.provider.stream:
+            async with contextlib.AsyncExitStack() as stack:
                 completions = sdk.chat.completions.with_streaming_response
-                async with completions.create(
-                    model=self.provider.model, messages=wire, extra_body=extra or None, **kwargs
-                ) as response:
-                    yield [head_of(response.http_response, time.perf_counter() - started)]
+                request = completions.create(
+                    model=provider.model,
+                    messages=wire,
+                    extra_body=extra or None,
+                    timeout=limits,
+                    **kwargs,
+                )
+                try:
+                    async with asyncio.timeout(provider.timeout):
+                        response = await stack.enter_async_context(request)
+                except TimeoutError:
+                    failed.fail(_no_answer(provider), retried=True, reason="no answer in time")
+                    return
+                http = response.http_response
+                stage = "head"
+                head = head_of(http, time.perf_counter() - started)
+                if provider.stream:
+                    yield [head]
                     decoder = _SSEBatcher(state, started)
-                    async for data in response.http_response.aiter_bytes():
-                        received = True
+                    reads = await stack.enter_async_context(_reads(http, provider.stall_timeout))
+                    async for data in reads:
+                        stage = "body"
                         batch = decoder.feed(data)
+                        answered = decoder.payloads > 0
                         if batch:
                             yield batch
                         if decoder.done:
                             break  # do not wait for the server to close the body
-                    content_type = response.http_response.headers.get("content-type", "")
-                    yield decoder.finish(
-                        not_an_answer(content_type, decoder.head, self.provider, stream=True)
-                    )
-            else:
-                completions = sdk.chat.completions.with_streaming_response
-                async with completions.create(
-                    model=self.provider.model, messages=wire, extra_body=extra or None, **kwargs
-                ) as response:
-                    http = response.http_response
-                    received = True  # the answer has begun: a failure now is a drop
-                    content = await http.aread()
-                text = content.decode("utf-8", "replace")
-                now = time.perf_counter() - started
-                whole: list[Event] = [
-                    head_of(http, now),
-                    BodyRead(content, now),
-                    RawChunk(text, now, True),
-                ]
-                try:
-                    completion = json.loads(text)
-                except json.JSONDecodeError:
-                    completion = None
-                if not isinstance(completion, dict) or not (
-                    "choices" in completion or "error" in completion
-                ):
                     content_type = http.headers.get("content-type", "")
-                    failure = not_an_answer(content_type, content, self.provider, stream=False)
-                    yield whole + state.fail(failure)
+                    yield decoder.finish(
+                        not_an_answer(content_type, decoder.head, provider, stream=True)
+                    )
                     return
-                yield whole + state.feed(completion) + state.finish(done=True)
-        except openai.APIStatusError as error:
-            failure = StreamError(
-                "http", describe_status_error(error, self.provider), error.status_code
-            )
+                reads = await stack.enter_async_context(_reads(http, provider.stall_timeout))
+                async for data in reads:
+                    stage = "body"  # the answer has begun: a failure now is a drop
+                    pieces.append(data)
+                content = b"".join(pieces)
+            text = content.decode("utf-8", "replace")
             now = time.perf_counter() - started
-            yield [*error_records(error.response, now), *state.fail(failure)]
+            whole: list[Event] = [head, BodyRead(content, now), RawChunk(text, now, True)]
+            try:
+                completion = json.loads(text)
+            except json.JSONDecodeError:
+                completion = None
+            if not isinstance(completion, dict) or not (
+                "choices" in completion or "error" in completion
+            ):
+                content_type = http.headers.get("content-type", "")
+                failure = not_an_answer(content_type, content, provider, stream=False)
+                yield whole + state.fail(failure)
+                return
+            yield whole + state.feed(completion) + state.finish(done=True)
+        except _Stalled:
+            if not provider.stream:  # what came of a whole answer: its head, and any bytes
+                now = time.perf_counter() - started
+                yield [head, *([BodyRead(b"".join(pieces), now)] if pieces else [])]
+            failed.fail(_stalled(provider, answered), retried=False, reason="stalled")
+        except openai.APIStatusError as error:
+            status = error.status_code
+            headers = {str(k): str(v) for k, v in error.response.headers.items()}
+            failed.fail(
+                StreamError("http", describe_status_error(error, provider), status),
+                retried=status_is_retried(status, headers),
+                reason=f"HTTP {status} ({_status_words(status)})",
+                wait=retry_after(headers),
+                records=error_records(error.response, time.perf_counter() - started),
+            )
         except _connection_errors() as error:
-            yield state.fail(_transport_message(error, self.provider, received))
+            failure = _transport_message(error, provider, stage)
+            timed_out = failure.kind == "timeout"
+            reason = "no answer in time" if timed_out else "could not connect"
+            if stage != "connecting":
+                reason = "the connection dropped"
+            failed.fail(failure, retried=stage != "body", reason=reason)
 
     async def list_models(self) -> list[str]:
-        """The model ids the server lists at `/models`, sorted."""
-        page = await (await self._openai()).models.list()
+        """The model ids the server lists at `/models`, sorted (the SDK retries this one)."""
+        sdk = (await self._openai()).with_options(max_retries=self.provider.max_retries)
+        page = await sdk.models.list()
         return sorted(model.id for model in page.data)
+
+
+@dataclass(slots=True)
+class _Failure:
+    """How an attempt failed, for `ChatClient.complete` to retry it or to end the answer.
+
+    Attributes:
+        error: what to tell the user if it is not retried (None: the attempt did not fail).
+        retried: whether another attempt may follow.
+        reason: a few words on what failed, for `Retrying`.
+        wait: the seconds the server asked to wait (`Retry-After`), if it did.
+        records: the failed response's head and body, recorded before what follows.
+    """
+
+    error: StreamError | None = None
+    retried: bool = False
+    reason: str = ""
+    wait: float | None = None
+    records: list[Event] = field(default_factory=list)
+
+    def fail(
+        self,
+        error: StreamError,
+        *,
+        retried: bool,
+        reason: str,
+        wait: float | None = None,
+        records: list[Any] | None = None,
+    ) -> None:
+        self.error = error
+        self.retried = retried
+        self.reason = reason
+        self.wait = wait
+        self.records = list(records or [])
+
+
+class _Stalled(Exception):
+    """The response's body stayed silent for the stall timeout."""
+
+
+@contextlib.asynccontextmanager
+async def _reads(http: Any, stall_timeout: float) -> AsyncIterator[AsyncIterator[bytes]]:
+    """The body's reads as they arrive, each watched: one that takes longer than the stall
+    timeout raises `_Stalled`. The reads are closed on the way out of the context (before
+    the response is)."""
+
+    async def watched() -> AsyncGenerator[bytes]:
+        while True:
+            try:
+                async with asyncio.timeout(stall_timeout):
+                    data = await anext(body)
+            except StopAsyncIteration:
+                return
+            except TimeoutError:
+                raise _Stalled from None
+            yield data
+
+    body = http.aiter_bytes()
+    reads = watched()
+    try:
+        yield reads
+    finally:
+        await reads.aclose()
+        await body.aclose()
+
+
+def _status_words(status: int) -> str:
+    """What an HTTP error status that is retried means, in a word or two."""
+    if status == 429:
+        return "rate limited"
+    if status == 408:
+        return "request timeout"
+    if status == 409:
+        return "conflict"
+    if status >= 500:
+        return "server error"
+    return "error"
 
 
 # Parameters `chat.completions.create` takes by name; anything else goes in `extra_body`.

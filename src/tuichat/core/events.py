@@ -142,6 +142,26 @@ class Finished:
 
 
 @dataclass(frozen=True, slots=True)
+class Retrying:
+    """The attempt failed before any byte of the answer arrived: the client asks again.
+
+    It comes after the failed attempt's records (its `ResponseHead` and error body, if the
+    server answered) and before the next attempt's `RequestSent`.
+
+    Attributes:
+        attempt: the attempt about to be made (2 for the first retry).
+        of: how many attempts there are at most (the profile's `max_retries` + 1).
+        wait: seconds the client waits before it (the server's `Retry-After`, or backoff).
+        reason: what failed, e.g. "HTTP 429 (rate limited)" or "could not connect".
+    """
+
+    attempt: int
+    of: int
+    wait: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class StreamError:
     """The answer failed or was cut; the partial message is kept in the accumulator."""
 
@@ -163,6 +183,7 @@ Event = (
     | ToolCallReady
     | UsageReported
     | Finished
+    | Retrying
     | StreamError
 )
 

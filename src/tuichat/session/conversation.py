@@ -2,10 +2,10 @@
 
 The history is a list of OpenAI-format messages. Assistant messages also carry what the model
 does not need back but the user does (`reasoning`, `finish_reason`, `usage`, `timing`,
-`model`, `cancelled`, `error`); tool messages carry how the call ended (`status`,
-`duration`), what the tool printed (`output`) and, when the model got a cut result, the
-whole one (`full_content`). `wire_message()` (`tuichat.core.messages`) strips all of that
-before a request.
+`model`, `cancelled`, `error`, and `continued` for an answer that was cut short and then
+continued); tool messages carry how the call ended (`status`, `duration`), what the tool
+printed (`output`) and, when the model got a cut result, the whole one (`full_content`).
+`wire_message()` (`tuichat.core.messages`) strips all of that before a request.
 """
 
 from __future__ import annotations
@@ -46,6 +46,48 @@ from tuichat.tools.policy import truncate_result
 from tuichat.tools.registry import ToolRegistry
 
 REPLAY_RESULT = "Not run: this is a replay of a recorded turn; its tool calls are shown, not run."
+
+CONTINUE_INSTRUCTION = (
+    "Your previous answer was cut off before it was finished. Continue it from exactly where "
+    "it stopped: do not repeat anything already written, do not comment on the interruption, "
+    "and start with the very next characters (mid-word or mid-sentence if that is where it "
+    "stopped)."
+)
+"""Sent after a cut answer, which goes back as the assistant's message so far, to have the
+model go on with it (`Conversation.continue_answer`). It is in the request only: not kept."""
+
+# How an answer stopped short, by the error that cut it: the cuts an answer can go on from.
+_CUTS = {"timeout": "stalled", "connection": "dropped", "truncated": "cut short"}
+
+
+def stopped_short(message: Message) -> str | None:
+    """Why an answer stopped before its end, with or without text (asking again may help).
+
+    Returns:
+        "stalled", "dropped", "cut short" (the stream ended before `[DONE]`), "too long"
+        (`finish_reason: "length"`) or "cancelled"; None for an answer that ended whole or
+        failed otherwise (an HTTP error, a malformed stream...), and for other messages.
+    """
+    if message.get("role") != "assistant":
+        return None
+    if message.get("cancelled"):
+        return "cancelled"
+    error = message.get("error")
+    if isinstance(error, dict):
+        return _CUTS.get(str(error.get("kind")))
+    if message.get("finish_reason") == "length":
+        return "too long"
+    return None
+
+
+def cut_short(message: Message) -> str | None:
+    """Why an answer stopped before its end, when it can be continued from its text: as
+    `stopped_short` says, for an answer with text that did not end in tool calls."""
+    content = message.get("content")
+    if message.get("tool_calls") or not isinstance(content, str) or not content.strip():
+        return None
+    return stopped_short(message)
+
 
 # Given the calls that need the user's approval, says for each whether it may run.
 Approver = Callable[[list[dict[str, Any]]], Awaitable[list[bool]]]
@@ -110,31 +152,54 @@ class Conversation:
         async for batch in self.run_turn():
             yield batch
 
-    async def run_turn(self) -> AsyncIterator[TurnBatch]:
-        """Ask the model about the history as it stands, for as many tool rounds as needed."""
-        turn_start = len(self.messages)
+    async def continue_answer(self, answer: Answer) -> AsyncIterator[TurnBatch]:
+        """Have the model go on with a cut answer, the last message (see `cut_short`).
+
+        The answer goes back as the assistant's message so far, followed by
+        `CONTINUE_INSTRUCTION`; what arrives is appended to the same message (its text,
+        reasoning, usage and duration; how it ends is the continuation's), which notes the
+        cut in `continued`; one that brings nothing leaves the answer as it was. If the
+        continuation calls tools, the turn goes on from there as any other. Events as
+        `send`'s; the first `AnswerStarted` has `continues`.
+
+        Args:
+            answer: the cut answer, whose message is `messages[-1]`.
+        """
+        message = answer.message
+        if message is None or not self.messages or message is not self.messages[-1]:
+            raise ValueError("only the last message of the conversation can be continued")
+        async for batch in self.run_turn(continuing=answer):
+            yield batch
+
+    async def run_turn(self, continuing: Answer | None = None) -> AsyncIterator[TurnBatch]:
+        """Ask the model about the history as it stands, for as many tool rounds as needed
+        (its first answer going on with `continuing`, when given: `continue_answer`)."""
+        turn_start = len(self.messages) - (continuing is not None)
         schemas = self.tools.schemas() if self.tools is not None else None
         round_number = 0
         while True:
             round_number += 1
             # The rounds of tool calls are used up: the model answers from what it has.
             last = round_number > self.max_tool_rounds
-            answer = Answer()
-            yield [AnswerStarted(answer, round_number)]
+            going_on = continuing if round_number == 1 else None
+            answer = going_on or Answer()
+            yield [AnswerStarted(answer, round_number, continues=going_on is not None)]
             state = StreamState()
             timing = _Timing(self.clock)
             try:
                 wire = self.wire_messages()
+                if going_on is not None:
+                    wire.append({"role": "user", "content": CONTINUE_INSTRUCTION})
                 choice = "none" if last and schemas else None
                 completion = self.client.complete(wire, schemas or None, state, tool_choice=choice)
                 async for batch in completion:
                     timing.saw(batch)
                     yield batch
             except asyncio.CancelledError:
-                self._keep_partial(answer, state, timing, cancelled=True)
+                self._keep_partial(answer, state, timing, cancelled=True, going_on=going_on)
                 raise
             if state.error is not None:
-                self._keep_partial(answer, state, timing, cancelled=False)
+                self._keep_partial(answer, state, timing, cancelled=False, going_on=going_on)
                 yield [AnswerEnded(answer), TurnFinished(True, self.messages[turn_start:])]
                 return
             message = state.final_message()
@@ -143,7 +208,10 @@ class Conversation:
             calls = message.get("tool_calls") or []
             if last and calls and not message.get("content"):
                 message["error"] = {"kind": "tool_rounds", "message": self._no_answer()}
-            self._append(answer, message)
+            if going_on is not None:
+                message = _merge_continuation(going_on, message)
+            else:
+                self._append(answer, message)
             yield [AnswerEnded(answer)]
             if last:
                 yield self._end_at_the_limit(answer, calls, turn_start)
@@ -317,9 +385,16 @@ class Conversation:
         return message
 
     def _keep_partial(
-        self, answer: Answer, state: StreamState, timing: _Timing, *, cancelled: bool
+        self,
+        answer: Answer,
+        state: StreamState,
+        timing: _Timing,
+        *,
+        cancelled: bool,
+        going_on: Answer | None = None,
     ) -> None:
-        """Keep what arrived of a failed or cancelled answer (without its unfinished calls)."""
+        """Keep what arrived of a failed or cancelled answer (without its unfinished calls);
+        of a continuation, appended to the answer it continues."""
         message = state.final_message()
         message.pop("tool_calls", None)
         message["timing"] = timing.summary()
@@ -328,11 +403,58 @@ class Conversation:
             message["cancelled"] = True
         elif state.error is not None:
             message["error"] = {"kind": state.error.kind, "message": state.error.message}
-        self._append(answer, message)
+        if going_on is not None:
+            _merge_continuation(going_on, message)
+        else:
+            self._append(answer, message)
 
 
 def _name(call: dict[str, Any]) -> str:
     return str(call["function"]["name"])
+
+
+def _merge_continuation(answer: Answer, more: Message) -> Message:
+    """Append a continuation to the cut answer it continues, in place (the same dict the
+    conversation, the screen and the history hold), and return that message.
+
+    The text and reasoning are joined; usage and duration add up; how it ended (finish
+    reason, error, cancelled, tool calls) is the continuation's; `continued` notes each cut:
+    where in the text (`at`) and why (`after`, as `cut_short` says it). A continuation that
+    brought nothing (it failed at once, or was cancelled) leaves the answer as it was.
+    """
+    message = answer.message
+    assert message is not None
+    if not (more.get("content") or more.get("tool_calls")):
+        return message  # nothing came (it failed at once, or was cancelled): still cut as it was
+    why = cut_short(message) or "cut short"
+    before = str(message.get("content") or "")
+    message["content"] = before + str(more.get("content") or "")
+    thoughts = [str(m.get("reasoning")) for m in (message, more) if m.get("reasoning")]
+    message["reasoning"] = "\n\n".join(thoughts) or None
+    message["usage"] = _added_usage(message.get("usage"), more.get("usage"))
+    old_timing, new_timing = message.get("timing") or {}, more.get("timing") or {}
+    message["timing"] = {
+        "time_to_first_token": old_timing.get("time_to_first_token"),
+        "duration": float(old_timing.get("duration") or 0.0)
+        + float(new_timing.get("duration") or 0.0),
+    }
+    for key in ("finish_reason", "model", "tool_calls", "error", "cancelled"):
+        message.pop(key, None)
+        if more.get(key) is not None:
+            message[key] = more[key]
+    cut = {"at": len(before), "after": why}
+    message["continued"] = [*(message.get("continued") or []), cut]
+    return message
+
+
+def _added_usage(first: Any, second: Any) -> dict[str, Any] | None:
+    """Two answers' token usage together (what a continued answer cost in all)."""
+    if not isinstance(first, dict):
+        return second if isinstance(second, dict) else None
+    if not isinstance(second, dict):
+        return first
+    keys = ("prompt_tokens", "completion_tokens", "total_tokens")
+    return {key: int(first.get(key) or 0) + int(second.get(key) or 0) for key in keys}
 
 
 class _Timing:

@@ -57,10 +57,16 @@ class Answer:
 
 @dataclass(frozen=True, slots=True)
 class AnswerStarted:
-    """A new request to the model begins (the first of the turn, or one after tool results)."""
+    """A new request to the model begins (the first of the turn, or one after tool results).
+
+    With `continues`, the request asks the model to go on with `answer`, an answer that was
+    cut short: what arrives is appended to it (`Conversation.continue_answer`), and its
+    message holds the text so far until the continuation ends.
+    """
 
     answer: Answer
     round: int
+    continues: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from tuichat.config.profiles import DEFAULT_MODEL, DEFAULT_TIMEOUT, PRESETS
+from tuichat.config.profiles import (
+    DEFAULT_MODEL,
+    DEFAULT_STALL_TIMEOUT,
+    DEFAULT_TIMEOUT,
+    PRESETS,
+)
 from tuichat.config.settings import DEFAULT_MAX_TOOL_ROUNDS
 
 Resume = int | Literal["last"] | None
@@ -32,6 +37,7 @@ class SessionOptions:
         api_key_env: `--api-key-env`.
         stream: False for `--no-stream`.
         timeout: `--timeout` seconds.
+        stall_timeout: `--stall-timeout` seconds.
         max_retries: retries of a failed request (no option: tests and benchmarks set it).
         demo: `--demo`: the built-in offline model, whatever else is configured.
         system_prompt: `--system`.
@@ -53,6 +59,7 @@ class SessionOptions:
     api_key_env: str | None = None
     stream: bool | None = None
     timeout: float | None = None
+    stall_timeout: float | None = None
     max_retries: int | None = None
     demo: bool = False
     system_prompt: str | None = None
@@ -75,6 +82,7 @@ class SessionOptions:
             "api_key_env": args.api_key_env,
             "stream": False if args.no_stream else None,
             "timeout": args.timeout,
+            "stall_timeout": args.stall_timeout,
             "demo": args.demo,
             "system_prompt": args.system,
             "tools": not args.no_tools,
@@ -92,6 +100,7 @@ class SessionOptions:
             "api_key_env": self.api_key_env,
             "stream": self.stream,
             "timeout": self.timeout,
+            "stall_timeout": self.stall_timeout,
             "max_retries": self.max_retries,
         }
 
@@ -152,9 +161,28 @@ def add_session_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout",
         type=float,
-        help=f"request timeout in seconds (default: the profile's; {DEFAULT_TIMEOUT:g})",
+        help="seconds to connect and for the server to answer "
+        f"(default: the profile's; {DEFAULT_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--stall-timeout",
+        type=_positive_seconds,
+        metavar="S",
+        help="seconds an answer may stay silent before it is given up, the partial answer "
+        f"kept (default: the profile's stall_timeout; {DEFAULT_STALL_TIMEOUT:g})",
     )
     add_db_argument(parser)
+
+
+def _positive_seconds(text: str) -> float:
+    """A number of seconds more than 0 (argparse says which option is wrong otherwise)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, not {text}")
+    return value
 
 
 def add_app_arguments(parser: argparse.ArgumentParser) -> None:

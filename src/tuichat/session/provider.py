@@ -80,8 +80,7 @@ def replay_endpoint(options: SessionOptions) -> Endpoint:
         max_retries=0 if options.max_retries is None else options.max_retries,
     )
     provider.stream = options.stream is not False
-    if options.timeout is not None:
-        provider.timeout = options.timeout
+    _limits(provider, options)
     return Endpoint(provider, demo=False, profile=None)
 
 
@@ -95,9 +94,16 @@ def demo_endpoint(settings: Settings, options: SessionOptions | None = None) -> 
     )
     provider.max_retries = 0 if options.max_retries is None else options.max_retries
     provider.stream = options.stream is not False
+    _limits(provider, options)
+    return Endpoint(provider, demo=True, profile=DEMO_PROFILE)
+
+
+def _limits(provider: Provider, options: SessionOptions) -> None:
+    """The timeouts given on the command line (the demo and a replay have no profile)."""
     if options.timeout is not None:
         provider.timeout = options.timeout
-    return Endpoint(provider, demo=True, profile=DEMO_PROFILE)
+    if options.stall_timeout is not None:
+        provider.stall_timeout = options.stall_timeout
 
 
 def start_demo_server(provider: Provider) -> ChatServer:

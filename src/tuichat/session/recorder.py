@@ -12,7 +12,11 @@ writes:
 - the final message once the conversation has appended it to its messages (the
   authoritative dicts), with the round's wire records (request, response head, body reads,
   raw chunks and comment lines); then the tool messages, in order;
-- cancelled or failed answers with what arrived (`end()` after a cancel).
+- cancelled or failed answers with what arrived (`end()` after a cancel);
+- the continuation of a cut answer (an `AnswerStarted` with `continues`) in the cut answer's
+  own row: it is marked `streaming` again, checkpointed with the whole text, and finished
+  with the merged message and its wire records after the continuation's
+  (`continued_wire` holds the ones saved before).
 
 If tuichat dies mid-answer, the row stays `streaming` with the text of the last checkpoint.
 """
@@ -27,7 +31,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tuichat.core.events import WIRE_RECORD_TYPES, ReasoningDelta, TextDelta, WireRecord
-from tuichat.session.events import Answer, AnswerStarted, Message, TurnBatch, TurnFinished
+from tuichat.session.events import (
+    Answer,
+    AnswerEnded,
+    AnswerStarted,
+    Message,
+    TurnBatch,
+    TurnFinished,
+)
 from tuichat.storage.async_history import AsyncHistory
 from tuichat.storage.db import StorageError
 from tuichat.storage.store import HistoryStore
@@ -107,6 +118,8 @@ class TurnRecorder:
         self._open: deque[_Answer] = deque()  # answers whose rows are not final yet
         self._answer: _Answer | None = None  # the one receiving text
         self._answers: list[_Answer] = []  # every answer of the turn, in order
+        self._continuing: _Answer | None = None  # a cut answer being continued in its row
+        self.continued_wire: list[WireRecord] = []  # what its row kept, before its continuation
         self._checkpoint_pending = False
         self._pending: set[asyncio.Future[Any]] = set()
         self.error: StorageError | None = None
@@ -146,7 +159,12 @@ class TurnRecorder:
                     answer.reasoning.append(event.text)
                     answer.dirty = True
             elif isinstance(event, AnswerStarted):
-                answer = self._start_answer(event.answer)
+                if event.continues:
+                    answer = self._continue_answer(event.answer)
+                else:
+                    answer = self._start_answer(event.answer)
+            elif isinstance(event, AnswerEnded):
+                self._end_continuation(event.answer)
             elif isinstance(event, TurnFinished):
                 self._sync()
                 self._close("failed")
@@ -195,6 +213,34 @@ class TurnRecorder:
 
         self._schedule(start)
         return answer
+
+    def _continue_answer(self, shown: Answer) -> _Answer:
+        """A continuation goes into the cut answer's row: streaming again, its text so far."""
+        if self._turn_start is None:
+            self._turn_start = len(self._messages)  # the continued message is already there
+        now = self._clock()
+        message = dict(shown.message or {})
+        answer = _Answer(started=now, last_checkpoint=now, shown=shown, id=shown.stored_id)
+        answer.text = [str(message.get("content") or "")]
+        answer.reasoning = [str(message["reasoning"])] if message.get("reasoning") else []
+        answer.raw = list(self.continued_wire) if self._save_raw else []
+        self._answers.append(answer)
+        self._answer = answer
+        self._continuing = answer
+        message_id = answer.id
+        if message_id is not None:
+            self._schedule(
+                lambda store: store.finish_answer(message_id, message, status="streaming")
+            )
+        return answer
+
+    def _end_continuation(self, shown: Answer) -> None:
+        """The continuation ended: its row gets the merged message (the conversation's)."""
+        answer = self._continuing
+        if answer is None or answer.shown is not shown or shown.message is None:
+            return
+        self._continuing = None
+        self._finish(answer, dict(shown.message))
 
     def _checkpoint(self, answer: _Answer, now: float) -> None:
         text = "".join(answer.text)
@@ -271,6 +317,8 @@ class TurnRecorder:
     def _close(self, status: str) -> None:
         """Finish answers that no message completed, with the text seen so far."""
         self.finished = True
+        if self._continuing is not None:  # cancelled: the conversation merged what came
+            self._end_continuation(self._continuing.shown)
         while self._open:
             answer = self._open.popleft()
             partial: Message = {

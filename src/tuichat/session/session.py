@@ -20,9 +20,10 @@ from tuichat.config.provider import resolve_provider
 from tuichat.config.settings import ConfigError, Settings
 from tuichat.config.write import save_settings_changes
 from tuichat.core.client import ChatClient, Provider
+from tuichat.core.events import WireRecord
 from tuichat.core.text import counted
-from tuichat.session.conversation import Approver, Conversation
-from tuichat.session.events import Message, TurnBatch
+from tuichat.session.conversation import Approver, Conversation, cut_short, stopped_short
+from tuichat.session.events import Answer, AnswerStarted, Message, TurnBatch
 from tuichat.session.options import Resume, SessionOptions
 from tuichat.session.provider import Endpoint, demo_endpoint, start_demo_server
 from tuichat.session.recorder import TurnRecorder
@@ -106,6 +107,7 @@ class ChatSession:
         self._mcp_starting: asyncio.Event | None = None  # set once MCP start-up is over
         self._tasks: set[asyncio.Task[Any]] = set()
         self._turns: set[asyncio.Task[Any]] = set()  # the tasks running a turn now
+        self._last_answer: Answer | None = None  # the latest answer, with its stored ids
 
     # -- what it talks to ----------------------------------------------------------------
 
@@ -180,6 +182,9 @@ class ChatSession:
         rows = await history.message_rows(cid, include_replaced=False)
         self.conversation_id = cid
         self.messages[:] = [row.message for row in rows]
+        last = rows[-1] if rows else None
+        if last is not None and last.message.get("role") == "assistant":
+            self._last_answer = Answer([last.message], [last.id])
         return rows
 
     def new_conversation(self) -> None:
@@ -187,6 +192,7 @@ class ChatSession:
         system = [m for m in self.messages[:1] if m.get("role") == "system"]
         self.messages[:] = system
         self.conversation_id = None
+        self._last_answer = None
 
     async def _recorder(self, prompt: str | None) -> TurnRecorder | None:
         """A recorder for the turn about to start (creating the conversation row at first)."""
@@ -249,19 +255,54 @@ class ChatSession:
         del self.messages[index:]
         return self._turn(text, "prompt")
 
+    def stopped_short(self) -> str | None:
+        """Why the last answer stopped before its end (a stall, a drop, the length limit, a
+        cancel), text or not: then asking again (`regenerate`) is offered as Retry."""
+        return stopped_short(self.messages[-1]) if self.messages else None
+
+    def cut_answer(self) -> str | None:
+        """Why the last answer stopped short, if it can be continued (`continue_answer`):
+        "stalled", "dropped", "cut short", "too long" or "cancelled"; None otherwise."""
+        return cut_short(self.messages[-1]) if self.messages else None
+
+    def continue_answer(self) -> AsyncIterator[TurnBatch] | None:
+        """A turn that has the model go on with the last answer, cut short; None when the
+        last answer was not (see `cut_answer`).
+
+        The continuation is appended to the same answer, in the conversation and in the
+        history (its row is updated, its wire records kept with the continuation's after
+        them).
+        """
+        if self.cut_answer() is None:
+            return None
+        message = self.messages[-1]
+        answer = self._last_answer
+        if answer is None or answer.message is not message:
+            answer = Answer([message])  # not saved (or saved by another session)
+        return self._turn(None, None, continuing=answer)
+
     def _last_user_index(self) -> int | None:
         for index in range(len(self.messages) - 1, -1, -1):
             if self.messages[index].get("role") == "user":
                 return index
         return None
 
-    async def _turn(self, prompt: str | None, replace: Replace | None) -> AsyncIterator[TurnBatch]:
+    async def _turn(
+        self, prompt: str | None, replace: Replace | None, continuing: Answer | None = None
+    ) -> AsyncIterator[TurnBatch]:
         if replace is not None:
             await self._replace_saved(replace)
         await self.tools_ready()
         recorder = await self._recorder(prompt)
         conversation = self.conversation
-        events = conversation.send(prompt) if prompt is not None else conversation.run_turn()
+        if continuing is not None:
+            if recorder is not None:
+                recorder.continued_wire = await self._saved_wire(continuing)
+            events = conversation.continue_answer(continuing)
+        elif prompt is not None:
+            events = conversation.send(prompt)
+        else:
+            events = conversation.run_turn()
         task = asyncio.current_task()
         if task is not None:
             self._turns.add(task)
@@ -269,6 +310,9 @@ class ChatSession:
             async for batch in events:
                 if recorder is not None:
                     recorder.observe(batch)
+                for event in batch:
+                    if isinstance(event, AnswerStarted):
+                        self._last_answer = event.answer
                 yield batch
         finally:
             if recorder is not None:
@@ -276,6 +320,16 @@ class ChatSession:
                 await asyncio.shield(recorder.flush())
             if task is not None:
                 self._turns.discard(task)
+
+    async def _saved_wire(self, answer: Answer) -> list[WireRecord]:
+        """The wire records saved with an answer (kept before its continuation's)."""
+        history, stored = self.history, answer.stored_id
+        if history is None or stored is None or not self.settings.history.save_raw_chunks:
+            return []
+        try:
+            return await history.load_wire_records(stored)
+        except StorageError:
+            return []  # the continuation's own records are still saved
 
     async def _replace_saved(self, replace: Replace) -> None:
         if self.history is None or self.conversation_id is None or not self.save:

@@ -12,6 +12,7 @@ from typing import Any
 
 from platformdirs import user_downloads_path
 from textual import events, on
+from textual.actions import parse as parse_action
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import Command, CommandPalette
@@ -165,10 +166,14 @@ class TuichatApp(App[None]):
                     "Switch this tool on or off for the model",
                     partial(chat.toggle_tool, name),
                 )
-        # Every action of the screen, by the words its binding shows.
+        # Every action of the screen that can run now, by the words its binding shows.
         for binding in getattr(screen, "BINDINGS", ()):
             if isinstance(binding, Binding) and binding.description:
                 action = binding.action
+                namespace, name, parameters = parse_action(action)
+                target = self if namespace == "app" else screen
+                if target.check_action(name, parameters) is False:
+                    continue  # e.g. Continue, with no answer cut short to continue
                 yield SystemCommand(
                     binding.description,
                     f"{binding.description} ({binding.key})",

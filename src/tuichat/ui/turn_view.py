@@ -8,9 +8,11 @@ coalesced here: the answer's Markdown widget gathers its text and draws it once 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
-from tuichat.core.events import WIRE_RECORD_TYPES, RawChunk, StreamError
+from tuichat.core.client import Provider
+from tuichat.core.events import WIRE_RECORD_TYPES, RequestSent, StreamError
 from tuichat.session.events import (
     AnswerEnded,
     AnswerStarted,
@@ -19,6 +21,7 @@ from tuichat.session.events import (
     TurnFinished,
 )
 from tuichat.session.session import UsageTotals
+from tuichat.ui.answer_progress import AnswerProgress
 from tuichat.ui.widgets.chat_message import AssistantMessage, ErrorMessage, NoticeMessage
 from tuichat.ui.widgets.inspector import Inspector
 from tuichat.ui.widgets.message_list import Entry, MessageList
@@ -34,7 +37,8 @@ class TurnView:
         inspector: gets the requests and raw chunks.
         usage: the conversation's totals, shown after the turn on its last answer.
         warn: tells the user about something outside the conversation (a malformed chunk).
-        asked: who is asked (an answer says it waits for them until its first chunk).
+        asked: who is asked (an answer's status line names them while it connects).
+        provider: the provider answering (its stall timeout, whether it streams).
     """
 
     def __init__(
@@ -44,13 +48,14 @@ class TurnView:
         usage: Callable[[], UsageTotals],
         warn: Notify,
         asked: Callable[[], str] = lambda: "the server",
+        provider: Callable[[], Provider] | None = None,
     ) -> None:
         self._messages = messages
         self._feed = inspector.feed
         self._usage = usage
         self._warn = warn
         self._asked = asked
-        self._waiting = False  # the answer shows that it waits for its first chunk
+        self._provider = provider
         self.entries: list[Entry] = []  # the turn's answers, in order
         self.failed = False  # the turn ended in an error
         self.answer: AssistantMessage | None = None  # the answer receiving events now
@@ -61,16 +66,16 @@ class TurnView:
         for event in batch:
             if isinstance(event, WIRE_RECORD_TYPES):
                 self._feed.append(event)
-                if self._waiting and isinstance(event, RawChunk) and self.answer is not None:
-                    self._waiting = False
-                    self.answer.waiting(None)
+                if isinstance(event, RequestSent) and self.answer is not None:
+                    self.answer.apply(event)  # a new attempt: its status says connecting
             elif isinstance(event, AnswerStarted):
                 self.answer = AssistantMessage()
+                if event.continues and event.answer.message is not None:
+                    self.answer.show_so_far(event.answer.message)  # then the rest, appended
                 entry = self._messages.add(self.answer, None, "answer", answer=event.answer)
                 self.entries.append(entry)
-                # Connecting can take seconds (retries to a server that is down): say so.
-                self.answer.waiting(f"waiting for {self._asked()}…")
-                self._waiting = True
+                # Connecting, retrying, the first token: each can take seconds. Say which.
+                self.answer.follow(self._progress())
             elif isinstance(event, AnswerEnded):
                 if self.answer is not None:
                     self.answer.apply(event)
@@ -84,6 +89,15 @@ class TurnView:
                 self._finished()
             elif self.answer is not None:
                 self.answer.apply(event)
+
+    def _progress(self) -> AnswerProgress:
+        provider = self._provider() if self._provider is not None else None
+        return AnswerProgress(
+            self._asked(),
+            stall_timeout=provider.stall_timeout if provider is not None else 60.0,
+            stream=provider.stream if provider is not None else True,
+            now=time.monotonic(),
+        )
 
     def _failed(self, error: StreamError) -> None:
         if error.kind == "malformed":

@@ -110,6 +110,11 @@ class ChatScreen(Screen[None]):
 
     # Each binding's id is its action's name: `[keys]` in the config file remaps by id.
     BINDINGS: ClassVar[list[BindingType]] = [
+        # After an answer cut short (a stall, a drop, the length limit, a cancel) Ctrl+R is
+        # "Retry" (the same as regenerate, below) and Ctrl+O continues the answer: first, so
+        # that the footer shows them then, however narrow.
+        Binding("ctrl+r", "retry_answer", "Retry", id="retry_answer"),
+        Binding("ctrl+o", "continue_answer", "Continue", id="continue_answer"),
         Binding("f2", "toggle_inspector", "Inspector", id="toggle_inspector"),
         Binding(
             "alt+up",
@@ -316,10 +321,16 @@ class ChatScreen(Screen[None]):
         self.messages.anchor()
         self.navigation.new_turn()
         self.turn = TurnView(
-            self.messages, self.inspector, self.session.usage, self._warn, self._asked
+            self.messages,
+            self.inspector,
+            self.session.usage,
+            self._warn,
+            self._asked,
+            lambda: self.session.provider,
         )
         self._tell_tab("streaming")
         self.run_turn(self.turn, turn)
+        self.refresh_bindings()
 
     def _asked(self) -> str:
         provider = self.session.provider
@@ -401,6 +412,7 @@ class ChatScreen(Screen[None]):
             view.add_note(ErrorMessage, f"Internal error: {event.worker.error!r}")
         if event.state in (WorkerState.SUCCESS, WorkerState.CANCELLED, WorkerState.ERROR):
             view.settle()
+            self.refresh_bindings()  # Retry and Continue show after an answer cut short
             failed = view.failed or event.state == WorkerState.ERROR
             if self._shown_now.is_set():
                 self._tell_tab("idle")
@@ -437,6 +449,7 @@ class ChatScreen(Screen[None]):
             )
         await self.messages.show(entries, around=around)
         self.navigation.forget()
+        self.refresh_bindings()
         if around is not None:
             found = entries[around].widget
             if found is not None:
@@ -453,6 +466,7 @@ class ChatScreen(Screen[None]):
         self.prompt.clear()
         await self.messages.show([])
         self.navigation.forget()
+        self.refresh_bindings()
         return True
 
     # -- actions -------------------------------------------------------------------------
@@ -466,6 +480,12 @@ class ChatScreen(Screen[None]):
         if action in ("page_up", "page_down") or (action == "cancel" and not self.busy):
             # Keys in the inspector page its list, and Esc there leaves it (or its search).
             return not (self.is_mounted and self.inspector.has_focus_within)
+        # Only after an answer that stopped short: in the footer, the help and the palette
+        # then (and Ctrl+R is plain regenerate otherwise). Continuing needs its text.
+        if action == "retry_answer":
+            return not self.busy and self.session.stopped_short() is not None
+        if action == "continue_answer":
+            return not self.busy and self.session.cut_answer() is not None
         return True
 
     def action_cancel(self) -> None:
@@ -490,6 +510,30 @@ class ChatScreen(Screen[None]):
         last = self.messages.last_index("user")
         if last is not None:
             self.messages.truncate(last + 1)
+        await self._start_turn(None, turn)
+
+    async def action_retry_answer(self) -> None:
+        """Ask for the cut answer again, from the start (the cut one stays in the history)."""
+        await self.action_regenerate()
+
+    async def action_continue_answer(self) -> None:
+        """Have the model go on with the cut answer: what comes is appended to it."""
+        if self.busy:
+            self.notify(BUSY, severity="warning")
+            return
+        turn = self.session.continue_answer()
+        if turn is None:
+            self.notify(
+                "The last answer was not cut short: there is nothing to continue.",
+                severity="warning",
+            )
+            return
+        self._stop_editing()
+        await self.messages.jump_to_end()
+        # The cut answer (and the error after it) make way for the same answer, live.
+        last = self.messages.last_index("answer")
+        if last is not None:
+            self.messages.truncate(last)
         await self._start_turn(None, turn)
 
     def action_edit_last_prompt(self) -> None:

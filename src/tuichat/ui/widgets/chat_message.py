@@ -30,8 +30,10 @@ from tuichat.session.events import (
     ToolRunning,
     TurnEvent,
     answer_events,
+    content_text,
 )
 from tuichat.tools.executor import ERROR_PREFIX
+from tuichat.ui.answer_progress import AnswerProgress
 from tuichat.ui.widgets.layout import settled_virtual_size
 from tuichat.ui.widgets.markdown_view import StreamingMarkdown
 
@@ -254,17 +256,34 @@ class ToolCallView(Vertical):
             _mount_if_shown(self, self.output_view)
 
 
+# How a continued answer's status line names each cut it was continued after.
+_CUT_WORDS = {
+    "stalled": "a stall",
+    "dropped": "a drop",
+    "cut short": "a cut",
+    "too long": "the length limit",
+    "cancelled": "a cancel",
+}
+PROGRESS_TICK = 0.25  # seconds between updates of a live answer's status and reasoning line
+REASONING_LINE = 400  # characters of the reasoning's last line kept for its live title
+
+
 class AssistantMessage(Vertical):
     """One answer of the model: reasoning (collapsed), Markdown text, tool calls, a status.
 
     It is filled by the events of its round, as they arrive or, for a saved answer, as
     `answer_events` replays them: the same code shows a live answer and a reopened one.
+    While a live answer is awaited its status line says what is happening (`follow`), and
+    its folded reasoning shows the line being written in its title.
     """
 
     DEFAULT_CSS = """
     AssistantMessage { height: auto; }
     AssistantMessage > .status { height: auto; color: $text-muted; }
     AssistantMessage Collapsible { height: auto; }
+    AssistantMessage > .reasoning CollapsibleTitle {
+        width: 1fr; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     """
 
     virtual_size = settled_virtual_size()  # one layout per change of height (see layout.py)
@@ -285,6 +304,13 @@ class AssistantMessage(Vertical):
         self.status = Static("", classes="status")
         self._status_parts: list[str] = []
         self.ended = False
+        self._progress: AnswerProgress | None = None  # while a live answer is awaited
+        self._progress_shown = ""
+        self._ticking: Timer | None = None
+        self._reasoning_open = False  # reasoning is arriving: its title shows its last line
+        self._reasoning_tail = ""  # the reasoning's line being written
+        self._reasoning_line = ""  # its last complete line with text on it
+        self._reasoning_title = ""
 
     def compose(self) -> ComposeResult:
         if self.reasoning_view is not None:
@@ -292,6 +318,36 @@ class AssistantMessage(Vertical):
         yield self.body
         yield from self.tool_calls.values()
         yield self.status
+
+    def on_mount(self) -> None:
+        if self._progress is not None and self._ticking is None and not self.ended:
+            self._ticking = self.set_interval(PROGRESS_TICK, self._tick)
+
+    def follow(self, progress: AnswerProgress) -> None:
+        """Say on the status line what the awaited answer is doing, until it ends."""
+        self._progress = progress
+        self._show_progress()
+        if self.is_attached and self._ticking is None:
+            self._ticking = self.set_interval(PROGRESS_TICK, self._tick)
+
+    def _tick(self) -> None:
+        self._show_progress()
+        self._show_reasoning_line()
+
+    def _show_progress(self) -> None:
+        progress = self._progress
+        if progress is None or self.ended:
+            return
+        line = progress.line(time.monotonic())
+        if line != self._progress_shown:
+            self._progress_shown = line
+            self.status.update(Content(line))
+
+    def _stop_progress(self) -> None:
+        self._progress = None
+        if self._ticking is not None:
+            self._ticking.stop()
+            self._ticking = None
 
     def on_click(self) -> None:
         self.post_message(self.Clicked(self))
@@ -303,7 +359,12 @@ class AssistantMessage(Vertical):
 
     def apply(self, event: TurnEvent) -> None:
         """Show what one event of this answer's round adds."""
+        progress = self._progress
+        if progress is not None and progress.observe(event, time.monotonic()):
+            self._show_progress()
         if isinstance(event, TextDelta):
+            if self._reasoning_open:
+                self._close_reasoning()
             self.body.append(event.text)
         elif isinstance(event, ReasoningDelta):
             self.append_reasoning(event.text)
@@ -337,7 +398,8 @@ class AssistantMessage(Vertical):
             view.call_id = event.id
 
     def append_reasoning(self, text: str) -> None:
-        """More reasoning arrived: shown collapsed above the answer."""
+        """More reasoning arrived: shown collapsed above the answer; while a live answer's
+        reasoning arrives, the fold's title shows its latest line."""
         if self.reasoning is None:
             self.reasoning = StreamingMarkdown(classes="reasoning-text")
             self.reasoning_view = Collapsible(
@@ -345,6 +407,49 @@ class AssistantMessage(Vertical):
             )
             _mount_if_shown(self, self.reasoning_view, before=self.body)
         self.reasoning.append(text)
+        if self._progress is not None:
+            self._reasoning_open = True
+            self._follow_reasoning(text)
+            if not self._reasoning_title:
+                self._show_reasoning_line()  # at once; then at each tick
+
+    def _follow_reasoning(self, text: str) -> None:
+        """Keep the reasoning's last line with text on it (the one being written first)."""
+        written = self._reasoning_tail + text
+        if "\n" in written:
+            *lines, written = written.split("\n")
+            done = next((line.strip() for line in reversed(lines) if line.strip()), "")
+            if done:
+                self._reasoning_line = done[-REASONING_LINE:]
+        self._reasoning_tail = written[-REASONING_LINE:]
+
+    def _show_reasoning_line(self) -> None:
+        view = self.reasoning_view
+        if view is None or not self._reasoning_open:
+            return
+        line = " ".join((self._reasoning_tail.strip() or self._reasoning_line).split())
+        room = max(20, (self.size.width or 80) - 16)
+        if len(line) > room:
+            line = "…" + line[-room + 1 :]  # the end of the line is what is being written
+        title = f"reasoning: {line}" if line else "reasoning…"
+        if title != self._reasoning_title:
+            self._reasoning_title = title
+            view.title = escape(strip_control(title))  # a title is markup: shown as written
+
+    def _close_reasoning(self) -> None:
+        """The reasoning is over (the answer's text began, or the answer ended)."""
+        self._reasoning_open = False
+        if self.reasoning_view is not None and self._reasoning_title:
+            self.reasoning_view.title = "reasoning"
+        self._reasoning_title = ""
+
+    def show_so_far(self, message: dict[str, Any]) -> None:
+        """Show a cut answer's reasoning and text, to be continued live."""
+        if message.get("reasoning"):
+            self.append_reasoning(strip_control(str(message["reasoning"])))
+        text = strip_control(content_text(message.get("content")))
+        if text:
+            self.body.append(text)
 
     def add_tool_call(self, index: int, call_id: str, name: str) -> ToolCallView:
         """A tool call's name arrived: show it at once."""
@@ -373,6 +478,12 @@ class AssistantMessage(Vertical):
         else:
             timing = message.get("timing") or {}
             self._finish(message.get("finish_reason"), message.get("usage"), timing.get("duration"))
+        cuts = message.get("continued")
+        if isinstance(cuts, list) and cuts:
+            whys = [
+                _CUT_WORDS.get(str(c.get("after")), "a cut") for c in cuts if isinstance(c, dict)
+            ]
+            self.add_status("continued after " + ", ".join(whys or ["a cut"]))
 
     def _finish(
         self, finish_reason: str | None, usage: dict[str, Any] | None, duration: float | None
@@ -387,11 +498,6 @@ class AssistantMessage(Vertical):
         self._status_parts = parts
         self.status.update(Content(" · ".join(parts)))
 
-    def waiting(self, text: str | None) -> None:
-        """Say what the answer waits for (None: it arrives, say nothing)."""
-        if not self.ended:
-            self.status.update(Content(text or ""))
-
     def add_status(self, text: str) -> None:
         """Add to the status line (the conversation's totals after a turn)."""
         self._status_parts.append(text)
@@ -401,6 +507,7 @@ class AssistantMessage(Vertical):
         """Mark the answer as cancelled or failed, keeping its text."""
         self._end_text()
         self.add_class("-interrupted")
+        self._status_parts = [text]  # the turn's totals go after it, not in its place
         self.status.update(Content(text))
 
     def end_calls(self, tool_messages: list[dict[str, Any]]) -> None:
@@ -412,6 +519,9 @@ class AssistantMessage(Vertical):
                 view.set_result(str(message.get("content") or ""), status, 0.0)
 
     def _end_text(self) -> None:
+        self._stop_progress()
+        if self._reasoning_open:
+            self._close_reasoning()
         self.ended = True
         self.body.finish()
         if self.reasoning is not None:
