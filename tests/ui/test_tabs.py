@@ -72,7 +72,7 @@ async def test_a_hidden_tab_asks_for_approval_when_it_is_shown(
     # The call's arguments stream slowly: the user has moved to another tab by the time it
     # is complete and asks for approval.
     server.enqueue(
-        Scripted(text="Computing.", tool_calls=[call], tokens_per_second=8),
+        Scripted(text="Computing.", tool_calls=[call], tokens_per_second=3),
         Scripted(text="It is 42."),
     )
     app = make_app()

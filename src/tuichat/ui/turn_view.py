@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 
 from tuichat.core.client import Provider
-from tuichat.core.events import WIRE_RECORD_TYPES, RequestSent, StreamError
+from tuichat.core.events import WIRE_RECORD_TYPES, RawChunk, StreamError
 from tuichat.session.events import (
     AnswerEnded,
     AnswerStarted,
@@ -65,9 +65,10 @@ class TurnView:
         """Show one batch of the turn's events."""
         for event in batch:
             if isinstance(event, WIRE_RECORD_TYPES):
-                self._feed.append(event)
-                if isinstance(event, RequestSent) and self.answer is not None:
-                    self.answer.apply(event)  # a new attempt: its status says connecting
+                self._feed.append(event)  # the inspector reads every record of the wire
+                if not isinstance(event, RawChunk) and self.answer is not None:
+                    # A new attempt, the headers, a read, a keep-alive: what its status says.
+                    self.answer.apply(event)
             elif isinstance(event, AnswerStarted):
                 self.answer = AssistantMessage()
                 if event.continues and event.answer.message is not None:
