@@ -20,12 +20,14 @@ the prompt had not been sent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from tuichat.config.profiles import DEMO_PROFILE
+from tuichat.core.client import prepare_sdk
 from tuichat.core.events import (
     WIRE_RECORD_TYPES,
     ReasoningDelta,
@@ -307,6 +309,10 @@ class Comparison:
         arrived, marked cancelled)."""
         column = self.columns[index]
         await self.main.tools_ready()
+        # The first request of a process waits for the SDK's import: not to be counted in
+        # one column's time to first token (a failed import fails in the column's turn).
+        with contextlib.suppress(Exception):
+            await asyncio.wrap_future(prepare_sdk())
         column.begin()
         try:
             async for batch in column.session.send(self.prompt):
