@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from tuichat.config.profiles import DEMO_PROFILE
+from tuichat.config.profiles import DEFAULT_MODEL, DEMO_PROFILE
 from tuichat.core.client import prepare_sdk
 from tuichat.core.events import (
     WIRE_RECORD_TYPES,
@@ -36,6 +36,7 @@ from tuichat.core.events import (
     ToolCallStarted,
     WireRecord,
 )
+from tuichat.demo import DEMO_MODEL, DEMO_MODELS
 from tuichat.session.builder import build_session
 from tuichat.session.compare_targets import Target
 from tuichat.session.events import Answer, AnswerStarted, Message, TurnBatch, TurnFinished
@@ -87,7 +88,7 @@ class ColumnStats:
             parts.append(f"{self.prompt_tokens:,} → {self.completion_tokens:,} tokens")
         elif self.completion_tokens:
             parts.append(f"{about}{self.completion_tokens:,} tokens")
-        if not self.running:
+        if self.exact:  # the cost is known once the server has counted the tokens
             parts.append("no price" if self.cost is None else f"${self.cost:.4f}")
         return parts
 
@@ -215,6 +216,60 @@ class CompareColumn:
             exact=exact,
             running=self.running,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A target the app's compare picker offers.
+
+    Attributes:
+        target: what a column would ask.
+        label: the profile (or endpoint) and the model it asks.
+        in_use: it is what the conversation asks now.
+    """
+
+    target: Target
+    label: str
+    in_use: bool = False
+
+
+def compare_choices(main: ChatSession, listed: Sequence[str] = ()) -> list[Choice]:
+    """What there is to compare: the model in use and the others its server lists, the demo
+    models (offline), and every profile with its own model, each once.
+
+    Args:
+        main: the conversation.
+        listed: the models the conversation's server lists (`/models`), if asked.
+    """
+    settings, profile = main.settings, main.endpoint.profile
+    choices: list[Choice] = []
+    seen: set[tuple[str | None, str]] = set()
+
+    def add(target: Target, model: str, in_use: bool = False) -> None:
+        if (target.profile, model) not in seen:
+            seen.add((target.profile, model))
+            choices.append(Choice(target, target_label(main, target), in_use))
+
+    add(Target(profile, main.provider.model), main.provider.model, in_use=True)
+    for model in listed:
+        add(Target(profile, model), model)
+    for demo in DEMO_MODELS:
+        add(Target(DEMO_PROFILE, demo.name), demo.name)
+    for name in sorted(settings.profiles):
+        if name != DEMO_PROFILE:
+            add(Target(name, None), settings.profiles[name].model or DEFAULT_MODEL)
+    return choices
+
+
+def target_label(main: ChatSession, target: Target) -> str:
+    """Who a target asks, as a column's title says it: the profile (or the conversation's
+    endpoint) and the model."""
+    if target.profile is None:
+        return f"{main.provider.name} · {target.model or main.provider.model}"
+    profile = main.settings.profiles.get(target.profile)
+    default = DEMO_MODEL if target.profile == DEMO_PROFILE else DEFAULT_MODEL
+    model = target.model or (profile.model if profile is not None else None) or default
+    return f"{target.profile} · {model}"
 
 
 def column_options(main: ChatSession, target: Target) -> SessionOptions:

@@ -76,6 +76,15 @@ def parse_targets(text: str, settings: Settings) -> tuple[Target, ...]:
     return targets
 
 
+def parse_target(text: str, settings: Settings) -> Target:
+    """One entry of a `--compare` spec (what the app's picker takes typed).
+
+    Raises:
+        CompareSpecError: it is empty or looks like a mistyped profile.
+    """
+    return _parse_entry(text, 1, settings)
+
+
 def _numbered(entries: list[str]) -> Iterable[tuple[int, str]]:
     return ((position, entry) for position, entry in enumerate(entries, start=1))
 
