@@ -120,6 +120,11 @@ def test_a_failed_answer_fails_the_command_and_says_whose_it_is(
             SHORT,
             config=config,
         )
+        printed = ask_compare(
+            server, tmp_path / "h.sqlite3", "--compare", "demo-fast,broken:m", SHORT, config=config
+        )
+    assert printed.returncode == 1
+    assert printed.stdout.rstrip("\n").endswith("=== broken · m ===\n--- no token · failed (http)")
     assert result.returncode == 1
     document = json.loads(result.stdout)
     fast, failed = document["answers"]
@@ -153,3 +158,17 @@ def test_the_help_says_how_to_compare() -> None:
     )
     assert "--compare SPEC" in result.stdout
     assert "PROFILE:MODEL,PROFILE:MODEL" in result.stdout
+
+
+def test_the_apps_compare_spec_is_checked_before_it_starts(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tuichat", "--db", str(tmp_path / "h.sqlite3"), "--compare", "a,,b"],
+        check=False,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=environment(),
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("tuichat: --compare: entry 2 is empty")

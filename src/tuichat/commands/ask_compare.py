@@ -161,8 +161,13 @@ class _Pages:
     def _end(self, index: int) -> None:
         self._printers[index].end_text()
         if not self._page.json_mode:
-            stats = " · ".join(self._columns[index].stats().parts())
-            self._page.write(f"--- {stats}\n")
+            column = self._columns[index]
+            parts = column.stats().parts()
+            error = _column_error(column)
+            if error is not None:  # the whole message goes to stderr at the end
+                kind = error["kind"]
+                parts.append(kind if kind == "cancelled" else f"failed ({kind})")
+            self._page.write(f"--- {' · '.join(parts)}\n")
 
     def rest(self) -> None:
         """Print whatever is left (after an interruption)."""
