@@ -134,7 +134,6 @@ class CompareColumn:
         self._ended: float | None = None
         self._pieces = 0  # text, reasoning and argument deltas: about one token each
         self.running = False
-        self.failed = False  # the turn ended in an error
 
     @property
     def label(self) -> str:
@@ -146,11 +145,6 @@ class CompareColumn:
     def messages(self) -> list[Message]:
         """What the turn added after the prompt: the answers and their tool results."""
         return self.session.messages[self._prompt_at + 1 :]
-
-    @property
-    def started(self) -> bool:
-        """Whether its request was made."""
-        return self._started is not None
 
     def observe(self, batch: TurnBatch) -> None:
         """Look at one batch of the column's events (the live stats, the wire records)."""
@@ -168,7 +162,6 @@ class CompareColumn:
                 self.answers.append(event.answer)
                 self.wire.append([])
             elif isinstance(event, TurnFinished):
-                self.failed = event.failed
                 self._ended = now
 
     def begin(self) -> None:

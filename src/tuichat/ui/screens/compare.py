@@ -266,6 +266,8 @@ class CompareScreen(Screen[KeptAnswer | None]):
 
     async def action_keep(self, index: int | None = None) -> None:
         """Keep a column's answer (the highlighted one's): the conversation goes on from it."""
+        if self._leaving:
+            return  # a key pressed twice: the first one keeps
         index = self.focused_index if index is None else index
         column = self.comparison.columns[index]
         if self._answering(index):
@@ -282,10 +284,11 @@ class CompareScreen(Screen[KeptAnswer | None]):
             other.label for n, other in enumerate(self.comparison.columns) if self._answering(n)
         ]
         answers = await self._finish(index)
-        others = counted(len(self.views) - 1, "other answer")
-        message = f"Kept the answer of {column.label}; the {others} saved beside it."
-        if not self.comparison.main.save or self.comparison.main.history is None:
-            message = f"Kept the answer of {column.label}."
+        message = f"Kept the answer of {column.label}."
+        if self.comparison.main.save and self.comparison.main.history is not None:
+            others = len(self.views) - 1
+            saved = "The other is" if others == 1 else f"The {others} others are"
+            message += f" {saved} saved beside it in the history."
         if stopped:
             message += f" Stopped: {', '.join(stopped)}."
         self.notify(message)
@@ -293,6 +296,8 @@ class CompareScreen(Screen[KeptAnswer | None]):
 
     async def action_leave(self) -> None:
         """Go back keeping no answer: all are saved beside the conversation, not in it."""
+        if self._leaving:
+            return
         await self._finish(None)
         saved = self.comparison.main.save and self.comparison.main.history is not None
         where = " (they are saved in the history, beside it)" if saved else ""
@@ -318,7 +323,7 @@ class CompareScreen(Screen[KeptAnswer | None]):
 
     async def on_unmount(self) -> None:
         # Quitting, or closing the tab, while comparing: nothing is lost, none is kept.
-        if not self.comparison.stored:
+        if not self._leaving:
             await self._finish(None)
 
     @on(events.DescendantFocus)
