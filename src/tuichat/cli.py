@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from tuichat.config.settings import ConfigError
@@ -55,6 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from tuichat.config.theme_files import load_all_theme_specs
     from tuichat.config.validate import check_theme
     from tuichat.session import SessionOptions, build_session
+    from tuichat.session.compare_targets import CompareSpecError, parse_targets
     from tuichat.ui.app import TuichatApp
     from tuichat.ui.themes import available_theme_names
 
@@ -62,12 +64,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = SessionOptions.from_args(args, resume=resume)
     try:
         settings = load_config_file(options.config)
+        if args.compare is not None:  # the profiles it may name are the settings'
+            options = replace(options, compare=parse_targets(args.compare, settings))
         theme_specs, theme_problems = load_all_theme_specs()
         theme = check_theme(settings, available_theme_names(theme_specs), args.theme)
         session = build_session(settings, options, dict(os.environ))
     except ConfigError as error:
         print(f"tuichat: {error}", file=sys.stderr)
         return 1
+    except CompareSpecError as error:
+        print(f"tuichat: --compare: {error}", file=sys.stderr)
+        return 2
     app = TuichatApp(
         session,
         theme_specs=theme_specs,

@@ -22,8 +22,10 @@ import pytest
 from openai.types.chat import ChatCompletion
 
 from tests.demo.prompts import TIME_TOOL, user
+from tuichat.demo import DEMO_MODELS
 from tuichat.demo.replies import DropAfter, Flood, HTTPError, RawSSE, Scripted, Slow, Stall
 from tuichat.demo.server import ChatServer
+from tuichat.demo.tokens import split_tokens
 
 STREAMS = Path(__file__).parent.parent / "fixtures" / "streams"
 SSE_FILES = sorted(STREAMS.glob("*.sse"))
@@ -198,12 +200,43 @@ async def test_non_streaming_tool_calls(client: openai.AsyncOpenAI) -> None:
     ]
 
 
-async def test_models_lists_the_demo_model(client: openai.AsyncOpenAI) -> None:
+async def test_models_lists_the_demo_models(client: openai.AsyncOpenAI) -> None:
     page = await client.models.list()
-    assert [model.id for model in page.data] == ["tuichat-demo"]
+    assert [model.id for model in page.data] == ["tuichat-demo", "demo-fast", "demo-slow"]
     assert (await client.models.retrieve("tuichat-demo")).id == "tuichat-demo"
+    assert (await client.models.retrieve("demo-slow")).id == "demo-slow"
     with pytest.raises(openai.NotFoundError):
         await client.models.retrieve("gpt-nothing")
+
+
+async def test_each_demo_model_answers_at_its_own_pace(client: openai.AsyncOpenAI) -> None:
+    # The same scripted answer (a short one); demo-slow waits before its first token and
+    # writes slower.
+    async def first_and_last(model: str) -> tuple[float, float, str]:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        first: float | None = None
+        text: list[str] = []
+        stream = await client.chat.completions.create(
+            model=model, messages=user("call nothing"), stream=True
+        )
+        async for chunk in stream:
+            if chunk.choices and chunk.choices[0].delta.content:
+                first = loop.time() - start if first is None else first
+                text.append(chunk.choices[0].delta.content)
+        assert first is not None
+        return first, loop.time() - start, "".join(text)
+
+    (_, _, fast_text), (slow_first, slow_end, slow_text) = await asyncio.gather(
+        first_and_last("demo-fast"), first_and_last("demo-slow")
+    )
+    assert fast_text == slow_text
+    slow = DEMO_MODELS[2]
+    assert slow.name == "demo-slow" and slow.tokens_per_second is not None
+    # Lower bounds only (a sleep is never shorter): its delay, then one token per interval.
+    tokens = len(split_tokens(slow_text))
+    assert slow_first >= slow.first_token_delay
+    assert slow_end - slow_first >= (tokens - 2) / slow.tokens_per_second
 
 
 # ---- scripted failures --------------------------------------------------------------------

@@ -26,7 +26,7 @@ async def test_model_picker_lists_the_servers_models_and_filters(make_app: AppFa
         assert isinstance(picker, ModelPicker)
         await wait_until(pilot, lambda: bool(picker.models))
         assert "tuichat-demo" in picker.models
-        await pilot.press(*"demo")
+        await pilot.press(*"tuichat")
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ChatScreen)

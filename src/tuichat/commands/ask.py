@@ -17,31 +17,38 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import signal
 import sys
-from collections.abc import Coroutine, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from tuichat.commands import fail, silence_closed_pipe
+from tuichat.commands import fail
+from tuichat.commands.ask_compare import compare_once
+from tuichat.commands.printing import (
+    PROG,
+    AskMode,
+    Printer,
+    Stopped,
+    note_to,
+    prepare,
+    stoppable,
+    turn_error,
+)
 from tuichat.config.load import load_config_file
 from tuichat.config.settings import ConfigError
-from tuichat.core.events import Retrying, StreamError, TextDelta, ToolCallReady
-from tuichat.session import ChatSession, Note, SessionOptions, add_session_arguments
+from tuichat.session import ChatSession, SessionOptions, add_session_arguments
 from tuichat.session.builder import build_session
-from tuichat.session.events import AnswerStarted, Notice, ToolResult, TurnBatch
-from tuichat.session.tools import server_problems
-from tuichat.storage.db import StorageError
+from tuichat.session.compare_targets import CompareSpecError, parse_targets
+from tuichat.session.options import add_compare_argument
 from tuichat.storage.export import chat_message, fenced
 
-PROG = "tuichat ask"
+__all__ = ["AskMode", "answer_once", "build_parser", "compose_prompt", "read_stdin", "run"]
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 128 + signal.SIGINT  # Ctrl-C; any stopping signal N exits with 128 + N
-STOPPING_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-_RESULT_PREVIEW = 200  # characters of a tool result shown on stderr
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
         "stderr. On a terminal the text restarts after it; to a pipe or a file the text is "
         "written once the last attempt ends, so a script never reads a partial answer twice "
         "(with --json only the last attempt is in the JSON)",
+    )
+    add_compare_argument(
+        parser,
+        "ask several models at once and print each answer under a header, with its timing and "
+        "usage (with --json: in answers[]); the first one's answer continues the conversation",
     )
     return parser
 
@@ -129,91 +141,6 @@ def compose_prompt(argument: str, piped: str | None) -> str:
     return f"{argument}\n\n{fenced(piped)}"
 
 
-def _one_line(text: str, limit: int) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-class _Printer:
-    """Writes the answer to stdout as it arrives and tool activity to stderr.
-
-    With `hold`, the answer's text is kept until `release()` (or dropped by `restart()`,
-    when the answer is asked again), so that what a pipe reads is one attempt's text.
-    """
-
-    def __init__(self, out: TextIO, err: TextIO, *, json_mode: bool, hold: bool = False) -> None:
-        self.out = out
-        self.err = err
-        self.json_mode = json_mode
-        self.hold = hold
-        self.held: list[str] = []
-        self.last_char = "\n"  # what stdout ends with; "\n" before anything is written
-        self.broken = False  # stdout was closed by the reader (e.g. `| head`)
-        self.storage_errors: list[str] = []  # what could not be saved
-
-    def feed(self, batch: TurnBatch) -> None:
-        parts: list[str] = []
-        for event in batch:
-            if isinstance(event, TextDelta):
-                if event.text:
-                    parts.append(event.text)
-            elif isinstance(event, AnswerStarted):
-                if event.round > 1 and (parts or self.last_char != "\n"):
-                    parts.append("\n")  # a tool round's text and the next answer apart
-            elif isinstance(event, ToolCallReady):
-                self.note(f"[tool] {event.name} {event.arguments_text or '{}'}")
-            elif isinstance(event, ToolResult):
-                result = _one_line(event.content, _RESULT_PREVIEW)
-                verb = "failed:" if event.is_error else "->"
-                self.note(f"[tool] {event.name} {verb} {result}")
-            elif isinstance(event, Notice):
-                self.note(f"[note] {event.message}")
-            elif isinstance(event, Retrying):
-                self.note(
-                    f"[retry] {event.reason}: asking again in {event.wait:.1f} s "
-                    f"(attempt {event.attempt} of {event.of})"
-                )
-            elif isinstance(event, StreamError) and event.kind == "malformed":
-                self.note(f"[warning] {event.message}")
-        if parts and not self.json_mode:
-            if self.hold:
-                self.held.append("".join(parts))
-            else:
-                self.write("".join(parts))
-
-    def restart(self) -> None:
-        """The answer is asked again: drop the held text (on a terminal, end its line)."""
-        self.held.clear()
-        self.end_text()
-
-    def release(self) -> None:
-        """Write the held text (the last attempt's)."""
-        text, self.held = "".join(self.held), []
-        self.write(text)
-
-    def write(self, text: str) -> None:
-        if self.broken or not text:
-            return
-        try:
-            self.out.write(text)
-            self.out.flush()
-        except OSError:  # the reader went away (`| head`), or the terminal hung up
-            self.broken = True
-            silence_closed_pipe(self.out)
-            return
-        self.last_char = text[-1]
-
-    def end_text(self) -> None:
-        if not self.json_mode and self.last_char != "\n":
-            self.write("\n")
-
-    def note(self, line: str) -> None:
-        try:
-            print(line, file=self.err, flush=True)
-        except (OSError, ValueError):  # closed, or its terminal hung up
-            silence_closed_pipe(self.err)
-
-
 @dataclass(slots=True)
 class _Outcome:
     """How the turn ended."""
@@ -221,21 +148,6 @@ class _Outcome:
     messages: list[dict[str, Any]]  # what the turn added after the user message
     error: dict[str, str] | None = None
     interrupted: bool = False
-
-
-def _turn_error(messages: list[dict[str, Any]]) -> dict[str, str] | None:
-    for message in reversed(messages):
-        if message.get("role") != "assistant":
-            continue
-        error = message.get("error")
-        if isinstance(error, dict):
-            kind = str(error.get("kind") or "stream_error")
-            kind = {"timeout": "connection", "malformed": "stream_error"}.get(kind, kind)
-            return {"kind": kind, "message": str(error.get("message") or kind)}
-        if message.get("cancelled"):
-            return {"kind": "cancelled", "message": "interrupted"}
-        return None
-    return None
 
 
 def run(
@@ -274,36 +186,24 @@ def run(
     )
     try:
         settings = load_config_file(options.config)
+        targets = parse_targets(args.compare, settings) if args.compare is not None else ()
         # An unknown --profile fails here, before any I/O.
         session = build_session(settings, options, os.environ if environ is None else environ)
     except ConfigError as error:
         return fail(PROG, str(error), err)
+    except CompareSpecError as error:
+        parser.print_usage(err)
+        print(f"{PROG}: --compare: {error}", file=err)
+        return EXIT_USAGE
     mode = AskMode(
         json=args.json,
         save=not args.no_save,
         continue_last=args.continue_last,
         retries=args.retries,
     )
+    if targets:
+        return compare_once(session, targets, prompt, mode, out, err)
     return answer_once(session, prompt, mode, out, err)
-
-
-@dataclass(frozen=True, slots=True)
-class AskMode:
-    """How a turn is printed and told about, as `tuichat ask`'s options say.
-
-    Attributes:
-        json: print one JSON object at the end (`--json`) instead of streaming the text.
-        save: the turn is saved (not `--no-save`): a history that cannot open is an error.
-        continue_last: continue the most recent conversation (`-c`).
-        retries: ask again from the start this many times after a stall or a drop.
-        prog: the command's name in error lines (`tuichat replay` reuses all of this).
-    """
-
-    json: bool = False
-    save: bool = True
-    continue_last: bool = False
-    prog: str = PROG
-    retries: int = 0
 
 
 def answer_once(session: ChatSession, prompt: str, mode: AskMode, out: TextIO, err: TextIO) -> int:
@@ -316,49 +216,11 @@ def answer_once(session: ChatSession, prompt: str, mode: AskMode, out: TextIO, e
     Returns:
         The exit code, as `tuichat ask` documents it.
     """
-    stopped = _Stopped()
+    stopped = Stopped()
     try:
-        return asyncio.run(_stoppable(_ask(session, mode, prompt, out, err, stopped), stopped))
+        return asyncio.run(stoppable(_ask(session, mode, prompt, out, err, stopped), stopped))
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
-
-
-class _Stopped:
-    """Which signal stopped the command (None: none did)."""
-
-    signum: int | None = None
-
-    @property
-    def exit_code(self) -> int:
-        return 128 + (self.signum or signal.SIGINT)
-
-
-async def _stoppable(work: Coroutine[Any, Any, int], stopped: _Stopped) -> int:
-    """Run the command; SIGINT, SIGTERM and SIGHUP cancel it, so that what arrived is saved
-    (the turn's own clean-up), and it exits with 128 + the signal's number, no traceback."""
-    task = asyncio.current_task()
-    assert task is not None
-    loop = asyncio.get_running_loop()
-
-    def stop(signum: int) -> None:
-        if stopped.signum is None:
-            stopped.signum = signum
-            task.cancel()
-
-    installed = []
-    for signum in STOPPING_SIGNALS:
-        with contextlib.suppress(ValueError, NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signum, stop, signum)  # main thread, Unix only
-            installed.append(signum)
-    try:
-        return await work
-    except asyncio.CancelledError:
-        if stopped.signum is None:
-            raise
-        return stopped.exit_code
-    finally:
-        for signum in installed:
-            loop.remove_signal_handler(signum)
 
 
 async def _ask(
@@ -367,41 +229,22 @@ async def _ask(
     prompt: str,
     out: TextIO,
     err: TextIO,
-    stopped: _Stopped,
+    stopped: Stopped,
 ) -> int:
     # Retried to a pipe or a file, the text waits for the last attempt (see --retries).
     hold = mode.retries > 0 and not mode.json and not _is_terminal(out)
-    printer = _Printer(out, err, json_mode=mode.json, hold=hold)
-    prog = mode.prog
-    session.on_note = lambda note: _note(printer, note)
+    printer = Printer(out, err, json_mode=mode.json, hold=hold)
+    session.on_note = lambda note: note_to(printer, note)
     try:
-        try:
-            await session.open_history()
-        except StorageError as error:
-            hint = " (or use --no-save)" if mode.save else ""
-            return fail(prog, f"{error}{hint}", err)
-        if mode.continue_last:
-            if await session.reopen("last") is None:
-                return fail(prog, f"no conversation to continue in {session.history_path}", err)
-        for problem in session.problems:
-            print(f"{prog}: {problem}", file=err)
-        if session.mcp_configured:
-            await session.start_tools()
-            for problem in server_problems(session.mcp_statuses()):
-                print(f"{prog}: {problem}", file=err)
+        failed = await prepare(session, mode, err)
+        if failed is not None:
+            return failed
         # Tools whose policy is "ask" do not run: there is no one to ask here.
         outcome = await _stream(session, prompt, printer, mode.retries)
         storage_error = printer.storage_errors[0] if printer.storage_errors else None
     finally:
         await session.aclose()
     return _report(mode, outcome, storage_error, out, err, stopped)
-
-
-def _note(printer: _Printer, note: Note) -> None:
-    if note.title == "Not saved":
-        printer.storage_errors.append(note.message)
-    elif note.title != "MCP servers":  # start-up problems are printed once, above
-        printer.note(f"[note] {note.message}")
 
 
 def _is_terminal(stream: TextIO) -> bool:
@@ -422,7 +265,7 @@ def _stalled_or_dropped(messages: list[dict[str, Any]]) -> str | None:
     return _RETRIED_KINDS.get(str(error.get("kind"))) if isinstance(error, dict) else None
 
 
-async def _stream(session: ChatSession, prompt: str, printer: _Printer, retries: int) -> _Outcome:
+async def _stream(session: ChatSession, prompt: str, printer: Printer, retries: int) -> _Outcome:
     start = len(session.messages)  # the turn's messages: the user's, then what answered it
     interrupted = False
     turn = session.send(prompt)
@@ -446,7 +289,7 @@ async def _stream(session: ChatSession, prompt: str, printer: _Printer, retries:
     printer.release()
     printer.end_text()
     added = session.messages[start:]
-    return _Outcome(messages=added, error=_turn_error(added), interrupted=interrupted)
+    return _Outcome(messages=added, error=turn_error(added), interrupted=interrupted)
 
 
 def _report(
@@ -455,7 +298,7 @@ def _report(
     storage_error: str | None,
     out: TextIO,
     err: TextIO,
-    stopped: _Stopped,
+    stopped: Stopped,
 ) -> int:
     error = outcome.error
     if outcome.interrupted and error is None:
@@ -464,7 +307,7 @@ def _report(
         error = {"kind": "storage", "message": storage_error}
     if mode.json:
         document = {"messages": [chat_message(m) for m in outcome.messages], "error": error}
-        printer = _Printer(out, err, json_mode=False)
+        printer = Printer(out, err, json_mode=False)
         printer.write(json.dumps(document, ensure_ascii=False) + "\n")
     if outcome.interrupted:
         return stopped.exit_code

@@ -89,7 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         pace = f"{tps:g} events/s" if tps else "unthrottled"
         print(
             f"tuichat demo server ({mode}, {pace}); try: tuichat --base-url {server.base_url} "
-            f"--model {DEMO_MODEL}. Ctrl-C to stop.",
+            f"--model {DEMO_MODEL} (or {' or '.join(server.models)}: other speeds). "
+            "Ctrl-C to stop.",
             file=sys.stderr,
             flush=True,
         )

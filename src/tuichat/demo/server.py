@@ -41,7 +41,7 @@ from collections import deque
 from types import TracebackType
 from typing import Any, Self
 
-from tuichat.demo import DEMO_MODEL
+from tuichat.demo import DEMO_MODEL, DEMO_MODELS, DemoModel
 from tuichat.demo.chunks import Call, random_id
 from tuichat.demo.http_io import BadRequestError, Request, read_request, send_json
 from tuichat.demo.planner import plan_reply
@@ -71,7 +71,9 @@ class ChatServer:
         default_reply: When set, answers every chat request that has no queued reply
             (e.g. `HTTPError.server_error()` to make everything fail, or `Flood(n)`).
         tokens_per_second: Pacing of streamed events (`None`: as fast as possible).
-        model: The model id listed on `/models` and used when a request names none.
+        model: The model id listed first on `/models` and used when a request names none.
+        models: The other models listed on `/models`; a request naming one of them is
+            answered at its pace, after its delay before the first token.
     """
 
     def __init__(
@@ -81,6 +83,7 @@ class ChatServer:
         host: str = "127.0.0.1",
         port: int = 0,
         model: str = DEMO_MODEL,
+        models: tuple[DemoModel, ...] = DEMO_MODELS,
         default_reply: Reply | None = None,
     ) -> None:
         """Create a server (not started yet).
@@ -91,11 +94,13 @@ class ChatServer:
                 `tuichat.demo.DEMO_TOKENS_PER_SECOND`.
             host: Address to bind; keep the loopback default.
             port: Port to bind; 0 picks a free one.
-            model: The model id listed on `/models`.
+            model: The model id listed first on `/models`.
+            models: The demo models, each with its own speed (`tuichat.demo.DEMO_MODELS`).
             default_reply: Answer every chat request with this unless a reply is queued.
         """
         self.tokens_per_second = tokens_per_second
         self.model = model
+        self.models = {demo.name: demo for demo in models if demo.name != model}
         self.default_reply = default_reply
         self.requests: list[dict[str, Any]] = []
         self.request_headers: list[dict[str, str]] = []
@@ -291,20 +296,25 @@ class ChatServer:
         if path == "/models":
             if request.method != "GET":
                 return await _send_method_not_allowed(writer, request, keep_alive)
-            body = {"object": "list", "data": [self._model_object()]}
-            return await send_json(writer, 200, body, keep_alive)
+            listed = [self._model_object(name) for name in self.model_ids]
+            return await send_json(writer, 200, {"object": "list", "data": listed}, keep_alive)
         if path.startswith("/models/") and request.method == "GET":
             model_id = path[len("/models/") :]
-            if model_id == self.model:
-                return await send_json(writer, 200, self._model_object(), keep_alive)
+            if model_id in self.model_ids:
+                return await send_json(writer, 200, self._model_object(model_id), keep_alive)
             error = HTTPError.model_not_found(model_id)
             return await send_json(writer, 404, error.body(), keep_alive)
         error = HTTPError(404, f"Invalid URL ({request.method} {request.path})")
         return await send_json(writer, 404, error.body(), keep_alive)
 
-    def _model_object(self) -> dict[str, Any]:
+    @property
+    def model_ids(self) -> list[str]:
+        """The ids `/models` lists: the server's model first."""
+        return [self.model, *self.models]
+
+    def _model_object(self, model_id: str) -> dict[str, Any]:
         return {
-            "id": self.model,
+            "id": model_id,
             "object": "model",
             "created": _MODEL_CREATED,
             "owned_by": "tuichat",
@@ -348,7 +358,15 @@ class ChatServer:
             completion_id=random_id("chatcmpl-", 29),
             created=int(time.time()),
         )
-        return await send_reply(call, reply, writer, keep_alive, self.tokens_per_second)
+        pace = self.tokens_per_second
+        demo = self.models.get(call.model)
+        if demo is not None:
+            # Each demo model has its own speed: how long it "thinks", how fast it writes.
+            if demo.first_token_delay > 0:
+                await asyncio.sleep(demo.first_token_delay)
+            if demo.tokens_per_second is not None:
+                pace = demo.tokens_per_second
+        return await send_reply(call, reply, writer, keep_alive, pace)
 
 
 async def _send_method_not_allowed(

@@ -20,6 +20,7 @@ from tuichat.config.profiles import (
     PRESETS,
 )
 from tuichat.config.settings import DEFAULT_MAX_TOOL_ROUNDS
+from tuichat.session.compare_targets import MAX_TARGETS, Target
 
 Resume = int | Literal["last"] | None
 """The conversation to reopen: its id, the most recent one, or none (a new one)."""
@@ -50,6 +51,8 @@ class SessionOptions:
         replay: a replay of a recorded turn (`tuichat replay`): answers come from `base_url`
             as given (no profile, no key, no system prompt), no tools are offered, and the
             calls an answer makes are shown, not run: the turn ends after one answer.
+        compare: `--compare`: the app sends each prompt to these profiles and models side by
+            side (parsed against the settings by `parse_targets`; empty: it does not).
     """
 
     config: Path | None = None
@@ -70,6 +73,7 @@ class SessionOptions:
     save: bool = True
     resume: Resume = None
     replay: bool = False
+    compare: tuple[Target, ...] = ()
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, **more: Any) -> SessionOptions:
@@ -185,6 +189,22 @@ def _positive_seconds(text: str) -> float:
     return value
 
 
+COMPARE_HELP = (
+    "PROFILE:MODEL,PROFILE:MODEL,... (2 to {limit}; either part may be left out: "
+    "ollama = that profile's model, gpt-4o = that model on the profile in use)"
+)
+
+
+def add_compare_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    """The `--compare SPEC` option (`tuichat` and `tuichat ask`); `parse_targets` reads it
+    once the settings (the profiles a name may be) are loaded."""
+    parser.add_argument(
+        "--compare",
+        metavar="SPEC",
+        help=f"{what}: {COMPARE_HELP.format(limit=MAX_TARGETS)}",
+    )
+
+
 def add_app_arguments(parser: argparse.ArgumentParser) -> None:
     """The full-screen app's options besides `add_session_arguments`: which conversation to
     reopen, and the theme (`tuichat` and `tuichat serve`, which passes them to its apps)."""
@@ -200,3 +220,4 @@ def add_app_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--theme", metavar="NAME", help="the theme (default: the config's, tuichat-dark)"
     )
+    add_compare_argument(parser, "send each prompt to several models, answers side by side")

@@ -10,7 +10,7 @@ that died, a write that failed) it hands to `on_note`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -65,6 +65,28 @@ class UsageTotals:
     def total_tokens(self) -> int:
         """Prompt and completion tokens together."""
         return self.prompt_tokens + self.completion_tokens
+
+
+def usage_of(messages: Iterable[Message], settings: Settings, model: str) -> UsageTotals:
+    """Prompt and completion tokens of these messages' answers, and their cost if priced.
+
+    Args:
+        messages: a conversation's messages (or some of them: one turn's).
+        settings: where the prices are (`[prices."MODEL"]`).
+        model: the model of answers that do not say which model wrote them.
+    """
+    prompt = completion = 0
+    cost: float | None = None
+    for message in messages:
+        usage = message.get("usage") if message.get("role") == "assistant" else None
+        if not isinstance(usage, dict):
+            continue
+        p, c = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+        prompt, completion = prompt + p, completion + c
+        price = settings.price_for(str(message.get("model") or model))
+        if price is not None:
+            cost = (cost or 0.0) + price.cost(p, c)
+    return UsageTotals(prompt, completion, cost)
 
 
 class ChatSession:
@@ -194,8 +216,13 @@ class ChatSession:
         self.conversation_id = None
         self._last_answer = None
 
-    async def _recorder(self, prompt: str | None) -> TurnRecorder | None:
-        """A recorder for the turn about to start (creating the conversation row at first)."""
+    async def saved_conversation(self) -> int | None:
+        """The conversation's id in the history, its row created on the first turn.
+
+        Returns:
+            None when nothing is saved: no history, `--no-save`, or the row could not be
+            written (a "Not saved" note says why).
+        """
         history = self.history
         if history is None or not self.save:
             return None
@@ -210,9 +237,18 @@ class ChatSession:
         except StorageError as error:
             self.note(str(error), "Not saved", "error")
             return None
+        return self.conversation_id
+
+    async def _recorder(self, prompt: str | None) -> TurnRecorder | None:
+        """A recorder for the turn about to start (creating the conversation row at first)."""
+        history = self.history
+        conversation_id = await self.saved_conversation()
+        if history is None or conversation_id is None:
+            return None
+        provider = self.provider
         recorder = TurnRecorder(
             history,
-            self.conversation_id,
+            conversation_id,
             self.messages,
             model=provider.model,
             provider=provider.name,
@@ -343,18 +379,7 @@ class ChatSession:
 
     def usage(self) -> UsageTotals:
         """Prompt and completion tokens of the whole conversation, and its cost if priced."""
-        prompt = completion = 0
-        cost: float | None = None
-        for message in self.messages:
-            usage = message.get("usage") if message.get("role") == "assistant" else None
-            if not isinstance(usage, dict):
-                continue
-            p, c = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
-            prompt, completion = prompt + p, completion + c
-            price = self.settings.price_for(str(message.get("model") or self.provider.model))
-            if price is not None:
-                cost = (cost or 0.0) + price.cost(p, c)
-        return UsageTotals(prompt, completion, cost)
+        return usage_of(self.messages, self.settings, self.provider.model)
 
     # -- tools ---------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator
 from functools import partial
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, on, work
 from textual.app import App, ComposeResult
@@ -19,6 +19,7 @@ from textual.widgets import Footer, Header
 from textual.worker import Worker, WorkerState
 
 from tuichat.core.text import counted
+from tuichat.session.compare_targets import Target
 from tuichat.session.events import TurnBatch
 from tuichat.session.session import ChatSession, Note
 from tuichat.storage.db import StorageError
@@ -33,11 +34,15 @@ from tuichat.ui.widgets.chat_message import (
     ErrorMessage,
     NoticeMessage,
     UserMessage,
+    answer_widget,
 )
 from tuichat.ui.widgets.inspector import Inspector
 from tuichat.ui.widgets.message_list import Entry, MessageList, entries_for_history
 from tuichat.ui.widgets.prompt import PromptInput
 from tuichat.ui.widgets.tab_bar import TabBar, TabLabel, TabState
+
+if TYPE_CHECKING:
+    from tuichat.ui.screens.compare import KeptAnswer
 
 __all__ = ["ChatScreen", "MessageList", "code_blocks"]
 
@@ -140,6 +145,15 @@ class ChatScreen(Screen[None]):
         Binding("f1", "app.toggle_help", "Help", id="toggle_help"),
         Binding("f3", "pick_model", "Model", id="pick_model"),
         Binding("f5", "show_tools", "Tools", id="show_tools"),
+        # F6 is also the prompt's "select line" (a TextArea's): comparing wins.
+        Binding(
+            "f6",
+            "compare_models",
+            "Compare models…",
+            show=False,
+            priority=True,
+            id="compare_models",
+        ),
         Binding("ctrl+y", "copy_answer", "Copy answer", priority=True, id="copy_answer"),
         Binding("alt+y", "copy_code", "Copy code block", show=False, priority=True, id="copy_code"),
         Binding("f4", "show_history", "Conversations", show=False, id="show_history"),
@@ -193,6 +207,7 @@ class ChatScreen(Screen[None]):
         self.editing = False  # the prompt holds the last prompt, to be edited and re-sent
         self.turn: TurnView | None = None  # the turn being shown (the last one, once over)
         self._navigation: InspectorNavigation | None = None
+        self.compare: tuple[Target, ...] = session.options.compare  # each prompt goes to these
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -221,14 +236,16 @@ class ChatScreen(Screen[None]):
             entries = [Entry("note", partial(NoticeMessage, self.welcome))]
         await self.messages.show(entries)
         self.prompt.focus()
+        self._show_compare_mode()
         if self.session.history is not None:
             self._load_recall()
 
     def show_tabs(self, labels: list[TabLabel], active: str) -> None:
         """Show the app's open tabs on this screen's bar."""
         self.tab_count = len(labels)
-        if self.is_mounted:
-            self.query_one(TabBar).show(labels, active)
+        # Not while the screen is ending (its bar may be gone already).
+        for bar in self.query(TabBar) if self.is_mounted else ():
+            bar.show(labels, active)
             self.refresh_bindings()
 
     def _tell_tab(self, state: TabState | None = None, title: str | None = None) -> None:
@@ -295,6 +312,11 @@ class ChatScreen(Screen[None]):
         """Send the prompt (re-send it, when editing the last one), unless an answer is arriving."""
         if self.busy:
             self.notify(BUSY, severity="warning")
+            return
+        if self.compare and not self.editing:
+            if await self._compare(event.text):
+                event.prompt.clear()
+                event.prompt.remember(event.text)
             return
         if self.editing:
             # The edited prompt replaces the last one: it and its answer leave the screen
@@ -556,7 +578,7 @@ class ChatScreen(Screen[None]):
         """Leave edit mode; the text being edited goes too."""
         if self.editing:
             self.editing = False
-            self.prompt.border_title = None
+            self._show_compare_mode()
             self.prompt.remove_class("-editing")
             self.prompt.clear()
 
@@ -636,6 +658,84 @@ class ChatScreen(Screen[None]):
             self.notify(f"Model: {model}{where}")
 
         self.app.push_screen(ModelPicker(self.session.client), chosen)
+
+    # -- comparing models ----------------------------------------------------------------
+
+    def action_compare_models(self) -> None:
+        """Pick the profiles and models to compare: each prompt then goes to all of them."""
+        from tuichat.session.compare import target_label
+        from tuichat.ui.screens.compare_picker import ComparePicker
+
+        async def chosen(targets: tuple[Target, ...] | None) -> None:
+            if targets is None:
+                return
+            self.compare = targets
+            self._show_compare_mode()
+            if not targets:
+                self.notify(f"Not comparing: prompts go to {self.session.provider.model} again.")
+                return
+            text = self.prompt.text
+            if text.strip() and not self.busy and not self.editing:  # the prompt typed: sent
+                if await self._compare(text):
+                    self.prompt.clear()
+                    self.prompt.remember(text)
+                return
+            names = ", ".join(target_label(self.session, target) for target in targets)
+            self.notify(f"Comparing {names}: each prompt goes to all of them (F6 changes).")
+
+        self.app.push_screen(ComparePicker(self.session, self.compare), chosen)
+
+    def _show_compare_mode(self) -> None:
+        """Say on the prompt's border where prompts go while comparing."""
+        if self.editing:
+            return
+        if not self.compare:
+            self.prompt.border_title = None
+            return
+        from tuichat.session.compare import target_label
+
+        names = " · ".join(target_label(self.session, target) for target in self.compare)
+        self.prompt.border_title = f"comparing {names} · F6 changes"
+
+    async def _compare(self, prompt: str) -> bool:
+        """Send the prompt to every model compared, their answers side by side.
+
+        Returns:
+            Whether it was sent (a target that cannot be asked says why, and keeps the text).
+        """
+        from tuichat.config.settings import ConfigError
+        from tuichat.session.compare import Comparison
+        from tuichat.ui.screens.compare import CompareScreen
+
+        try:
+            comparison = await Comparison.open(self.session, self.compare, prompt)
+        except ConfigError as error:
+            self.notify(str(error), title="Compare", severity="error")
+            return False
+        if not any(m.get("role") == "user" for m in self.session.messages):
+            self._tell_tab(title=prompt)  # the first prompt names the tab
+        screen = CompareScreen(comparison, tell_tab=lambda state: self._tell_tab(state))
+        self.app.push_screen(screen, self._compared)
+        return True
+
+    async def _compared(self, kept: KeptAnswer | None) -> None:
+        """Show the answer kept from a comparison as the conversation's answer to its prompt
+        (rebuilt from its data, as a reopened answer is)."""
+        if kept is None:
+            return
+        await self.messages.jump_to_end()
+        self.messages.add(UserMessage(kept.prompt), partial(UserMessage, kept.prompt), "user")
+        last: AssistantMessage | None = None
+        for answer in kept.answers:
+            last = answer_widget(answer)
+            self.messages.add(last, partial(answer_widget, answer), "answer", answer=answer)
+        totals = self.session.usage()
+        if last is not None and totals.total_tokens:
+            cost = f" · ${totals.cost:.4f}" if totals.cost is not None else ""
+            last.add_status(f"conversation {totals.total_tokens:,} tokens{cost}")
+        self.turn = None
+        self.navigation.new_turn()  # F2 shows the kept answer's saved chunks
+        self.messages.anchor()
 
     def switch_profile(self, name: str) -> None:
         """Talk to another provider profile from now on (the conversation goes on)."""
