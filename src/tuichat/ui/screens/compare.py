@@ -32,6 +32,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header
 from textual.worker import Worker, WorkerState
 
+from tuichat.core.client import Provider
 from tuichat.core.text import counted
 from tuichat.session import UsageTotals
 from tuichat.session.compare import CompareColumn, Comparison
@@ -148,7 +149,7 @@ class CompareScreen(Screen[KeptAnswer | None]):
                 UsageTotals,
                 self._warn,
                 partial(_asked, column),
-                lambda column=column: column.session.provider,
+                partial(_provider_of, column),
             )
             column.session.approve = partial(self._approve, index)
             view.answers.anchor()  # follow the answer as it arrives
@@ -375,6 +376,11 @@ class CompareScreen(Screen[KeptAnswer | None]):
                 return await decision
             finally:
                 self._question = None
+
+
+def _provider_of(column: CompareColumn) -> Provider:
+    """The provider a column's answer comes from (its stall timeout, for the status line)."""
+    return column.session.provider
 
 
 def _asked(column: CompareColumn) -> str:
