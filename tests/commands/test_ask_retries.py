@@ -10,24 +10,11 @@ import pty
 import subprocess
 from pathlib import Path
 
-from tuichat.demo.replies import DropAfter, HTTPError, Recorded, Scripted
+from tuichat.demo.replies import DropAfter, HTTPError, Scripted, stalled_after
 from tuichat.demo.server import ChatServer
 from tuichat.storage.store import HistoryStore
 
 from .test_ask import ask_run, command, environment
-
-
-def text_chunk(text: str) -> bytes:
-    chunk = {
-        "id": "c",
-        "object": "chat.completion.chunk",
-        "choices": [{"index": 0, "delta": {"content": text}}],
-    }
-    return f"data: {json.dumps(chunk)}\n\n".encode()
-
-
-def stalled_after(text: str) -> Recorded:
-    return Recorded([(0.0, text_chunk(text)), (8.0, b"data: [DONE]\n\n")])
 
 
 def test_a_dropped_answer_is_asked_again_and_a_pipe_reads_only_the_last(
@@ -53,7 +40,9 @@ def test_a_dropped_answer_is_asked_again_and_a_pipe_reads_only_the_last(
 def test_a_stalled_answer_is_asked_again_until_one_completes(
     server: ChatServer, tmp_path: Path
 ) -> None:
-    server.enqueue(stalled_after("stuck "), stalled_after("stuck again "), Scripted(text="Done."))
+    server.enqueue(
+        stalled_after("stuck ", 8), stalled_after("stuck again ", 8), Scripted(text="Done.")
+    )
     code, out, err = ask_run(
         server, tmp_path / "h.db", "--stall-timeout", "0.5", "--retries", "2", "hello"
     )
@@ -66,7 +55,7 @@ def test_a_stalled_answer_is_asked_again_until_one_completes(
 def test_when_the_retries_run_out_the_last_partial_answer_is_printed_once(
     server: ChatServer, tmp_path: Path
 ) -> None:
-    server.enqueue(stalled_after("first try "), stalled_after("second try "))
+    server.enqueue(stalled_after("first try ", 8), stalled_after("second try ", 8))
     code, out, err = ask_run(
         server, tmp_path / "h.db", "--stall-timeout", "0.5", "--retries", "1", "hello"
     )

@@ -9,7 +9,7 @@ import pytest
 from tuichat.core.accumulator import StreamState
 from tuichat.core.client import ChatClient, Provider
 from tuichat.core.events import Event, RawChunk, RequestSent, StreamError, TextDelta
-from tuichat.demo.replies import DropAfter, HTTPError, RawSSE
+from tuichat.demo.replies import DropAfter, HTTPError, RawSSE, text_event
 from tuichat.demo.server import ChatServer
 
 from .streams import CASES, STREAMS, assert_reaches_expected
@@ -176,18 +176,8 @@ async def test_a_200_that_is_not_an_answer_says_what_came(
     assert state.error == error
 
 
-def text_chunk(text: str) -> bytes:
-    """One SSE event adding `text` to the answer."""
-    chunk = {
-        "id": "c",
-        "object": "chat.completion.chunk",
-        "choices": [{"index": 0, "delta": {"content": text}}],
-    }
-    return f"data: {json.dumps(chunk)}\n\n".encode()
-
-
 async def test_a_stream_cut_short_is_still_truncated_not_a_page(server: ChatServer) -> None:
-    body = text_chunk("half")
+    body = text_event("half")
     server.enqueue(RawSSE(body))
     state, events = await collect(server)
     error = next(e for e in events if isinstance(e, StreamError))
@@ -206,7 +196,7 @@ async def test_a_drop_during_a_whole_answer_says_it_dropped(server: ChatServer) 
 async def test_a_stall_in_the_middle_says_the_server_stopped_sending(server: ChatServer) -> None:
     from tuichat.demo.replies import Recorded
 
-    server.enqueue(Recorded([(0.0, text_chunk("so far")), (3.0, b"data: [DONE]\n\n")]))
+    server.enqueue(Recorded([(0.0, text_event("so far")), (3.0, b"data: [DONE]\n\n")]))
     provider = Provider(
         base_url=server.base_url, model="m", max_retries=0, timeout=10, stall_timeout=0.5
     )
@@ -222,7 +212,7 @@ async def test_a_stall_in_the_middle_says_the_server_stopped_sending(server: Cha
 async def test_the_connect_timeout_does_not_cut_a_slow_stream(server: ChatServer) -> None:
     from tuichat.demo.replies import Recorded
 
-    reads = [(0.0, text_chunk("slow ")), (1.2, text_chunk("words")), (1.3, b"data: [DONE]\n\n")]
+    reads = [(0.0, text_event("slow ")), (1.2, text_event("words")), (1.3, b"data: [DONE]\n\n")]
     server.enqueue(Recorded(reads))
     provider = Provider(
         base_url=server.base_url, model="m", max_retries=0, timeout=0.5, stall_timeout=5
@@ -265,7 +255,7 @@ async def test_the_model_list_of_an_unreachable_server_says_it_could_not_connect
 async def test_a_stall_names_the_profile_whose_stall_timeout_it_was(server: ChatServer) -> None:
     from tuichat.demo.replies import Recorded
 
-    server.enqueue(Recorded([(0.0, text_chunk("so far")), (3.0, b"data: [DONE]\n\n")]))
+    server.enqueue(Recorded([(0.0, text_event("so far")), (3.0, b"data: [DONE]\n\n")]))
     provider = Provider(
         base_url=server.base_url, model="m", max_retries=0, stall_timeout=0.3, profile="local"
     )

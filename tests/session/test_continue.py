@@ -5,29 +5,23 @@ what comes is appended to the same answer, in the conversation and in its saved 
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
 import pytest
 
 from tuichat.config.settings import Settings
 from tuichat.core.events import RequestSent, TextDelta
-from tuichat.demo.replies import DropAfter, HTTPError, Recorded, Scripted, Slow
+from tuichat.demo.replies import (
+    DropAfter,
+    HTTPError,
+    Scripted,
+    Slow,
+    stalled_after,
+)
 from tuichat.demo.server import ChatServer
 from tuichat.session import ChatSession, SessionOptions, build_session
 from tuichat.session.conversation import CONTINUE_INSTRUCTION
 from tuichat.session.events import AnswerStarted
-
-
-def text_chunk(text: str) -> bytes:
-    chunk = {"id": "c", "object": "chat.completion.chunk"}
-    chunk["choices"] = [{"index": 0, "delta": {"content": text}}]  # type: ignore[assignment]
-    return f"data: {json.dumps(chunk)}\n\n".encode()
-
-
-def stalled_after(text: str) -> Recorded:
-    """An answer that sends `text`, then nothing for longer than the session waits."""
-    return Recorded([(0.0, text_chunk(text)), (5.0, b"data: [DONE]\n\n")])
 
 
 def session_for(server: ChatServer, db: Path | None = None) -> ChatSession:
@@ -52,7 +46,7 @@ async def run(turn: object) -> list[object]:
 
 
 async def test_a_stalled_answer_is_continued_in_the_same_message(server: ChatServer) -> None:
-    server.enqueue(stalled_after("The first half, "), Scripted(text="and the second half."))
+    server.enqueue(stalled_after("The first half, ", 5), Scripted(text="and the second half."))
     session = session_for(server)
     try:
         await run(session.send("tell me"))
@@ -83,7 +77,7 @@ async def test_the_continued_answer_is_one_saved_row_with_both_wires(
     server: ChatServer, tmp_path: Path
 ) -> None:
     db = tmp_path / "history.sqlite3"
-    server.enqueue(stalled_after("Saved so far, "), Scripted(text="saved whole."))
+    server.enqueue(stalled_after("Saved so far, ", 5), Scripted(text="saved whole."))
     session = session_for(server, db)
     try:
         await session.open_history()
@@ -193,7 +187,7 @@ async def test_nothing_is_continued_when_nothing_was_cut(
 async def test_a_continuation_that_fails_at_once_leaves_the_answer_cut(
     server: ChatServer,
 ) -> None:
-    server.enqueue(stalled_after("Half "), HTTPError(503, "down"), Scripted(text="rest."))
+    server.enqueue(stalled_after("Half ", 5), HTTPError(503, "down"), Scripted(text="rest."))
     session = session_for(server)
     try:
         await run(session.send("go"))
@@ -210,7 +204,7 @@ async def test_a_cancelled_continuation_keeps_what_came_marked_cancelled(
     server: ChatServer,
 ) -> None:
     words = " ".join(f"w{i}" for i in range(200))
-    server.enqueue(stalled_after("Begun, "), Slow(words, tokens_per_second=50))
+    server.enqueue(stalled_after("Begun, ", 5), Slow(words, tokens_per_second=50))
     session = session_for(server)
     try:
         await run(session.send("go"))

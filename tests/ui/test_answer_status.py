@@ -5,25 +5,14 @@ and the line being written of a reasoning that streams."""
 
 from __future__ import annotations
 
-import json
 import re
 
-from tuichat.demo.replies import HTTPError, Recorded, Scripted, Stall
+from tuichat.demo.replies import HTTPError, Recorded, Scripted, Stall, text_event
 from tuichat.demo.server import ChatServer
 from tuichat.ui.widgets.chat_message import AssistantMessage
 
 from .conftest import AppFactory
 from .pilot_helpers import finish_turn, send, shown_text, wait_until
-
-
-def text_chunk(text: str) -> bytes:
-    """One SSE event adding `text` to the answer."""
-    chunk = {
-        "id": "c",
-        "object": "chat.completion.chunk",
-        "choices": [{"index": 0, "delta": {"content": text}}],
-    }
-    return f"data: {json.dumps(chunk)}\n\n".encode()
 
 
 def status_of(answer: AssistantMessage) -> str:
@@ -95,8 +84,8 @@ async def test_a_silent_stream_says_no_data_for_n_seconds_until_data_comes_again
     server.enqueue(
         Recorded(
             [
-                (0.0, text_chunk("before ")),
-                (3.5, text_chunk("after")),
+                (0.0, text_event("before ")),
+                (3.5, text_event("after")),
                 (3.6, b"data: [DONE]\n\n"),
             ]
         )

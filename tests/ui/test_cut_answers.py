@@ -4,33 +4,17 @@ are in the command palette always."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from textual.widgets._footer import FooterKey
 
-from tuichat.demo.replies import DropAfter, Recorded, Scripted, Stall
+from tuichat.demo.replies import DropAfter, Scripted, Stall, stalled_after
 from tuichat.demo.server import ChatServer
 from tuichat.session.conversation import CONTINUE_INSTRUCTION
 from tuichat.ui.widgets.chat_message import AssistantMessage, ErrorMessage
 
 from .conftest import AppFactory
 from .pilot_helpers import Notices, finish_turn, press_while_streaming, send, shown_text
-
-
-def text_chunk(text: str) -> bytes:
-    """One SSE event adding `text` to the answer."""
-    chunk = {
-        "id": "c",
-        "object": "chat.completion.chunk",
-        "choices": [{"index": 0, "delta": {"content": text}}],
-    }
-    return f"data: {json.dumps(chunk)}\n\n".encode()
-
-
-def stalled_after(text: str) -> Recorded:
-    """An answer that sends `text` and then nothing for longer than the test waits."""
-    return Recorded([(0.0, text_chunk(text)), (6.0, b"data: [DONE]\n\n")])
 
 
 def footer_words(pilot) -> list[str]:  # type: ignore[no-untyped-def]
@@ -40,7 +24,7 @@ def footer_words(pilot) -> list[str]:  # type: ignore[no-untyped-def]
 async def test_after_a_stall_ctrl_o_continues_the_same_answer(
     make_app: AppFactory, server: ChatServer
 ) -> None:
-    server.enqueue(stalled_after("The first half, "), Scripted(text="and the rest."))
+    server.enqueue(stalled_after("The first half, ", 6), Scripted(text="and the rest."))
     app = make_app(stall_timeout=0.5)
     async with app.run_test(size=(100, 30)) as pilot:
         await send(pilot, "tell me")
@@ -130,7 +114,7 @@ async def test_with_nothing_cut_the_keys_are_hidden_and_continue_says_why(
 async def test_the_help_and_the_palette_list_retry_and_continue_after_a_cut(
     make_app: AppFactory, server: ChatServer
 ) -> None:
-    server.enqueue(stalled_after("Half"))
+    server.enqueue(stalled_after("Half", 6))
     app = make_app(stall_timeout=0.5)
     async with app.run_test(size=(100, 30)) as pilot:
         await send(pilot, "go")
@@ -151,7 +135,7 @@ async def test_the_help_and_the_palette_list_retry_and_continue_after_a_cut(
 async def test_a_cut_answer_after_others_still_says_it_failed_with_the_totals_after(
     make_app: AppFactory, server: ChatServer
 ) -> None:
-    server.enqueue(Scripted(text="A first answer."), stalled_after("A second, cut"))
+    server.enqueue(Scripted(text="A first answer."), stalled_after("A second, cut", 6))
     app = make_app(stall_timeout=0.5)
     async with app.run_test(size=(100, 30)) as pilot:
         await send(pilot, "one")

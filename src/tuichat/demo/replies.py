@@ -329,3 +329,20 @@ Reply: TypeAlias = (
     Scripted | Slow | RawSSE | Recorded | HTTPError | DropAfter | Stall | Flood | Page
 )
 """Everything the demo server can answer a chat request with."""
+
+
+def text_event(text: str) -> bytes:
+    """One SSE event of a streamed answer adding `text` (for `RawSSE` and `Recorded` bodies)."""
+    import json
+
+    chunk = {
+        "id": "c",
+        "object": "chat.completion.chunk",
+        "choices": [{"index": 0, "delta": {"content": text}}],
+    }
+    return f"data: {json.dumps(chunk)}\n\n".encode()
+
+
+def stalled_after(text: str, seconds: float) -> Recorded:
+    """An answer that streams `text`, then says nothing for `seconds` before `[DONE]`."""
+    return Recorded([(0.0, text_event(text)), (seconds, b"data: [DONE]\n\n")])
