@@ -172,7 +172,8 @@ def run_export(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
         metavar="N",
         default=None,
         help="export branch N (1 is the first) instead of the branch shown last: the number "
-        "the app's branch tree (F6) and --branches give each branch",
+        "the app's branch tree (F6) and --branches give each branch (in the tree's order: a "
+        "branch made above another numbers that one anew)",
     )
     parser.add_argument(
         "--branches",
