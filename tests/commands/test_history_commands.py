@@ -62,6 +62,7 @@ def test_list_json_is_an_array_of_conversations(db: Path) -> None:
         "updated": listed[1]["updated"],
         "model": "gpt-a",
         "provider": "openai",
+        "branches": 1,
         "messages": 2,
     }
     assert listed[1]["created"].startswith("2023-11-1")

@@ -243,7 +243,8 @@ async def test_edit_the_last_prompt_and_send_it_again(server: ChatServer, tmp_pa
         await pilot.press("enter")
         await finish_turn(pilot)
         assert not chat.editing
-        assert shown_prompts(chat) == ["first", "second"]
+        # (The edited prompt also says which of its versions it is: tests/ui/test_branches.py.)
+        assert [text.splitlines()[0] for text in shown_prompts(chat)] == ["first", "second"]
         assert [a.body.text for a in chat.query(AssistantMessage)] == ["One.", "Two, again."]
         assert [m["content"] for m in server.requests[-1]["messages"]] == [
             "first",

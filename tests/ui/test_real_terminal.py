@@ -114,3 +114,26 @@ def test_alt_enter_starts_a_new_line_in_tmux(server: ChatServer, isolated_dirs: 
         pane.wait_for("Two lines received.")
     [request] = server.requests
     assert request["messages"][-1]["content"] == "line one\nline two"
+
+
+def test_the_version_keys_reach_the_app_in_tmux(server: ChatServer, isolated_dirs: Path) -> None:
+    server.enqueue(Scripted(text="First answer."), Scripted(text="Second answer."))
+    with tuichat_in_tmux(server, isolated_dirs, 80, 24) as pane:
+        pane.wait_for("Message")
+        pane.keys("hello", "Enter")
+        pane.wait_for("First answer.")
+        pane.wait_for("stop ·")
+        pane.keys("C-r")  # a second version
+        pane.wait_for("< 2/2 >")
+        pane.keys("C-Left")  # tmux sends ESC [1;5D
+        pane.wait_for("< 1/2 >")
+        assert "First answer." in pane.text() and "Second answer." not in pane.text()
+        pane.keys("M-d")  # ESC d: the diff, and no "d" typed into the prompt
+        pane.wait_for("1 word deleted, 1 word inserted")
+        pane.keys("Escape")
+        time.sleep(0.5)  # an ESC with more right after it would be read as Alt+ that key
+        pane.keys("F8")
+        pane.wait_for("Branches of hello")
+        pane.keys("Escape")
+        time.sleep(0.5)
+        assert "Message (Enter sends" in pane.text()  # the prompt is still empty

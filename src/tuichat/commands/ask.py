@@ -76,7 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--continue",
         dest="continue_last",
         action="store_true",
-        help="continue the most recent conversation of the history",
+        help="continue the most recent conversation of the history (from the end of the "
+        "branch shown last in the app)",
     )
     parser.add_argument(
         "--no-save", action="store_true", help="do not save this turn to the history"

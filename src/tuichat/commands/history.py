@@ -5,6 +5,8 @@
     tuichat export 12 --format md -o chat.md
     tuichat export last --format json | jq .messages   # OpenAI chat messages, to send again
     tuichat export 12 --turn 2 -o answer.turn.json     # one answer's wire, for `tuichat replay`
+    tuichat export 12 --branches                        # its branches: number, shown, where
+    tuichat export 12 --branch 2                        # another branch than the one shown
 
 Both read the database the app and `tuichat ask` use: `--db`, else the config file's `db_path`
 (`--config PATH`, else the default file), else the default in the data dir. Both only read: a
@@ -32,8 +34,10 @@ from tuichat.storage.db import StorageError
 from tuichat.storage.export import (
     FORMATS,
     ExportFormat,
+    branch_lines,
     export_conversation,
     format_time,
+    pick_branch,
     summary_json,
 )
 from tuichat.storage.rows import ConversationSummary
@@ -131,8 +135,8 @@ TURN_FORMAT = "turn"  # `--format turn`: one answer's wire (`tuichat.core.turn_f
 
 
 def run_export(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
-    """`tuichat export ID|last [--format md|json|turn] [--turn N|last] [--db PATH]
-    [--config PATH] [-o FILE]`."""
+    """`tuichat export ID|last [--format md|json|turn] [--turn N|last] [--branch N]
+    [--branches] [--db PATH] [--config PATH] [-o FILE]`."""
     parser = argparse.ArgumentParser(
         prog="tuichat export",
         description="Export a saved conversation as Markdown, or as JSON: "
@@ -142,7 +146,10 @@ def run_export(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
         "fields of messages[i] (reasoning, usage, timing, model, status, error, ...). "
         "With --format turn: one answer's wire as a turn file (the redacted request, the "
         "response's status and headers, the body's bytes with their arrival times), for "
-        "`tuichat replay FILE`.",
+        "`tuichat replay FILE`. "
+        "A conversation whose answers were regenerated or prompts edited has branches: the "
+        "export is the branch shown last in the app (as --continue reopens it) unless "
+        "--branch N names another; --branches lists them.",
     )
     parser.add_argument("id", help="the conversation's id (see `tuichat list`), or `last`")
     parser.add_argument(
@@ -160,6 +167,21 @@ def run_export(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
         "request the model answered counts, tool rounds too, as the inspector steps through "
         "them), or `last` (the default)",
     )
+    parser.add_argument(
+        "--branch",
+        metavar="N",
+        default=None,
+        help="export branch N (1 is the first) instead of the branch shown last: the number "
+        "the app's branch tree (F8) and --branches give each branch (in the tree's order: a "
+        "branch made above another numbers that one anew)",
+    )
+    parser.add_argument(
+        "--branches",
+        action="store_true",
+        help="list the conversation's branches instead, one a line, tab-separated: its "
+        "number, `shown` for the branch shown, its message count, and where it differs "
+        "(its last message with other versions, e.g. `answer 2/3: ...`)",
+    )
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     add_db_argument(parser)
     add_config_argument(parser)
@@ -170,6 +192,13 @@ def run_export(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
         parser.print_usage(err)
         print(f"{prog}: the id must be a number or `last`, not {args.id!r}", file=err)
         return 2
+    branch: int | None = None  # None: the branch shown
+    if args.branch is not None:
+        if not args.branch.isdigit() or int(args.branch) < 1:
+            parser.print_usage(err)
+            print(f"{prog}: --branch must be 1, 2, ..., not {args.branch!r}", file=err)
+            return 2
+        branch = int(args.branch)
     answer: int | None = None  # None: the last one
     if args.turn is not None:
         if fmt != TURN_FORMAT:
@@ -194,11 +223,13 @@ def run_export(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
             conversation_id = store.last_conversation_id() if args.id == "last" else int(args.id)
             if conversation_id is None:
                 return fail(prog, f"there are no conversations in {path}", err)
-            if fmt == TURN_FORMAT:
-                text = _export_turn(store, conversation_id, answer)
+            if args.branches:
+                text = _list_branches(store, conversation_id)
+            elif fmt == TURN_FORMAT:
+                text = _export_turn(store, conversation_id, answer, branch)
             else:
                 document: ExportFormat = "json" if fmt == "json" else "md"
-                text = export_conversation(store, conversation_id, document)
+                text = export_conversation(store, conversation_id, document, branch=branch)
     except (StorageError, TurnFileError) as error:
         return fail(prog, str(error), err)
     if args.output:
@@ -219,21 +250,38 @@ def _guess_format(output: str | None, turn: bool) -> str:
     return "json" if name.endswith(".json") else "md"
 
 
-def _export_turn(store: HistoryStore, conversation_id: int, number: int | None) -> str:
-    """The turn file of one answer of a saved conversation (the last one when `number` is
-    None), from the wire records saved with it.
-
-    Raises:
-        StorageError: no such conversation or answer.
-        TurnFileError: nothing of its wire was saved.
-    """
+def _require(store: HistoryStore, conversation_id: int) -> None:
     if store.get_conversation(conversation_id) is None:
         raise StorageError(
             f"There is no conversation {conversation_id} in {store.path} (see `tuichat list`).",
             kind="missing",
             path=store.path,
         )
-    rows = store.message_rows(conversation_id, include_replaced=False)
+
+
+def _list_branches(store: HistoryStore, conversation_id: int) -> str:
+    """`--branches`: one line per branch (see `branch_lines`)."""
+    _require(store, conversation_id)
+    return "".join(line + "\n" for line in branch_lines(store.branch_tree(conversation_id)))
+
+
+def _export_turn(
+    store: HistoryStore, conversation_id: int, number: int | None, branch: int | None = None
+) -> str:
+    """The turn file of one answer of a saved conversation (the last one when `number` is
+    None) on a branch (None: the one shown), from the wire records saved with it.
+
+    Raises:
+        StorageError: no such conversation, branch or answer.
+        TurnFileError: nothing of its wire was saved.
+    """
+    _require(store, conversation_id)
+    if branch is None:
+        rows = store.message_rows(conversation_id, include_replaced=False)
+    else:
+        tree = store.branch_tree(conversation_id)
+        leaf = pick_branch(tree, conversation_id, branch, store.path).leaf
+        rows = store.branch_rows(conversation_id, leaf)
     answers = [row for row in rows if row.message.get("role") == "assistant"]
     if not answers:
         raise StorageError(

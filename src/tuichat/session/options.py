@@ -214,9 +214,15 @@ def add_app_arguments(parser: argparse.ArgumentParser) -> None:
         "--continue",
         dest="resume_last",
         action="store_true",
-        help="reopen the last conversation",
+        help="reopen the last conversation (on the branch shown last: the versions of "
+        "regenerated answers and edited prompts you stepped to)",
     )
-    resume.add_argument("--conversation", type=int, metavar="ID", help="reopen conversation ID")
+    resume.add_argument(
+        "--conversation",
+        type=int,
+        metavar="ID",
+        help="reopen conversation ID (on the branch shown last)",
+    )
     parser.add_argument(
         "--theme", metavar="NAME", help="the theme (default: the config's, tuichat-dark)"
     )

@@ -10,7 +10,7 @@ that died, a write that failed) it hands to `on_note`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -29,6 +29,7 @@ from tuichat.session.provider import Endpoint, demo_endpoint, start_demo_server
 from tuichat.session.recorder import TurnRecorder
 from tuichat.session.tools import mcp_manager, server_problems, start_mcp_servers
 from tuichat.storage.async_history import AsyncHistory
+from tuichat.storage.branches import BranchTree
 from tuichat.storage.db import StorageError
 from tuichat.storage.rows import StoredMessage
 from tuichat.tools.policy import ToolPolicies
@@ -257,6 +258,90 @@ class ChatSession:
         )
         recorder.start_turn(prompt)
         return recorder
+
+    # -- branches ------------------------------------------------------------------------
+
+    async def branches(self) -> BranchTree | None:
+        """The tree of the conversation's versions (None: nothing of it is saved).
+
+        Raises:
+            StorageError: the history could not be read.
+        """
+        if self.history is None or self.conversation_id is None:
+            return None
+        return await self.history.branch_tree(self.conversation_id)
+
+    async def switch_branch(
+        self, message_id: int, *, to_leaf: bool = True
+    ) -> list[StoredMessage] | None:
+        """Go on from another branch: another version of a message, or any message saved.
+
+        The conversation's messages become the branch through the message (with `to_leaf`,
+        on down the versions shown last with it; without, ending at it), so the next prompt
+        continues from its end. The history remembers it as the branch shown, so reopening,
+        `--continue` and `tuichat export` follow it. Call between turns.
+
+        Returns:
+            The branch's messages as stored (None: nothing of the conversation is saved).
+
+        Raises:
+            StorageError: no such message, or the history failed (a read-only history is
+                switched in this session only, with a note).
+        """
+        history, conversation_id = self.history, self.conversation_id
+        if history is None or conversation_id is None:
+            return None
+        if self.save:
+            try:
+                await history.switch_branch(conversation_id, message_id, to_leaf=to_leaf)
+            except StorageError as error:
+                if error.kind != "readonly":
+                    raise
+                self.note(str(error), "Not saved", "warning")
+        rows = await history.branch_rows(conversation_id, message_id, to_leaf=to_leaf)
+        self.messages[:] = [row.message for row in rows]
+        return rows
+
+    async def add_sibling_answer(
+        self,
+        messages: Sequence[Message],
+        *,
+        model: str | None = None,
+        raw_chunks: Sequence[Sequence[WireRecord] | None] = (),
+        show: bool = False,
+    ) -> list[int]:
+        """Keep another answer to the last prompt beside the one shown (e.g. the answers of
+        the models not kept when several answered one prompt): another version of it, which
+        the chat screen's version keys and the tree view reach.
+
+        Args:
+            messages: the answer: its assistant message, then any tool results and later
+                rounds.
+            model: the model that wrote it (default: the session's).
+            raw_chunks: the wire records of each message, in order.
+            show: make it the answer shown: the conversation's messages follow it.
+
+        Returns:
+            The new messages' ids (empty when the conversation is not saved).
+
+        Raises:
+            StorageError: there is no prompt, or the history failed.
+        """
+        history, conversation_id = self.history, self.conversation_id
+        if history is None or conversation_id is None or not self.save:
+            return []
+        ids = await history.add_sibling_answer(
+            conversation_id,
+            list(messages),
+            model=model or self.provider.model,
+            provider=self.provider.name,
+            raw_chunks=raw_chunks,
+            show=show,
+        )
+        if show:
+            rows = await history.message_rows(conversation_id, include_replaced=False)
+            self.messages[:] = [row.message for row in rows]
+        return ids
 
     # -- turns ---------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tuichat.core.events import WireRecord
+from tuichat.storage.branches import BranchTree
 from tuichat.storage.rows import (
     ConversationSummary,
     Message,
@@ -172,6 +173,34 @@ class AsyncHistory:
         """See `HistoryStore.replace_last_answer`."""
         return await self.run(
             lambda store: store.replace_last_answer(conversation_id, include_prompt=include_prompt)
+        )
+
+    async def branch_tree(self, conversation_id: int) -> BranchTree:
+        """See `HistoryStore.branch_tree`."""
+        return await self.run(lambda store: store.branch_tree(conversation_id))
+
+    async def branch_rows(
+        self, conversation_id: int, message_id: int, *, to_leaf: bool = True
+    ) -> list[StoredMessage]:
+        """See `HistoryStore.branch_rows`."""
+        return await self.run(
+            lambda store: store.branch_rows(conversation_id, message_id, to_leaf=to_leaf)
+        )
+
+    async def switch_branch(
+        self, conversation_id: int, message_id: int, *, to_leaf: bool = True
+    ) -> list[int]:
+        """See `HistoryStore.switch_branch`."""
+        return await self.run(
+            lambda store: store.switch_branch(conversation_id, message_id, to_leaf=to_leaf)
+        )
+
+    async def add_sibling_answer(
+        self, conversation_id: int, messages: list[Message], **kwargs: Any
+    ) -> list[int]:
+        """See `HistoryStore.add_sibling_answer`."""
+        return await self.run(
+            lambda store: store.add_sibling_answer(conversation_id, messages, **kwargs)
         )
 
     async def search(

@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal
 
 from tuichat.core.messages import WIRE_KEYS, wire_message
+from tuichat.storage.branches import Branch, BranchTree
 from tuichat.storage.db import StorageError
 from tuichat.storage.rows import ConversationSummary, Message
 from tuichat.storage.store import HistoryStore
@@ -98,7 +100,9 @@ def _assistant_notes(message: Message) -> list[str]:
     return notes
 
 
-def export_markdown(summary: ConversationSummary, messages: list[Message]) -> str:
+def export_markdown(
+    summary: ConversationSummary, messages: list[Message], branch: int | None = None
+) -> str:
     """The conversation as readable Markdown.
 
     Each message gets a role heading; tool calls show their name and arguments (a json
@@ -107,12 +111,16 @@ def export_markdown(summary: ConversationSummary, messages: list[Message]) -> st
     Args:
         summary: the conversation (title, model, dates).
         messages: its messages, as `load_messages` returns them.
+        branch: the number of the branch they are (said when the conversation has several).
     """
     parts = [f"# {summary.title}"]
     meta = [format_time(summary.created)]
     if summary.model:
         meta.append(f"{summary.model} ({summary.provider})" if summary.provider else summary.model)
     meta.append(f"conversation {summary.id}")
+    if summary.branch_count > 1:
+        which = f"branch {branch}" if branch is not None else "a part of a branch"
+        meta.append(f"{which} of {summary.branch_count}")
     parts.append("*" + " · ".join(meta) + "*")
     tool_names: dict[str, str] = {}
     for message in messages:
@@ -159,7 +167,8 @@ def _parts_text(content: Any) -> str:
 
 
 def summary_json(summary: ConversationSummary) -> dict[str, object]:
-    """A conversation's id, title, times (ISO 8601), model and provider, for JSON."""
+    """A conversation's id, title, times (ISO 8601), model, provider and how many branches
+    it has, for JSON."""
     return {
         "id": summary.id,
         "title": summary.title,
@@ -167,6 +176,7 @@ def summary_json(summary: ConversationSummary) -> dict[str, object]:
         "updated": iso_time(summary.updated),
         "model": summary.model,
         "provider": summary.provider,
+        "branches": summary.branch_count,
     }
 
 
@@ -219,32 +229,104 @@ def tuichat_fields(message: Message) -> dict[str, Any]:
     return fields
 
 
-def export_json(summary: ConversationSummary, messages: list[Message]) -> str:
+def export_json(
+    summary: ConversationSummary, messages: list[Message], branch: int | None = None
+) -> str:
     """The conversation as JSON: `{"conversation": {...}, "messages": [...], "tuichat": [...]}`.
 
     `messages` are in OpenAI's chat format with only the keys the API defines (`role`,
     `content`, `tool_calls`, `tool_call_id`, `name`): `jq .messages` gives a list to send
     again as it is. `tuichat[i]` holds tuichat's own fields of `messages[i]` (see
-    `tuichat_fields`), so nothing stored is left out.
+    `tuichat_fields`), so nothing stored is left out. `conversation` says which branch they
+    are (`branch`, a number; null when the conversation shown ends inside one) of how many
+    (`branches`).
     """
     document = {
-        "conversation": summary_json(summary),
+        "conversation": {**summary_json(summary), "branch": branch},
         "messages": [api_message(message) for message in messages],
         "tuichat": [tuichat_fields(message) for message in messages],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def export_conversation(store: HistoryStore, conversation_id: int, fmt: ExportFormat = "md") -> str:
-    """Export one stored conversation.
+def pick_branch(tree: BranchTree, conversation_id: int, number: int, path: Path) -> Branch:
+    """The branch with this number, or a `StorageError` that says how many there are.
+
+    Args:
+        tree: the conversation's tree.
+        conversation_id: its id (for the message).
+        number: the branch asked for (1 is the first, as the tree view and `--branches`
+            number them).
+        path: the database (for the error).
+    """
+    branch = tree.branch(number)
+    if branch is None:
+        count = len(tree.branches())
+        raise StorageError(
+            f"Conversation {conversation_id} has {count} branch{'' if count == 1 else 'es'}, "
+            f"not {number} (see `tuichat export {conversation_id} --branches`).",
+            kind="missing",
+            path=path,
+        )
+    return branch
+
+
+def branch_lines(tree: BranchTree) -> list[str]:
+    """One line per branch, tab-separated: its number, `shown` for the branch shown, how
+    many messages it has (the system prompt not counted), and where it differs from the
+    others: its last message that has other versions, with its place among them."""
+    lines: list[str] = []
+    for branch in tree.branches():
+        count = sum(1 for i in branch.path if tree.nodes[i].role != "system")
+        depth = tree.fork_depth(branch)
+        where = "no other versions"
+        if depth is not None:
+            node = tree.nodes[branch.path[depth]]
+            versions = tree.versions(node.id)
+            role = {"user": "prompt", "assistant": "answer"}.get(node.role, node.role)
+            place = f"{versions.index(node.id) + 1}/{len(versions)}"
+            where = f"{role} {place}: {node.preview}"
+        fields = [str(branch.number), "shown" if branch.shown else "", f"{count} messages", where]
+        lines.append("\t".join(" ".join(field.split()) for field in fields))
+    return lines
+
+
+def branch_messages(
+    store: HistoryStore, conversation_id: int, branch: int | None
+) -> tuple[list[Message], int | None]:
+    """The messages of a branch (None: the branch shown) and its number (None when the
+    conversation shown ends inside a branch).
+
+    Raises:
+        StorageError: no such branch (kind "missing").
+    """
+    tree = store.branch_tree(conversation_id)
+    if branch is None:
+        shown = tree.shown_branch()
+        return store.load_messages(conversation_id), shown.number if shown else None
+    chosen = pick_branch(tree, conversation_id, branch, store.path)
+    rows = store.branch_rows(conversation_id, chosen.leaf)
+    return [row.message for row in rows], chosen.number
+
+
+def export_conversation(
+    store: HistoryStore,
+    conversation_id: int,
+    fmt: ExportFormat = "md",
+    *,
+    branch: int | None = None,
+) -> str:
+    """Export one stored conversation: the branch shown last, or another.
 
     Args:
         store: the history.
         conversation_id: which conversation.
         fmt: `md` or `json`.
+        branch: the number of the branch to export (see `branch_lines`); None: the branch
+            shown last in the app.
 
     Raises:
-        StorageError: no such conversation (kind "missing"), or the file failed.
+        StorageError: no such conversation or branch (kind "missing"), or the file failed.
     """
     summary = store.get_conversation(conversation_id)
     if summary is None:
@@ -253,7 +335,7 @@ def export_conversation(store: HistoryStore, conversation_id: int, fmt: ExportFo
             kind="missing",
             path=store.path,
         )
-    messages = store.load_messages(conversation_id)
+    messages, number = branch_messages(store, conversation_id, branch)
     if fmt == "json":
-        return export_json(summary, messages)
-    return export_markdown(summary, messages)
+        return export_json(summary, messages, number)
+    return export_markdown(summary, messages, number)

@@ -85,7 +85,15 @@ def _v2_to_v3(connection: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_v0_to_v1, _v1_to_v2, _v2_to_v3]
+def _v3_to_v4(connection: sqlite3.Connection) -> None:
+    """Messages are found by their branch parent: walking a conversation's tree of versions,
+    counting its branches (the conversation list does, for each one), and clearing
+    `parent_id` when a conversation is deleted (its foreign key) would otherwise each read
+    every message of the file."""
+    connection.execute("CREATE INDEX messages_parent ON messages (parent_id)")
+
+
+MIGRATIONS: list[Migration] = [_v0_to_v1, _v1_to_v2, _v2_to_v3, _v3_to_v4]
 
 
 def current_version() -> int:

@@ -9,8 +9,11 @@ from __future__ import annotations
 import sqlite3
 
 from tuichat.core.events import WireRecord
+from tuichat.storage.branches import BranchTree
 from tuichat.storage.connection import StoreConnection, guarded
+from tuichat.storage.db import StorageError
 from tuichat.storage.rows import (
+    BRANCH_NODE_SELECT,
     MESSAGE_SELECT,
     ConversationSummary,
     Message,
@@ -21,6 +24,7 @@ from tuichat.storage.rows import (
     decode_wire_records,
     make_title,
     quote_fts_query,
+    row_branch_node,
     row_message,
 )
 
@@ -47,7 +51,11 @@ class HistoryReads(StoreConnection):
             {_FIRST_PROMPT} AS first_prompt,
             (SELECT count(*) FROM messages m
              WHERE m.conversation_id = c.id AND m.replaced IS NULL AND m.role != 'system')
-             AS message_count
+             AS message_count,
+            (SELECT count(*) FROM messages m
+             WHERE m.conversation_id = c.id
+             AND NOT EXISTS (SELECT 1 FROM messages k WHERE k.parent_id = m.id))
+             AS branch_count
         FROM conversations c
     """
 
@@ -63,6 +71,7 @@ class HistoryReads(StoreConnection):
             provider=row["provider"],
             message_count=row["message_count"],
             renamed=renamed,
+            branch_count=row["branch_count"],
         )
 
     @guarded
@@ -188,6 +197,42 @@ class HistoryReads(StoreConnection):
             )
             for row in rows
         ]
+
+    # -- branches ------------------------------------------------------------------------
+
+    @guarded
+    def branch_tree(self, conversation_id: int) -> BranchTree:
+        """The tree of the conversation's versions (empty for an unknown conversation)."""
+        rows = self._db.execute(
+            BRANCH_NODE_SELECT + " WHERE conversation_id = ?", (conversation_id,)
+        ).fetchall()
+        return BranchTree(row_branch_node(row) for row in rows)
+
+    @guarded
+    def branch_rows(
+        self, conversation_id: int, message_id: int, *, to_leaf: bool = True
+    ) -> list[StoredMessage]:
+        """The messages of the branch through a message, without making it the one shown.
+
+        Args:
+            conversation_id: the conversation.
+            message_id: any message of it.
+            to_leaf: go on below the message, along the versions shown last with it (else
+                the branch ends at it).
+
+        Raises:
+            StorageError: the conversation has no such message (kind "missing").
+        """
+        tree = self.branch_tree(conversation_id)
+        if message_id not in tree:
+            raise StorageError(
+                f"Conversation {conversation_id} has no message {message_id}.",
+                kind="missing",
+                path=self.path,
+            )
+        path = tree.path_through(message_id, to_leaf=to_leaf)
+        rows = {row.id: row for row in self.message_rows(conversation_id)}
+        return [rows[message] for message in path]
 
     # -- search ----------------------------------------------------------------------------
 

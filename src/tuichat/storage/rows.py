@@ -67,6 +67,8 @@ class ConversationSummary:
         provider: the provider of its latest answer.
         message_count: live messages (replaced answers and the system prompt not counted).
         renamed: whether `title` was set by `rename`.
+        branch_count: its branches: the versions it has, end to end (1 until an answer is
+            regenerated or a prompt edited; 0 when it has no message).
     """
 
     id: int
@@ -77,6 +79,7 @@ class ConversationSummary:
     provider: str | None
     message_count: int
     renamed: bool = False
+    branch_count: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +128,36 @@ class StoredMessage:
     model: str | None
     provider: str | None
     message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class BranchNode:
+    """One message as the tree of a conversation's versions needs it (no full text).
+
+    Attributes:
+        id: the row id.
+        parent_id: the message it follows (None: the first of its conversation).
+        position: order of writing in the conversation.
+        role: system, user, assistant or tool.
+        preview: its first line (a tool call's names when it has no text), controls removed.
+        replaced_at: when it last stopped being shown (None: it is on the branch shown).
+        created: when it was written.
+        model: the model that wrote it (answers).
+    """
+
+    id: int
+    parent_id: int | None
+    position: int
+    role: str
+    preview: str
+    replaced_at: float | None
+    created: float
+    model: str | None = None
+
+    @property
+    def live(self) -> bool:
+        """Whether it is on the branch shown."""
+        return self.replaced_at is None
 
 
 def make_title(text: str | None, length: int = TITLE_LENGTH) -> str:
@@ -205,6 +238,46 @@ MESSAGE_SELECT = (
     "created, model, provider FROM messages"
 )
 """The `messages` columns `row_message` reads, in order."""
+
+
+BRANCH_NODE_SELECT = (
+    "SELECT id, parent_id, position, role, substr(content, 1, 400) AS head, tool_calls, "
+    "name, replaced, created, model FROM messages"
+)
+"""The `messages` columns `row_branch_node` reads."""
+
+
+def _call_names(tool_calls: str | None) -> str:
+    try:
+        calls = json.loads(tool_calls) if tool_calls else []
+    except ValueError:
+        return ""
+    names = [
+        str((call.get("function") or {}).get("name") or "?")
+        for call in calls
+        if isinstance(call, dict)
+    ]
+    return ", ".join(names)
+
+
+def row_branch_node(row: sqlite3.Row) -> BranchNode:
+    """The tree node of a `BRANCH_NODE_SELECT` row."""
+    head = strip_control(row["head"] or "")
+    preview = next((line.strip() for line in head.splitlines() if line.strip()), "")
+    if not preview and row["tool_calls"]:
+        preview = f"calls {_call_names(row['tool_calls'])}"
+    if row["role"] == "tool" and row["name"]:
+        preview = f"{row['name']}: {preview}"
+    return BranchNode(
+        id=row["id"],
+        parent_id=row["parent_id"],
+        position=row["position"],
+        role=row["role"],
+        preview=strip_control(preview),
+        replaced_at=row["replaced"],
+        created=row["created"],
+        model=row["model"],
+    )
 
 
 def row_message(row: sqlite3.Row) -> Message:

@@ -3,7 +3,10 @@
 A turn is written as it happens: the prompt with `add_message`, then each answer with
 `start_answer` (a `streaming` row), `checkpoint_answer` about once a second, and
 `finish_answer` with the final message and its raw chunks; `replace_last_answer` keeps a
-regenerated answer as a replaced branch. Every write is one `BEGIN IMMEDIATE` transaction.
+regenerated answer as a replaced branch. `switch_branch` shows another branch (another
+version of a message, `tuichat.storage.branches`) and `add_sibling_answer` keeps another
+answer to the last prompt beside the one shown. Every write is one `BEGIN IMMEDIATE`
+transaction.
 """
 
 from __future__ import annotations
@@ -12,9 +15,23 @@ from collections.abc import Sequence
 from typing import Any
 
 from tuichat.core.events import WireRecord
+from tuichat.storage.branches import BranchTree
 from tuichat.storage.connection import StoreConnection, guarded
 from tuichat.storage.db import StorageError
-from tuichat.storage.rows import Message, encode_raw_chunks, message_columns
+from tuichat.storage.rows import (
+    BRANCH_NODE_SELECT,
+    Message,
+    encode_raw_chunks,
+    message_columns,
+    row_branch_node,
+)
+
+
+class _LastShown:
+    """The parent of a message written at the end of the conversation shown."""
+
+
+LAST_SHOWN = _LastShown()
 
 
 class HistoryWrites(StoreConnection):
@@ -29,13 +46,23 @@ class HistoryWrites(StoreConnection):
         model: str | None,
         provider: str | None,
         now: float,
+        *,
+        parent_id: int | _LastShown | None = LAST_SHOWN,
+        replaced: float | None = None,
     ) -> int:
-        """Insert a row after the conversation's last message (caller holds the write lock)."""
-        parent = self._db.execute(
-            "SELECT id FROM messages WHERE conversation_id = ? AND replaced IS NULL "
-            "ORDER BY position DESC LIMIT 1",
-            (conversation_id,),
-        ).fetchone()
+        """Insert a row (caller holds the write lock).
+
+        Args:
+            parent_id: the message it follows; by default the last of the conversation shown.
+            replaced: not on the branch shown: since when (None: it is shown).
+        """
+        if isinstance(parent_id, _LastShown):
+            last = self._db.execute(
+                "SELECT id FROM messages WHERE conversation_id = ? AND replaced IS NULL "
+                "ORDER BY position DESC LIMIT 1",
+                (conversation_id,),
+            ).fetchone()
+            parent_id = last[0] if last else None
         position = self._db.execute(
             "SELECT coalesce(max(position), -1) + 1 FROM messages WHERE conversation_id = ?",
             (conversation_id,),
@@ -44,7 +71,8 @@ class HistoryWrites(StoreConnection):
         values.update(
             conversation_id=conversation_id,
             position=position,
-            parent_id=parent[0] if parent else None,
+            parent_id=parent_id,
+            replaced=replaced,
             model=model,
             provider=provider,
             created=now,
@@ -63,6 +91,34 @@ class HistoryWrites(StoreConnection):
             "provider = coalesce(?, provider) WHERE id = ?",
             (now, model, provider, conversation_id),
         )
+
+    def _save_raw(self, message_id: int, chunks: Sequence[WireRecord]) -> None:
+        count, data = encode_raw_chunks(chunks)
+        self._db.execute(
+            "INSERT OR REPLACE INTO raw_chunks (message_id, count, data) VALUES (?, ?, ?)",
+            (message_id, count, data),
+        )
+
+    def _tree(self, conversation_id: int) -> BranchTree:
+        rows = self._db.execute(
+            BRANCH_NODE_SELECT + " WHERE conversation_id = ?", (conversation_id,)
+        ).fetchall()
+        return BranchTree(row_branch_node(row) for row in rows)
+
+    def _show_path(
+        self, conversation_id: int, tree: BranchTree, path: Sequence[int], now: float
+    ) -> bool:
+        """Make `path` the conversation shown: what leaves it is marked replaced now, what
+        joins it is unmarked. Returns whether anything changed."""
+        keep = set(path)
+        leaving = [(now, message) for message in tree.shown if message not in keep]
+        joining = [(message,) for message in path if not tree.nodes[message].live]
+        self._db.executemany("UPDATE messages SET replaced = ? WHERE id = ?", leaving)
+        self._db.executemany("UPDATE messages SET replaced = NULL WHERE id = ?", joining)
+        changed = bool(leaving or joining)
+        if changed:
+            self._touch(conversation_id, now, None, None)
+        return changed
 
     def _require(self, conversation_id: int) -> None:
         found = self._db.execute(
@@ -262,11 +318,7 @@ class HistoryWrites(StoreConnection):
                 {**columns, "now": now, "id": message_id},
             )
             if raw_chunks:
-                count, data = encode_raw_chunks(raw_chunks)
-                self._db.execute(
-                    "INSERT OR REPLACE INTO raw_chunks (message_id, count, data) VALUES (?, ?, ?)",
-                    (message_id, count, data),
-                )
+                self._save_raw(message_id, raw_chunks)
             self._db.execute(
                 "UPDATE conversations SET updated = ? WHERE id = "
                 "(SELECT conversation_id FROM messages WHERE id = ?)",
@@ -276,12 +328,8 @@ class HistoryWrites(StoreConnection):
     @guarded
     def save_raw_chunks(self, message_id: int, chunks: Sequence[WireRecord]) -> None:
         """Keep an answer's wire records: request, head, reads, payloads (compressed)."""
-        count, data = encode_raw_chunks(chunks)
         with self._write():
-            self._db.execute(
-                "INSERT OR REPLACE INTO raw_chunks (message_id, count, data) VALUES (?, ?, ?)",
-                (message_id, count, data),
-            )
+            self._save_raw(message_id, chunks)
 
     @guarded
     def replace_last_answer(
@@ -321,5 +369,122 @@ class HistoryWrites(StoreConnection):
                 "UPDATE messages SET replaced = ? WHERE id = ?", [(now, i) for i in ids]
             )
             if ids:
+                self._touch(conversation_id, now, None, None)
+        return ids
+
+    # -- branches --------------------------------------------------------------------------
+
+    @guarded
+    def switch_branch(
+        self, conversation_id: int, message_id: int, *, to_leaf: bool = True
+    ) -> list[int]:
+        """Show the branch through a message (one of its versions, or any message of the tree).
+
+        The conversation shown becomes the path to the message and, with `to_leaf`, on down
+        the versions that were shown with it last; without, it ends at the message (the next
+        prompt or answer starts a new branch there). `load_messages`, `--continue` and
+        `export` follow it; the branch it replaces stays, marked replaced.
+
+        Args:
+            conversation_id: the conversation.
+            message_id: a message of it.
+            to_leaf: go on below the message (else the conversation ends at it).
+
+        Returns:
+            The ids of the conversation shown now, first to last.
+
+        Raises:
+            StorageError: no such conversation or message (kind "missing"), or the file failed.
+        """
+        now = self._clock()
+        with self._write():
+            self._require(conversation_id)
+            tree = self._tree(conversation_id)
+            if message_id not in tree:
+                raise StorageError(
+                    f"Conversation {conversation_id} has no message {message_id}.",
+                    kind="missing",
+                    path=self.path,
+                )
+            path = tree.path_through(message_id, to_leaf=to_leaf)
+            self._show_path(conversation_id, tree, path, now)
+        return path
+
+    @guarded
+    def add_sibling_answer(
+        self,
+        conversation_id: int,
+        messages: Sequence[Message],
+        *,
+        model: str | None = None,
+        provider: str | None = None,
+        raw_chunks: Sequence[Sequence[WireRecord] | None] = (),
+        prompt_id: int | None = None,
+        show: bool = False,
+    ) -> list[int]:
+        """Keep another answer to a prompt beside the answer shown: another version of it,
+        which stepping through versions (and the tree view) reaches.
+
+        Args:
+            conversation_id: the conversation.
+            messages: the answer: its assistant message, then any tool results and later
+                rounds, as `Conversation.messages` holds them.
+            model: the model that wrote it (stored on its assistant messages).
+            provider: the provider that answered.
+            raw_chunks: the wire records of each message, in order (None or missing: none).
+            prompt_id: the prompt it answers; by default the last prompt shown.
+            show: make it the answer shown (else the one shown stays).
+
+        Returns:
+            The new messages' ids, in order.
+
+        Raises:
+            StorageError: no such conversation, or no such prompt (kind "missing").
+            ValueError: `messages` is empty or does not start with an assistant message.
+        """
+        if not messages or messages[0].get("role") != "assistant":
+            raise ValueError("an answer starts with an assistant message")
+        now = self._clock()
+        with self._write():
+            self._require(conversation_id)
+            if prompt_id is None:
+                row = self._db.execute(
+                    "SELECT id FROM messages WHERE conversation_id = ? AND role = 'user' "
+                    "AND replaced IS NULL ORDER BY position DESC LIMIT 1",
+                    (conversation_id,),
+                ).fetchone()
+            else:
+                row = self._db.execute(
+                    "SELECT id FROM messages WHERE conversation_id = ? AND id = ?",
+                    (conversation_id, prompt_id),
+                ).fetchone()
+            if row is None:
+                which = "a prompt" if prompt_id is None else f"a message {prompt_id}"
+                raise StorageError(
+                    f"Conversation {conversation_id} has no {which} to answer.",
+                    kind="missing",
+                    path=self.path,
+                )
+            parent: int = row[0]
+            ids: list[int] = []
+            for index, message in enumerate(messages):
+                assistant = message.get("role") == "assistant"
+                parent = self._insert_message(
+                    conversation_id,
+                    message_columns(message),
+                    model if assistant else None,
+                    provider if assistant else None,
+                    now,
+                    parent_id=parent,
+                    replaced=now,  # shown below, if asked
+                )
+                ids.append(parent)
+                chunks = raw_chunks[index] if index < len(raw_chunks) else None
+                if chunks:
+                    self._save_raw(parent, chunks)
+            if show:
+                tree = self._tree(conversation_id)
+                self._show_path(conversation_id, tree, tree.path_to(ids[-1]), now)
+            else:
                 self._touch(conversation_id, now, None, None)
         return ids

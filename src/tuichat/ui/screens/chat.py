@@ -24,10 +24,13 @@ from tuichat.session.events import TurnBatch
 from tuichat.session.session import ChatSession, Note
 from tuichat.storage.db import StorageError
 from tuichat.storage.rows import StoredMessage
+from tuichat.ui.screens.branches import BranchChoice, BranchScreen
 from tuichat.ui.screens.history import ConversationList, HistoryChoice, SearchScreen
 from tuichat.ui.screens.inspecting import InspectorNavigation, highlight
 from tuichat.ui.screens.tool_approval import ApprovalResult, ApprovalScreen, PendingCall
 from tuichat.ui.screens.tools import ToolsScreen
+from tuichat.ui.screens.version_diff import show_version_diff
+from tuichat.ui.screens.versions import VersionNavigation
 from tuichat.ui.turn_view import TurnView
 from tuichat.ui.widgets.chat_message import (
     AssistantMessage,
@@ -162,6 +165,50 @@ class ChatScreen(Screen[None]):
             "ctrl+n", "new_conversation", "New conversation", show=False, id="new_conversation"
         ),
         Binding("ctrl+r", "regenerate", "Regenerate answer", show=False, id="regenerate"),
+        # Versions (a regenerated answer, an edited prompt). Ctrl+Left/Right are also the
+        # prompt's word moves: these act only on an empty prompt.
+        Binding(
+            "ctrl+left",
+            "step_version(-1)",
+            "Previous version",
+            show=False,
+            priority=True,
+            id="previous_version",
+        ),
+        Binding(
+            "ctrl+right",
+            "step_version(1)",
+            "Next version",
+            show=False,
+            priority=True,
+            id="next_version",
+        ),
+        Binding(
+            "ctrl+up",
+            "select_versions(-1)",
+            "Select the message with versions above",
+            show=False,
+            priority=True,
+            id="versions_above",
+        ),
+        Binding(
+            "ctrl+down",
+            "select_versions(1)",
+            "Select the message with versions below",
+            show=False,
+            priority=True,
+            id="versions_below",
+        ),
+        # Priority, as the prompt (a TextArea) would type the d of Alt+D.
+        Binding(
+            "alt+d",
+            "compare_versions",
+            "Compare versions",
+            show=False,
+            priority=True,
+            id="compare_versions",
+        ),
+        Binding("f8", "show_branches", "Branches", show=False, priority=True, id="show_branches"),
         # Tabs: the app's; shown in the footer while more than one is open (check_action).
         Binding("ctrl+t", "app.new_tab", "New tab", priority=True, id="new_tab"),
         Binding("alt+w", "app.close_tab", "Close tab", priority=True, id="close_tab"),
@@ -208,6 +255,7 @@ class ChatScreen(Screen[None]):
         self.turn: TurnView | None = None  # the turn being shown (the last one, once over)
         self._navigation: InspectorNavigation | None = None
         self.compare: tuple[Target, ...] = session.options.compare  # each prompt goes to these
+        self._versions: VersionNavigation | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -228,6 +276,9 @@ class ChatScreen(Screen[None]):
             lambda: self.session.history,
             lambda: self.turn.entries if self.turn is not None else [],
         )
+        self._versions = VersionNavigation(
+            self, self.messages, self.session, changed=self.navigation.forget
+        )
         # Calls whose policy is "ask" come to this screen's modal, notes to its notifications.
         self.session.approve = self.approve_calls
         self.session.on_note = partial(tell, self)
@@ -239,6 +290,7 @@ class ChatScreen(Screen[None]):
         self._show_compare_mode()
         if self.session.history is not None:
             self._load_recall()
+            self.refresh_versions()
 
     def show_tabs(self, labels: list[TabLabel], active: str) -> None:
         """Show the app's open tabs on this screen's bar."""
@@ -279,6 +331,18 @@ class ChatScreen(Screen[None]):
         """Which answer the inspector shows."""
         assert self._navigation is not None, "the screen is not mounted"
         return self._navigation
+
+    @property
+    def versions(self) -> VersionNavigation:
+        """The marks of the messages that have versions, and stepping through them."""
+        assert self._versions is not None, "the screen is not mounted"
+        return self._versions
+
+    @work(group="versions", exclusive=True, exit_on_error=False)
+    async def refresh_versions(self) -> None:
+        """Mark the messages that have versions again, from the history (after a turn, or
+        after answers were added beside the one shown)."""
+        await self.versions.refresh()
 
     @property
     def busy(self) -> bool:
@@ -440,6 +504,9 @@ class ChatScreen(Screen[None]):
                 self._tell_tab("idle")
             else:  # done while not shown: the tab says so until it is shown
                 self._tell_tab("failed" if failed else "unread")
+            if self.is_mounted:  # a regenerated answer or an edited prompt has versions
+                self.versions.selected = None  # the keys step the newest
+                self.refresh_versions()
 
     # -- conversations -------------------------------------------------------------------
 
@@ -472,6 +539,8 @@ class ChatScreen(Screen[None]):
         await self.messages.show(entries, around=around)
         self.navigation.forget()
         self.refresh_bindings()
+        self.versions.forget()
+        self.refresh_versions()
         if around is not None:
             found = entries[around].widget
             if found is not None:
@@ -489,6 +558,7 @@ class ChatScreen(Screen[None]):
         await self.messages.show([])
         self.navigation.forget()
         self.refresh_bindings()
+        self.versions.forget()
         return True
 
     # -- actions -------------------------------------------------------------------------
@@ -496,6 +566,8 @@ class ChatScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # With text in the prompt, ctrl+e goes on to it (end of line).
         if action == "edit_last_prompt":
+            return not (self.is_mounted and self.prompt.text)
+        if action == "step_version":  # with text in the prompt: its word moves
             return not (self.is_mounted and self.prompt.text)
         if action in ("app.close_tab", "app.next_tab", "app.previous_tab", "close_tab"):
             return self.tab_count > 1  # with one tab open, these keys stay out of the footer
@@ -611,6 +683,11 @@ class ChatScreen(Screen[None]):
         if choice is None:
             return
         current = self.session.conversation_id
+        if choice.open is not None and choice.branch is not None:
+            branch = BranchChoice(choice.branch, choice.to_leaf)
+            if await self.open_branch(choice.open, branch):
+                self._ended_here(branch)
+                return
         if choice.open is not None and choice.new_tab:
             self.post_message(self.OpenInNewTab(choice.open))
             return
@@ -618,6 +695,91 @@ class ChatScreen(Screen[None]):
             return
         if choice.new or (current is not None and current in choice.deleted):
             await self.new_conversation()
+
+    async def open_branch(self, conversation_id: int, choice: BranchChoice) -> bool:
+        """Show a conversation on the branch through a message picked in its tree.
+
+        Returns:
+            Whether it is shown.
+        """
+        if self.busy:
+            self.notify(BUSY, severity="warning")
+            return False
+        if conversation_id != self.session.conversation_id:
+            if not await self.open_conversation(conversation_id):
+                return False
+        self._stop_editing()
+        return await self.versions.show(choice.message_id, to_leaf=choice.to_leaf, scroll=True)
+
+    def _ended_here(self, choice: BranchChoice) -> None:
+        if not choice.to_leaf:
+            self.notify(
+                "The conversation now ends at this message: the next prompt (or Ctrl+R, after "
+                "a prompt) goes on from it as a new branch."
+            )
+
+    def action_show_branches(self) -> None:
+        """Show the conversation's branches as a tree: open one, or continue from a message."""
+        history, conversation_id = self.session.history, self.session.conversation_id
+        if history is None:
+            self.notify("The history is off: nothing is saved.", severity="warning")
+            return
+        if conversation_id is None:
+            self.notify("This conversation has no saved message yet.", severity="warning")
+            return
+
+        async def picked(choice: BranchChoice | None) -> None:
+            if choice is not None and await self.open_branch(conversation_id, choice):
+                self._ended_here(choice)
+
+        self.app.push_screen(BranchScreen(history, conversation_id, busy=self.busy), picked)
+
+    async def action_step_version(self, step: int) -> None:
+        """Show the previous (-1) or next (1) version of the selected message."""
+        if self.busy:
+            self.notify(BUSY, severity="warning")
+            return
+        if not await self.versions.step_selected(step):
+            self.notify(
+                "No message here has other versions: Ctrl+R regenerates an answer, Ctrl+E "
+                "edits the last prompt.",
+                severity="warning",
+            )
+
+    def action_step_versions(self, message_id: int, step: int) -> None:
+        """Show the version before (-1) or after (1) this one (a click on a mark's arrow)."""
+        # Not awaited here: the click's handler runs in the mark, which the step removes
+        # (awaiting the removal of the widget handling the click would never end).
+        self.call_later(self._step_versions, message_id, step)
+
+    async def _step_versions(self, message_id: int, step: int) -> None:
+        if self.busy:
+            self.notify(BUSY, severity="warning")
+            return
+        self._stop_editing()
+        await self.versions.step(message_id, step)
+
+    async def action_select_versions(self, step: int) -> None:
+        """Select the message with versions above (-1) or below (1) the selected one."""
+        if self.busy:
+            self.notify(BUSY, severity="warning")
+            return
+        if not await self.versions.select(step):
+            self.notify("No message here has other versions.", severity="warning")
+
+    async def action_diff_versions(self, message_id: int) -> None:
+        """Compare this version with the one before it as a word diff (a click on `diff`)."""
+        history, conversation_id = self.session.history, self.session.conversation_id
+        if history is not None and conversation_id is not None:
+            await show_version_diff(self, history, conversation_id, message_id)
+
+    async def action_compare_versions(self) -> None:
+        """Compare the selected answer's version with the one before it as a word diff."""
+        entry = self.versions.selected_entry()
+        if entry is None or not entry.message_ids:
+            self.notify("No message here has other versions.", severity="warning")
+            return
+        await self.action_diff_versions(entry.message_ids[0])
 
     def _last_answer_text(self) -> str:
         answers = [
@@ -736,6 +898,7 @@ class ChatScreen(Screen[None]):
         self.turn = None
         self.navigation.new_turn()  # F2 shows the kept answer's saved chunks
         self.messages.anchor()
+        await self.refresh_versions()  # the answers not kept are its versions: < 2/2 >
 
     def switch_profile(self, name: str) -> None:
         """Talk to another provider profile from now on (the conversation goes on)."""

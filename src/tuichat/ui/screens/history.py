@@ -2,8 +2,8 @@
 
 Both screens talk to the history through `AsyncHistory` (its own thread, never blocking the
 loop) and dismiss with a `HistoryChoice` that the chat screen acts on: open a conversation
-(at a message, for a search result), start a new one, or notice that the open one was
-deleted.
+(at a message, for a search result; on another branch, picked in its tree), start a new one,
+or notice that the open one was deleted.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from tuichat.core.text import counted, strip_control
 from tuichat.storage.async_history import AsyncHistory
 from tuichat.storage.db import StorageError
 from tuichat.storage.rows import ConversationSummary, SearchResult
+from tuichat.ui.screens.branches import BranchChoice, BranchScreen
 
 # Around each match in a search snippet: private-use characters, which message text does not
 # contain (and which strip_control keeps), so model text is never taken for a marker.
@@ -45,6 +46,9 @@ class HistoryChoice:
         new: start a new conversation.
         new_tab: open it in a tab of its own (not in the tab shown).
         deleted: conversations deleted meanwhile (if the open one is among them, it is gone).
+        branch: show the branch through this message first (picked in the branch tree).
+        to_leaf: with `branch`: go on below the message along the versions shown last with
+            it (else the conversation ends at it).
     """
 
     open: int | None = None
@@ -52,6 +56,21 @@ class HistoryChoice:
     new: bool = False
     new_tab: bool = False
     deleted: frozenset[int] = field(default_factory=frozenset)
+    branch: int | None = None
+    to_leaf: bool = True
+
+    @classmethod
+    def of_branch(
+        cls, conversation_id: int, choice: BranchChoice, deleted: frozenset[int] = frozenset()
+    ) -> HistoryChoice:
+        """Open the conversation on the branch picked in its tree, at the message picked."""
+        return cls(
+            open=conversation_id,
+            message_id=choice.message_id,
+            branch=choice.message_id,
+            to_leaf=choice.to_leaf,
+            deleted=deleted,
+        )
 
 
 def when(timestamp: float, now: float | None = None) -> str:
@@ -118,13 +137,15 @@ class ConfirmDelete(ModalScreen[bool]):
 
 
 class ConversationList(ModalScreen[HistoryChoice]):
-    """Saved conversations, newest first: Enter opens, r renames, d deletes, ctrl+n new."""
+    """Saved conversations, newest first: Enter opens, b shows the branches, r renames,
+    d deletes, ctrl+n new."""
 
     CSS_PATH = "history.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close", id="conversations_close"),
         Binding("r", "rename", "Rename", id="conversations_rename"),
+        Binding("b", "branches", "Branches", id="conversations_branches"),
         Binding("d,delete", "delete", "Delete", id="conversations_delete"),
         Binding("ctrl+n", "new", "New conversation", id="conversations_new"),
         # Alt+Enter arrives as Ctrl+J (tuichat.ui.keys); Shift+Enter where terminals tell it.
@@ -159,8 +180,8 @@ class ConversationList(ModalScreen[HistoryChoice]):
             yield OptionList(id="conversations")
             yield Input(placeholder="a new title (empty: the first prompt)", id="rename-input")
             yield Static(
-                "Enter open · Alt+Enter in a new tab · r rename · d delete · ctrl+n new · "
-                "Esc close",
+                "Enter open · Alt+Enter in a new tab · b branches · r rename · d delete · "
+                "ctrl+n new · Esc close",
                 id="history-hint",
             )
 
@@ -210,6 +231,9 @@ class ConversationList(ModalScreen[HistoryChoice]):
                 when(summary.updated),
                 summary.model or "",
                 counted(summary.message_count, "message"),
+                counted(summary.branch_count, "branch", "branches")
+                if summary.branch_count > 1
+                else "",
             )
             if part
         )
@@ -217,6 +241,20 @@ class ConversationList(ModalScreen[HistoryChoice]):
             (mark, "$accent"), (summary.title, "bold"), "\n  ", (details, "$text-muted")
         )
         return Option(prompt, id=str(summary.id))
+
+    def action_branches(self) -> None:
+        """Show the highlighted conversation's branches as a tree (open one from there)."""
+        summary = self.highlighted
+        if summary is None or self._renaming is not None:
+            return
+        busy = self.busy and summary.id == self.current
+
+        def picked(choice: BranchChoice | None) -> None:
+            if choice is not None:
+                deleted = frozenset(self.deleted)
+                self.dismiss(HistoryChoice.of_branch(summary.id, choice, deleted))
+
+        self.app.push_screen(BranchScreen(self.history, summary.id, busy=busy), picked)
 
     def action_open_in_new_tab(self) -> None:
         """Open the highlighted conversation in a tab of its own."""

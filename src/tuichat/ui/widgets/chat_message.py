@@ -36,6 +36,7 @@ from tuichat.tools.executor import ERROR_PREFIX
 from tuichat.ui.answer_progress import AnswerProgress
 from tuichat.ui.widgets.layout import settled_virtual_size
 from tuichat.ui.widgets.markdown_view import StreamingMarkdown
+from tuichat.ui.widgets.version_mark import VersionPlace, version_mark
 
 if TYPE_CHECKING:
     from rich.syntax import Syntax
@@ -67,10 +68,18 @@ def json_view(text: str) -> Syntax | Content:
 
 
 class UserMessage(Static):
-    """What the user sent."""
+    """What the user sent (and, for an edited prompt, its place among its versions)."""
 
     def __init__(self, text: str) -> None:
         super().__init__(literal(text), classes="message")
+        self.text = text
+        self.versions: VersionPlace | None = None
+
+    def show_versions(self, place: VersionPlace | None) -> None:
+        """Show the prompt's place among its versions under it (None: it has no others)."""
+        self.versions = place
+        text = literal(self.text)
+        self.update(text if place is None else Content.assemble(text, "\n", version_mark(place)))
 
 
 class ErrorMessage(Static):
@@ -280,6 +289,7 @@ class AssistantMessage(Vertical):
     DEFAULT_CSS = """
     AssistantMessage { height: auto; }
     AssistantMessage > .status { height: auto; color: $text-muted; }
+    AssistantMessage > .versions { height: auto; }
     AssistantMessage Collapsible { height: auto; }
     AssistantMessage > .reasoning CollapsibleTitle {
         width: 1fr; text-wrap: nowrap; text-overflow: ellipsis;
@@ -302,6 +312,9 @@ class AssistantMessage(Vertical):
         self.reasoning_view: Collapsible | None = None
         self.tool_calls: dict[int, ToolCallView] = {}
         self.status = Static("", classes="status")
+        self.versions: VersionPlace | None = None
+        self.versions_view = Static("", classes="versions")
+        self.versions_view.display = False
         self._status_parts: list[str] = []
         self.ended = False
         self._progress: AnswerProgress | None = None  # while a live answer is awaited
@@ -318,6 +331,13 @@ class AssistantMessage(Vertical):
         yield self.body
         yield from self.tool_calls.values()
         yield self.status
+        yield self.versions_view
+
+    def show_versions(self, place: VersionPlace | None) -> None:
+        """Show the answer's place among its versions under it (None: it has no others)."""
+        self.versions = place
+        self.versions_view.display = place is not None
+        self.versions_view.update(version_mark(place) if place is not None else "")
 
     def on_mount(self) -> None:
         if self._progress is not None and self._ticking is None and not self.ended:

@@ -30,8 +30,9 @@ from textual.layout import DockArrangeResult
 from textual.widget import Widget
 
 from tuichat.session.events import Answer, content_text
-from tuichat.ui.widgets.chat_message import UserMessage, answer_widget
+from tuichat.ui.widgets.chat_message import AssistantMessage, UserMessage, answer_widget
 from tuichat.ui.widgets.layout import settled_virtual_size
+from tuichat.ui.widgets.version_mark import VersionPlace
 
 OPEN_WINDOW = 30  # entries mounted when a conversation is shown (its newest)
 # Entries mounted at once when the view nears an end of the window: each answer renders its
@@ -54,6 +55,7 @@ class Entry:
         widget: the mounted widget, if the entry is in the window.
         answer: what an answer entry shows (its messages and their stored ids).
         prompt_ids: the stored id of a prompt entry's message, if saved.
+        versions: its place among the versions of its message, when it has others.
     """
 
     kind: EntryKind
@@ -61,6 +63,7 @@ class Entry:
     widget: Widget | None = None
     answer: Answer | None = None
     prompt_ids: tuple[int, ...] = ()
+    versions: VersionPlace | None = None
 
     @property
     def live(self) -> bool:
@@ -110,6 +113,11 @@ def entries_for_history(
             answer = Answer([message], [] if message_id is None else [message_id])
             entries.append(Entry("answer", partial(answer_widget, answer), answer=answer))
     return entries
+
+
+def _show_versions(widget: Widget, place: VersionPlace | None) -> None:
+    if isinstance(widget, UserMessage | AssistantMessage):
+        widget.show_versions(place)
 
 
 class MessageList(VerticalScroll):
@@ -197,6 +205,58 @@ class MessageList(VerticalScroll):
         self.end = min(self.end, index)
         if removed:
             self.remove_children(removed)
+
+    def set_versions(self, entry: Entry, place: VersionPlace | None) -> None:
+        """Show an entry's place among its versions (kept when its widget is built again)."""
+        entry.versions = place
+        if entry.widget is not None:
+            _show_versions(entry.widget, place)
+
+    async def replace_from(self, index: int, entries: list[Entry]) -> None:
+        """Show other entries from `index` on (another branch of the conversation there).
+
+        The entries above stay mounted and the view does not move: the first message in view
+        keeps its place, or, when it is one of those replaced, the one that takes its place.
+
+        Args:
+            index: the first entry that changes.
+            entries: what follows the entries kept (none of them mounted).
+        """
+        if index < self.start and self.end > self.start:  # the window is all below: rebuild
+            kept = [*self.entries[:index], *entries]
+            await self.show(kept, around=min(index, len(kept) - 1) if kept else None)
+            return
+        async with self._moving:
+            self._pin_view()
+            first = self.entries[index].widget if index < len(self.entries) else None
+            first_offset = self._offset_in_view(first)
+            gone = [e.widget for e in self.entries[index:] if e.widget is not None]
+            del self.entries[index:]
+            self.entries.extend(entries)
+            if index <= self.end:
+                end = min(len(self.entries), index + max(self.end - index, OPEN_WINDOW))
+                widgets = self._build(index, end)
+                self.end = end
+                if self._pin is not None and self._pin[0] in gone:
+                    # The first message in view is replaced: the new one takes its place.
+                    self._pin = (widgets[0], first_offset or 0) if widgets else None
+                if not self._has_live():
+                    self.anchor(False)  # the branch shown is read from where it changes
+                if widgets:
+                    await self.mount_all(widgets)
+            if gone:
+                await self.remove_children(gone)
+        self._settled()
+
+    def _offset_in_view(self, widget: Widget | None) -> int | None:
+        """Rows from the top of the view to the top of a mounted widget (None: not placed)."""
+        if widget is None or self._arrangement is None:
+            return None
+        top = round(self.scroll_y)
+        for placement in self._arrangement.placements:
+            if placement.widget is widget:
+                return placement.region.y - top
+        return None
 
     def last_index(self, kind: EntryKind) -> int | None:
         """The position of the last entry of a kind."""
@@ -290,6 +350,8 @@ class MessageList(VerticalScroll):
             if entry.widget is None:
                 assert entry.make is not None
                 entry.widget = entry.make()
+                if entry.versions is not None:
+                    _show_versions(entry.widget, entry.versions)
                 widgets.append(entry.widget)
         return widgets
 
