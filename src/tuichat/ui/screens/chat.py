@@ -898,7 +898,7 @@ class ChatScreen(Screen[None]):
         self.turn = None
         self.navigation.new_turn()  # F2 shows the kept answer's saved chunks
         self.messages.anchor()
-        await self.refresh_versions()  # the answers not kept are its versions: < 2/2 >
+        self.refresh_versions()  # the answers not kept are its versions: < 2/2 >
 
     def switch_profile(self, name: str) -> None:
         """Talk to another provider profile from now on (the conversation goes on)."""
