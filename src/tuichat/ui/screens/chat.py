@@ -294,11 +294,15 @@ class ChatScreen(Screen[None]):
 
     def show_tabs(self, labels: list[TabLabel], active: str) -> None:
         """Show the app's open tabs on this screen's bar."""
+        # The tab keys show in the footer only with several tabs: its bindings change only
+        # when that does (a refresh recomposes the footer, ~0.1 s, on every screen).
+        several = (len(labels) > 1) != (self.tab_count > 1)
         self.tab_count = len(labels)
         # Not while the screen is ending (its bar may be gone already).
         for bar in self.query(TabBar) if self.is_mounted else ():
             bar.show(labels, active)
-            self.refresh_bindings()
+            if several:
+                self.refresh_bindings()
 
     def _tell_tab(self, state: TabState | None = None, title: str | None = None) -> None:
         if self.tab_id:
