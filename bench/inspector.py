@@ -25,7 +25,8 @@ from tuichat.ui.app import TuichatApp
 from tuichat.ui.widgets.inspector import Inspector
 
 SIZE = (120, 40)
-KEYS = ("down", "up", "pagedown", "pageup", "end", "home")
+KEYS = ("x", "down", "up", "pagedown", "pageup", "end", "home")
+"""`x` does nothing in the panel: what a press and a frame cost in Pilot, the floor."""
 
 
 async def panel_costs(base_url: str, moves: int) -> tuple[int, dict[str, float]]:
@@ -78,7 +79,8 @@ def main() -> None:
         for chunks, _rows, costs in results[1:]:
             ratios = " ".join(f"{costs[key] / base[key]:>9.2f}" for key in keys)
             print(f"{'ratio':>8} {chunks:>7} {ratios}")
-    print("(f steps the kind filter: it goes through every row once, so it grows with the turn)")
+    print("(x is the floor: a key the panel ignores; f steps the kind filter, which reads every")
+    print(" row once, so it grows with the turn)")
 
 
 if __name__ == "__main__":
