@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 
 from tuichat.core.events import WireRecord
+from tuichat.storage.attachment_store import restore_images
 from tuichat.storage.connection import StoreConnection, guarded
 from tuichat.storage.rows import (
     MESSAGE_SELECT,
@@ -186,7 +187,7 @@ class HistoryReads(StoreConnection):
                 created=row["created"],
                 model=row["model"],
                 provider=row["provider"],
-                message=row_message(row),
+                message=restore_images(self._db, row_message(row)),
             )
             for row in rows
         ]

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tuichat.core.events import WireRecord
+from tuichat.storage.attachment_store import stash_images
 from tuichat.storage.connection import StoreConnection, guarded
 from tuichat.storage.db import StorageError
 from tuichat.storage.rows import Message, encode_raw_chunks, message_columns
@@ -115,7 +116,7 @@ class HistoryWrites(StoreConnection):
             for message in messages:
                 self._insert_message(
                     conversation_id,
-                    message_columns(message),
+                    message_columns(stash_images(self._db, message)),
                     model if message.get("role") == "assistant" else None,
                     provider if message.get("role") == "assistant" else None,
                     now,
@@ -194,7 +195,11 @@ class HistoryWrites(StoreConnection):
         with self._write():
             self._require(conversation_id)
             message_id = self._insert_message(
-                conversation_id, message_columns(message, status), model, provider, now
+                conversation_id,
+                message_columns(stash_images(self._db, message), status),
+                model,
+                provider,
+                now,
             )
             self._touch(conversation_id, now, model, provider)
         return message_id
