@@ -11,12 +11,13 @@ from textual.pilot import Pilot
 from tuichat.demo.replies import HTTPError, Scripted
 from tuichat.demo.server import ChatServer
 from tuichat.ui.screens.chat import ChatScreen
+from tuichat.ui.screens.file_picker import FilePicker, VisibleTree
 from tuichat.ui.widgets.attachment_chip import AttachmentChip
 from tuichat.ui.widgets.chat_message import UserMessage
 
 from ..session.test_attachments import tiny_png
 from .conftest import AppFactory
-from .pilot_helpers import Notices, finish_turn, press_while_streaming, shown_text
+from .pilot_helpers import Notices, finish_turn, press_while_streaming, shown_text, wait_until
 
 
 @pytest.fixture
@@ -117,3 +118,50 @@ async def test_a_reopened_conversation_shows_its_chips(
         await pilot.press("ctrl+r")  # regenerate sends the file again
         await finish_turn(pilot)
         assert "- milk" in server.requests[-1]["messages"][-1]["content"]
+
+
+async def test_tab_completes_an_at_path(
+    make_app: AppFactory, server: ChatServer, workdir: Path
+) -> None:
+    (workdir / "notes.txt").write_text("n")
+    (workdir / "my docs").mkdir()
+    (workdir / "my docs" / "plan.md").write_text("p")
+    (workdir / "report-2024.txt").write_text("r")
+    (workdir / "report-2025.txt").write_text("r")
+    notices = Notices()
+    app = make_app()
+    async with app.run_test(size=(100, 30), message_hook=notices) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ChatScreen)
+        await pilot.press(*"read @no", "tab")
+        assert screen.prompt.text == "read @notes.txt"
+        await pilot.press(*" and @my", "tab")
+        assert screen.prompt.text == 'read @notes.txt and @"my docs/"'
+        await pilot.press("tab")  # inside the directory now: its one file
+        assert screen.prompt.text == 'read @notes.txt and @"my docs/plan.md"'
+        await pilot.press(*" @rep", "tab")
+        assert screen.prompt.text.endswith(" @report-202")
+        assert "report-2024.txt  report-2025.txt" in notices.messages
+        assert screen.prompt.has_focus  # Tab completed; it did not move the focus
+
+
+async def test_alt_a_picks_a_file_in_a_tree_and_writes_its_at_path(
+    make_app: AppFactory, server: ChatServer, workdir: Path
+) -> None:
+    (workdir / "only file.txt").write_text("o")
+    (workdir / ".hidden").write_text("h")
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        chat = app.screen
+        assert isinstance(chat, ChatScreen)
+        await pilot.press(*"see")
+        await pilot.press("alt+a")
+        picker = app.screen
+        assert isinstance(picker, FilePicker)
+        tree = picker.query_one(VisibleTree)
+        await wait_until(pilot, lambda: len(tree.root.children) > 0)
+        assert [str(node.label) for node in tree.root.children] == ["only file.txt"]
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert app.screen is chat
+        assert chat.prompt.text == 'see @"only file.txt" '

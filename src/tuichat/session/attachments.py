@@ -411,3 +411,71 @@ def user_message(
 def image_names(message: Message) -> list[str]:
     """The names of the images a user message sends."""
     return [str(item.get("name")) for item in summaries(message) if item.get("kind") == "image"]
+
+
+# -- completing and writing paths ----------------------------------------------------------
+
+
+def written_reference(path: Path, cwd: Path) -> str:
+    """How a prompt names a path: `@` then the path relative to the working directory when
+    it is under it, quoted when it has spaces (a directory ends with `/`)."""
+    try:
+        shown = path.relative_to(cwd).as_posix()
+    except ValueError:
+        shown = path.as_posix()
+    if path.is_dir() and not shown.endswith("/"):
+        shown += "/"
+    return f'@"{shown}"' if any(c.isspace() for c in shown) else f"@{shown}"
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """What Tab makes of an `@path` being typed."""
+
+    text: str  # the reference to put in its place, `@` included
+    matches: tuple[str, ...]  # the names that fit what was typed (more than one: a choice)
+
+
+def _shared_start(names: Sequence[str]) -> str:
+    """The longest start all names share (letter by letter, as a shell completes)."""
+    first, last = min(names), max(names)
+    length = 0
+    while length < min(len(first), len(last)) and first[length] == last[length]:
+        length += 1
+    return first[:length]
+
+
+def complete(typed: str, cwd: Path) -> Completion | None:
+    """Complete an `@path` being typed, as a shell does: one match is written out (a
+    directory with `/`), several as far as they agree.
+
+    Args:
+        typed: what follows the `@` up to the cursor (it may open with a quote).
+        cwd: the working directory relative paths start from.
+
+    Returns:
+        None when nothing fits.
+    """
+    raw = typed.strip('"')
+    head, _, prefix = raw.rpartition("/")
+    head = head + "/" if "/" in raw else ""
+    base = resolve(head, cwd) if head else cwd
+    try:
+        entries = sorted(
+            entry
+            for entry in os.listdir(base)
+            if entry.startswith(prefix) and (prefix.startswith(".") or not entry.startswith("."))
+        )
+    except OSError:
+        return None
+    if not entries:
+        return None
+    if len(entries) == 1:
+        name = entries[0] + ("/" if (base / entries[0]).is_dir() else "")
+    else:
+        name = _shared_start(entries)
+    written = head + name
+    quoted = typed.startswith('"') or any(c.isspace() for c in written)
+    text = f'@"{written}"' if quoted else f"@{written}"
+    shown = tuple(e + ("/" if (base / e).is_dir() else "") for e in entries)
+    return Completion(text, shown)

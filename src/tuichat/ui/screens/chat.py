@@ -26,6 +26,7 @@ from tuichat.session.events import TurnBatch
 from tuichat.session.session import LASTING, ChatSession, Note
 from tuichat.storage.db import StorageError
 from tuichat.storage.rows import StoredMessage
+from tuichat.ui.screens.file_picker import FilePicker
 from tuichat.ui.screens.history import ConversationList, HistoryChoice, SearchScreen
 from tuichat.ui.screens.inspecting import InspectorNavigation, highlight
 from tuichat.ui.screens.tool_approval import ApprovalResult, ApprovalScreen, PendingCall
@@ -159,6 +160,7 @@ class ChatScreen(Screen[None]):
             id="compare_models",
         ),
         Binding("ctrl+y", "copy_answer", "Copy answer", priority=True, id="copy_answer"),
+        Binding("alt+a", "attach_file", "Attach a file…", show=False, id="attach_file"),
         Binding("alt+y", "copy_code", "Copy code block", show=False, priority=True, id="copy_code"),
         Binding("f4", "show_history", "Conversations", show=False, id="show_history"),
         Binding("ctrl+f", "search_history", "Search history", show=False, id="search_history"),
@@ -603,6 +605,16 @@ class ChatScreen(Screen[None]):
         """Start a new conversation."""
         if await self.new_conversation():
             self.notify("New conversation.")
+
+    def action_attach_file(self) -> None:
+        """Pick a file (or directory) in a tree: its `@path` goes into the prompt."""
+
+        def picked(path: Path | None) -> None:
+            if path is not None:
+                self.prompt.insert_reference(path)
+            self.prompt.focus()
+
+        self.app.push_screen(FilePicker(Path.cwd()), picked)
 
     def action_show_history(self) -> None:
         """List the saved conversations: open, rename, delete."""
