@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual import events
 from textual.pilot import Pilot
 
 from tuichat.demo.replies import HTTPError, Scripted
@@ -155,7 +156,10 @@ async def test_alt_a_picks_a_file_in_a_tree_and_writes_its_at_path(
         chat = app.screen
         assert isinstance(chat, ChatScreen)
         await pilot.press(*"see")
-        await pilot.press("alt+a")
+        # As a terminal sends it (ESC a): a key that also carries the character "a", which
+        # the prompt would type were the binding not checked first.
+        app.post_message(events.Key("alt+a", "a"))
+        await pilot.pause()
         picker = app.screen
         assert isinstance(picker, FilePicker)
         tree = picker.query_one(VisibleTree)

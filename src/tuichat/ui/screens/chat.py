@@ -160,7 +160,10 @@ class ChatScreen(Screen[None]):
             id="compare_models",
         ),
         Binding("ctrl+y", "copy_answer", "Copy answer", priority=True, id="copy_answer"),
-        Binding("alt+a", "attach_file", "Attach a file…", show=False, id="attach_file"),
+        # Priority: ESC a also carries the character "a", which the prompt would type.
+        Binding(
+            "alt+a", "attach_file", "Attach a file…", show=False, priority=True, id="attach_file"
+        ),
         Binding("alt+y", "copy_code", "Copy code block", show=False, priority=True, id="copy_code"),
         Binding("f4", "show_history", "Conversations", show=False, id="show_history"),
         Binding("ctrl+f", "search_history", "Search history", show=False, id="search_history"),
