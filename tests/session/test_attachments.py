@@ -222,3 +222,18 @@ async def test_a_server_that_refuses_images_is_named_with_the_files(
     assert refused is not None
     assert refused.startswith("The server refused the prompt with the image cat.png")
     assert "image input is not supported" in refused
+
+
+def test_a_directory_over_the_prompt_limit_is_refused_naming_the_file_that_went_over(
+    tmp_path: Path,
+) -> None:
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (tmp_path / "logs" / name).parent.mkdir(exist_ok=True)
+        (tmp_path / "logs" / name).write_text("x" * 400)
+    limits = AttachmentSettings(max_file_bytes=1000, max_prompt_bytes=1000)
+    with pytest.raises(AttachmentError) as refused:
+        collect("@logs/", tmp_path, limits)
+    assert str(refused.value) == (
+        "The files of this prompt come to 1.2 KB, 200 B over the 1.0 KB limit for one prompt "
+        "([attachments] max_prompt_bytes), with logs/c.txt: nothing was attached."
+    )

@@ -29,6 +29,7 @@ from tuichat.session.image_size import IMAGE_TYPES, image_size, image_type
 
 Kind = Literal["text", "image"]
 PREVIEW_LINES = 8  # lines of a text file kept for its chip's preview
+MAX_DIRECTORY_FILES = 2000  # files `@dir/` looks at before it gives up (`@~/` by mistake)
 
 # `@` at the start or after white space (so "me@example.com" is no reference), then a quoted
 # path or a run of non-space characters.
@@ -230,8 +231,14 @@ def read_directory(directory: Path, name: str, limits: AttachmentSettings) -> li
         AttachmentError: a file is over `max_file_bytes`, or the directory has no text file.
     """
     found: list[Attachment] = []
+    total = 0
     base = name if name.endswith("/") else name + "/"
-    for path in _directory_files(directory):
+    for seen, path in enumerate(_directory_files(directory)):
+        if seen >= MAX_DIRECTORY_FILES:
+            raise AttachmentError(
+                f"{name} holds more than {MAX_DIRECTORY_FILES} files: attach a smaller "
+                "directory, or the files you mean."
+            )
         written = base + path.relative_to(directory).as_posix()
         if path.is_symlink() or not path.is_file():
             continue
@@ -249,6 +256,9 @@ def read_directory(directory: Path, name: str, limits: AttachmentSettings) -> li
                 raise
             continue  # not UTF-8 after all: skipped like any binary file
         found.append(dataclasses.replace(attachment, via=name))
+        total += attachment.size
+        if total > limits.max_prompt_bytes:  # no need to read the rest: it cannot go
+            raise _prompt_too_big(total, limits, attachment.name)
     if not found:
         raise AttachmentError(f"{name} has no text files to attach.")
     return found
@@ -285,12 +295,15 @@ def collect(
     for attachment in attachments:
         total += attachment.size
         if total > limits.max_prompt_bytes:
-            raise AttachmentError(
-                f"The files of this prompt come to {_over(total, limits.max_prompt_bytes)} "
-                f"for one prompt ([attachments] max_prompt_bytes), with {attachment.name}: "
-                "nothing was attached."
-            )
+            raise _prompt_too_big(total, limits, attachment.name)
     return attachments
+
+
+def _prompt_too_big(total: int, limits: AttachmentSettings, name: str) -> AttachmentError:
+    return AttachmentError(
+        f"The files of this prompt come to {_over(total, limits.max_prompt_bytes)} for one "
+        f"prompt ([attachments] max_prompt_bytes), with {name}: nothing was attached."
+    )
 
 
 # -- the user message ----------------------------------------------------------------------
