@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tuichat.demo.replies import HTTPError
 from tuichat.demo.server import ChatServer
 
 from ..session.test_attachments import tiny_png
@@ -70,3 +71,14 @@ def test_a_file_that_cannot_be_attached_is_named_and_nothing_is_sent(
     assert "core.dump is not a text file (UTF-8) or an image" in done.stderr
     assert "gone.txt does not exist" in missing.stderr
     assert server.requests == []
+
+
+def test_a_server_that_refuses_images_is_told_with_their_names(
+    server: ChatServer, tmp_path: Path
+) -> None:
+    (tmp_path / "scan.png").write_bytes(tiny_png())
+    server.enqueue(HTTPError(400, "image_url is not supported by this model"))
+    done = ask_in(server, tmp_path, "-a", "scan.png", "read it")
+    assert done.returncode == 1
+    assert "The server refused the prompt with the image scan.png" in done.stderr
+    assert "image_url is not supported by this model" in done.stderr

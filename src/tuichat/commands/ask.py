@@ -326,7 +326,11 @@ async def _stream(
     printer.release()
     printer.end_text()
     added = session.messages[start:]
-    return _Outcome(messages=added, error=turn_error(added), interrupted=interrupted)
+    error = turn_error(added)
+    refused = session.refused_images()
+    if error is not None and refused is not None:  # name the images the server would not take
+        error = {**error, "message": refused}
+    return _Outcome(messages=added, error=error, interrupted=interrupted)
 
 
 def _report(
