@@ -3,12 +3,14 @@
     tuichat ask "what time is it in Seoul?"
     git diff | tuichat ask "write a commit message for this"
     tuichat ask --json "..." | jq .messages[-1].content
+    tuichat ask -a notes.txt "summarise this"      (or: tuichat ask "summarise @notes.txt")
 
 The prompt comes from the arguments, or from stdin when it is piped; with both, stdin is
-context appended to the prompt in a fenced block. Tool calls run as in the app and are
-reported on stderr, and so are the client's retries. `--retries N` asks again from the start
-when the answer stalls or its connection drops. The turn is saved to the history unless
-`--no-save`. Exit codes:
+context appended to the prompt in a fenced block. `-a FILE` (repeatable) and `@path` in the
+prompt's arguments attach files as the app does (text inlined, images as image parts). Tool
+calls run as in the app and are reported on stderr, and so are the client's retries.
+`--retries N` asks again from the start when the answer stalls or its connection drops. The
+turn is saved to the history unless `--no-save`. Exit codes:
 0 answered, 1 failed (one line on stderr), 2 bad usage, 128 + N stopped by signal N (130
 Ctrl-C, 143 SIGTERM, 129 SIGHUP: what arrived is saved first).
 """
@@ -23,6 +25,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO
 
 from tuichat.commands import fail
@@ -40,6 +43,7 @@ from tuichat.commands.printing import (
 from tuichat.config.load import load_config_file
 from tuichat.config.settings import ConfigError
 from tuichat.session import ChatSession, SessionOptions, add_session_arguments
+from tuichat.session.attachments import Attachment, AttachmentError, collect
 from tuichat.session.builder import build_session
 from tuichat.session.compare_targets import CompareSpecError, parse_targets
 from tuichat.session.options import add_compare_argument
@@ -65,6 +69,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("prompt", nargs="*", help="the prompt (several words are joined)")
     add_session_arguments(parser)
+    parser.add_argument(
+        "-a",
+        "--attach",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="attach a file (repeatable): a text file goes inline in a fenced block, an image "
+        "(PNG, JPEG, WebP, GIF) as an image part, a directory as its text files; @path in the "
+        "prompt does the same",
+    )
     parser.add_argument(
         "--json",
         action="store_true",
@@ -196,6 +210,14 @@ def run(
         parser.print_usage(err)
         print(f"{PROG}: --compare: {error}", file=err)
         return EXIT_USAGE
+    try:  # @path is read in the arguments only: piped text is context, taken as it is
+        attachments = collect(" ".join(args.prompt), Path.cwd(), settings.attachments, args.attach)
+    except AttachmentError as error:
+        print(f"{PROG}: {error}", file=err)
+        return EXIT_USAGE
+    if attachments and targets:
+        print(f"{PROG}: --compare sends text only: it takes no attachments", file=err)
+        return EXIT_USAGE
     mode = AskMode(
         json=args.json,
         save=not args.no_save,
@@ -204,10 +226,17 @@ def run(
     )
     if targets:
         return compare_once(session, targets, prompt, mode, out, err)
-    return answer_once(session, prompt, mode, out, err)
+    return answer_once(session, prompt, mode, out, err, attachments)
 
 
-def answer_once(session: ChatSession, prompt: str, mode: AskMode, out: TextIO, err: TextIO) -> int:
+def answer_once(
+    session: ChatSession,
+    prompt: str,
+    mode: AskMode,
+    out: TextIO,
+    err: TextIO,
+    attachments: Sequence[Attachment] = (),
+) -> int:
     """Send one prompt on a built session and print the answer as `tuichat ask` does.
 
     The answer streams to `out` (or comes as one JSON object with `mode.json`), tool calls
@@ -219,7 +248,8 @@ def answer_once(session: ChatSession, prompt: str, mode: AskMode, out: TextIO, e
     """
     stopped = Stopped()
     try:
-        return asyncio.run(stoppable(_ask(session, mode, prompt, out, err, stopped), stopped))
+        asking = _ask(session, mode, prompt, attachments, out, err, stopped)
+        return asyncio.run(stoppable(asking, stopped))
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
 
@@ -228,6 +258,7 @@ async def _ask(
     session: ChatSession,
     mode: AskMode,
     prompt: str,
+    attachments: Sequence[Attachment],
     out: TextIO,
     err: TextIO,
     stopped: Stopped,
@@ -241,7 +272,7 @@ async def _ask(
         if failed is not None:
             return failed
         # Tools whose policy is "ask" do not run: there is no one to ask here.
-        outcome = await _stream(session, prompt, printer, mode.retries)
+        outcome = await _stream(session, prompt, attachments, printer, mode.retries)
         storage_error = printer.storage_errors[0] if printer.storage_errors else None
     finally:
         await session.aclose()
@@ -266,10 +297,16 @@ def _stalled_or_dropped(messages: list[dict[str, Any]]) -> str | None:
     return _RETRIED_KINDS.get(str(error.get("kind"))) if isinstance(error, dict) else None
 
 
-async def _stream(session: ChatSession, prompt: str, printer: Printer, retries: int) -> _Outcome:
+async def _stream(
+    session: ChatSession,
+    prompt: str,
+    attachments: Sequence[Attachment],
+    printer: Printer,
+    retries: int,
+) -> _Outcome:
     start = len(session.messages)  # the turn's messages: the user's, then what answered it
     interrupted = False
-    turn = session.send(prompt)
+    turn = session.send(prompt, attachments)
     try:
         for attempt in range(1, retries + 2):
             async for batch in turn:
@@ -290,7 +327,11 @@ async def _stream(session: ChatSession, prompt: str, printer: Printer, retries: 
     printer.release()
     printer.end_text()
     added = session.messages[start:]
-    return _Outcome(messages=added, error=turn_error(added), interrupted=interrupted)
+    error = turn_error(added)
+    refused = session.refused_images()
+    if error is not None and refused is not None:  # name the images the server would not take
+        error = {**error, "message": refused}
+    return _Outcome(messages=added, error=error, interrupted=interrupted)
 
 
 def _report(

@@ -53,6 +53,10 @@ def settings_document(settings: Settings, *, redact: bool = True) -> dict[str, A
         "policy": dict(tools.policy),
     }
     document["history"] = {"save_raw_chunks": settings.history.save_raw_chunks}
+    document["attachments"] = {
+        "max_file_bytes": settings.attachments.max_file_bytes,
+        "max_prompt_bytes": settings.attachments.max_prompt_bytes,
+    }
     document["mcp"] = {
         "start_timeout": settings.mcp.start_timeout,
         "servers": {

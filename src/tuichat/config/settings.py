@@ -151,6 +151,24 @@ class HistorySettings:
     Turn off to keep the database small."""
 
 
+DEFAULT_MAX_FILE_BYTES = 200_000
+"""The largest file `@path` or `-a` attaches (`[attachments] max_file_bytes`)."""
+
+DEFAULT_MAX_PROMPT_BYTES = 1_000_000
+"""The most bytes of files one prompt attaches (`[attachments] max_prompt_bytes`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentSettings:
+    """The `[attachments]` table: how much `@path` and `tuichat ask -a` may attach."""
+
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    """The largest file one `@path` attaches; a larger one is refused, never cut."""
+
+    max_prompt_bytes: int = DEFAULT_MAX_PROMPT_BYTES
+    """The most bytes of files one prompt attaches, all together."""
+
+
 HiddenTabApproval = Literal["wait", "show"]
 HIDDEN_TAB_APPROVALS: tuple[HiddenTabApproval, ...] = ("wait", "show")
 
@@ -198,6 +216,9 @@ class Settings:
 
     mcp: McpSettings = field(default_factory=McpSettings)
     """The `[mcp]` table: MCP servers whose tools the model may call."""
+
+    attachments: AttachmentSettings = field(default_factory=AttachmentSettings)
+    """The `[attachments]` table: the limits of files attached to prompts."""
 
     db_path: Path | None = None
     """The history database. `~` is expanded; a relative path is relative to the config

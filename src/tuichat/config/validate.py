@@ -20,6 +20,7 @@ from tuichat.config.settings import (
     DEFAULT_TOOL_TIMEOUT,
     FALLBACK_THEME,
     HIDDEN_TAB_APPROVALS,
+    AttachmentSettings,
     ConfigError,
     HiddenTabApproval,
     HistorySettings,
@@ -67,6 +68,8 @@ _EXAMPLES: dict[str, str] = {
     "url": '"http://localhost:8000/mcp"',
     "enabled": "true",
     "save_raw_chunks": "true",
+    "max_file_bytes": "200000",
+    "max_prompt_bytes": "1000000",
     "input": "0.15",
     "output": "0.60",
 }
@@ -88,6 +91,7 @@ _TOOLS_KEYS = _keys(ToolsSettings)
 _MCP_KEYS = _keys(McpSettings)
 _MCP_SERVER_KEYS = _keys(McpServerSettings, "name")
 _HISTORY_KEYS = _keys(HistorySettings)
+_ATTACHMENT_KEYS = _keys(AttachmentSettings)
 _PRICE_KEYS = _keys(Price)
 # Keys that only make sense for one transport: a stdio server has no URL to send headers to,
 # and an HTTP server is not a process with arguments, environment or working directory.
@@ -153,9 +157,24 @@ class _SettingsChecker(TableChecker):
             prices=MappingProxyType(self._prices(doc)),
             history=HistorySettings(save_raw_chunks=True if save_raw is None else save_raw),
             mcp=self._mcp(doc),
+            attachments=self._attachments(doc),
             db_path=self._db_path(doc),
             path=self.path,
             warnings=tuple(message for _, message in sorted(self.warnings, key=lambda w: w[0])),
+        )
+
+    def _attachments(self, doc: Mapping[str, Any]) -> AttachmentSettings:
+        at = ("attachments",)
+        table = self._table(doc, (), "attachments")
+        self._unknown(table, at, _ATTACHMENT_KEYS)
+        defaults = AttachmentSettings()
+        return AttachmentSettings(
+            max_file_bytes=self._number(
+                table, at, "max_file_bytes", "int", defaults.max_file_bytes, 1
+            ),
+            max_prompt_bytes=self._number(
+                table, at, "max_prompt_bytes", "int", defaults.max_prompt_bytes, 1
+            ),
         )
 
     def _hidden_tab_approval(self, doc: Mapping[str, Any]) -> HiddenTabApproval:

@@ -138,7 +138,7 @@ class Conversation:
             )
         ]
 
-    async def send(self, text: str) -> AsyncIterator[TurnBatch]:
+    async def send(self, text: str | Message) -> AsyncIterator[TurnBatch]:
         """Add a user message and run the turn it starts.
 
         Yields batches of events (see `ChatClient.complete`) until a TurnFinished. Errors
@@ -146,9 +146,9 @@ class Conversation:
         marked `cancelled`, in the history.
 
         Args:
-            text: what the user typed.
+            text: what the user typed, or the whole user message (with attachments).
         """
-        self.messages.append({"role": "user", "content": text})
+        self.messages.append({"role": "user", "content": text} if isinstance(text, str) else text)
         async for batch in self.run_turn():
             yield batch
 

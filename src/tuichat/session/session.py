@@ -22,6 +22,7 @@ from tuichat.config.write import save_settings_changes
 from tuichat.core.client import ChatClient, Provider
 from tuichat.core.events import WireRecord
 from tuichat.core.text import counted
+from tuichat.session.attachments import Attachment, image_names, typed_text, user_message
 from tuichat.session.conversation import Approver, Conversation, cut_short, stopped_short
 from tuichat.session.events import Answer, AnswerStarted, Message, TurnBatch
 from tuichat.session.options import Resume, SessionOptions
@@ -131,6 +132,8 @@ class ChatSession:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._turns: set[asyncio.Task[Any]] = set()  # the tasks running a turn now
         self._last_answer: Answer | None = None  # the latest answer, with its stored ids
+        # The user message of the turn made last, before it runs (the UI shows it at once).
+        self.outgoing: Message | None = None
 
     # -- what it talks to ----------------------------------------------------------------
 
@@ -240,7 +243,7 @@ class ChatSession:
             return None
         return self.conversation_id
 
-    async def _recorder(self, prompt: str | None) -> TurnRecorder | None:
+    async def _recorder(self, prompt: Message | None) -> TurnRecorder | None:
         """A recorder for the turn about to start (creating the conversation row at first)."""
         history = self.history
         conversation_id = await self.saved_conversation()
@@ -345,17 +348,17 @@ class ChatSession:
 
     # -- turns ---------------------------------------------------------------------------
 
-    def send(self, text: str) -> AsyncIterator[TurnBatch]:
-        """A turn that sends a new prompt; iterate it to run it."""
-        return self._turn(text, None)
+    def send(self, text: str, attachments: Sequence[Attachment] = ()) -> AsyncIterator[TurnBatch]:
+        """A turn that sends a new prompt (with the files attached to it); iterate it to run it."""
+        self.outgoing = user_message(text, attachments)
+        return self._turn(self.outgoing, None)
 
     def last_prompt(self) -> str | None:
-        """The text of the last prompt, if any."""
+        """The text of the last prompt as typed (without its attachments), if any."""
         index = self._last_user_index()
         if index is None:
             return None
-        content = self.messages[index].get("content")
-        return content if isinstance(content, str) else str(content or "")
+        return typed_text(self.messages[index])
 
     def regenerate(self) -> AsyncIterator[TurnBatch] | None:
         """A turn that asks for the last answer again; None when there is no prompt yet.
@@ -368,13 +371,34 @@ class ChatSession:
         del self.messages[index + 1 :]
         return self._turn(None, "answer")
 
-    def resend(self, text: str) -> AsyncIterator[TurnBatch]:
-        """A turn that sends an edited last prompt in place of the last one and its answer."""
+    def resend(self, text: str, attachments: Sequence[Attachment] = ()) -> AsyncIterator[TurnBatch]:
+        """A turn that sends an edited last prompt in place of the last one and its answer.
+
+        The files the last prompt attached go again, as they were sent; `attachments` adds
+        those the edited text names anew.
+        """
         index = self._last_user_index()
         if index is None:
-            return self._turn(text, None)
+            return self.send(text, attachments)
+        self.outgoing = user_message(text, attachments, self.messages[index])
         del self.messages[index:]
-        return self._turn(text, "prompt")
+        return self._turn(self.outgoing, "prompt")
+
+    def refused_images(self) -> str | None:
+        """What to tell the user when the server refused the last prompt, which sent images
+        (many models and servers take no images); None otherwise."""
+        index = self._last_user_index()
+        if index is None or index != len(self.messages) - 2:
+            return None
+        images = image_names(self.messages[index])
+        error = self.messages[-1].get("error")
+        if not images or not isinstance(error, dict) or error.get("kind") != "http":
+            return None
+        return (
+            f"The server refused the prompt with the image{'s' if len(images) > 1 else ''} "
+            f"{', '.join(images)} ({self.provider.model} may not take images): "
+            f"{error.get('message') or 'no reason given'}"
+        )
 
     def stopped_short(self) -> str | None:
         """Why the last answer stopped before its end (a stall, a drop, the length limit, a
@@ -409,7 +433,7 @@ class ChatSession:
         return None
 
     async def _turn(
-        self, prompt: str | None, replace: Replace | None, continuing: Answer | None = None
+        self, prompt: Message | None, replace: Replace | None, continuing: Answer | None = None
     ) -> AsyncIterator[TurnBatch]:
         if replace is not None:
             await self._replace_saved(replace)

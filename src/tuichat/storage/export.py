@@ -153,7 +153,18 @@ def export_markdown(
             parts.append(f"## {str(role).capitalize()}")
             if text:
                 parts.append(text.rstrip())
+            parts.extend(_image_lines(message))
     return "\n\n".join(parts) + "\n"
+
+
+def _image_lines(message: Message) -> list[str]:
+    """A line for each image a prompt attached (its text files are in its text)."""
+    lines = []
+    for item in message.get("attachments") or []:
+        if isinstance(item, dict) and item.get("kind") == "image":
+            size = f", {item['width']}×{item['height']}" if "width" in item else ""
+            lines.append(f"*Image attached: `{item.get('name')}` ({item.get('mime')}{size})*")
+    return lines
 
 
 def _parts_text(content: Any) -> str:

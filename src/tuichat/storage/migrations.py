@@ -93,7 +93,18 @@ def _v3_to_v4(connection: sqlite3.Connection) -> None:
     connection.execute("CREATE INDEX messages_parent ON messages (parent_id)")
 
 
-MIGRATIONS: list[Migration] = [_v0_to_v1, _v1_to_v2, _v2_to_v3, _v3_to_v4]
+def _v4_to_v5(connection: sqlite3.Connection) -> None:
+    """Images attached to prompts, each stored once by the SHA-256 of its bytes."""
+    connection.execute(
+        "CREATE TABLE attachments ("
+        " sha256 TEXT PRIMARY KEY,"
+        " mime TEXT NOT NULL,"
+        " size INTEGER NOT NULL,"
+        " data BLOB NOT NULL)"
+    )
+
+
+MIGRATIONS: list[Migration] = [_v0_to_v1, _v1_to_v2, _v2_to_v3, _v3_to_v4, _v4_to_v5]
 
 
 def current_version() -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 
 from tuichat.core.events import WireRecord
+from tuichat.storage.attachment_store import restore_images
 from tuichat.storage.branches import BranchTree
 from tuichat.storage.connection import StoreConnection, guarded
 from tuichat.storage.db import StorageError
@@ -126,9 +127,11 @@ class HistoryReads(StoreConnection):
     @guarded
     def recent_prompts(self, limit: int = 100) -> list[str]:
         """What the user typed recently, newest first, each text once (for Up-arrow recall)."""
+        # A prompt that attached files was typed as `typed` (its content has the files too).
         rows = self._db.execute(
-            "SELECT content, max(id) AS latest FROM messages WHERE role = 'user' "
-            "AND content IS NOT NULL AND content != '' GROUP BY content "
+            "SELECT typed, max(id) AS latest FROM (SELECT id, "
+            "coalesce(json_extract(extra, '$.typed'), content) AS typed FROM messages "
+            "WHERE role = 'user') WHERE typed IS NOT NULL AND typed != '' GROUP BY typed "
             "ORDER BY latest DESC LIMIT ?",
             (limit,),
         ).fetchall()
@@ -193,7 +196,7 @@ class HistoryReads(StoreConnection):
                 created=row["created"],
                 model=row["model"],
                 provider=row["provider"],
-                message=row_message(row),
+                message=restore_images(self._db, row_message(row)),
             )
             for row in rows
         ]

@@ -6,6 +6,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, on, work
@@ -19,12 +20,14 @@ from textual.widgets import Footer, Header
 from textual.worker import Worker, WorkerState
 
 from tuichat.core.text import counted
+from tuichat.session.attachments import AttachmentError, collect
 from tuichat.session.compare_targets import Target
 from tuichat.session.events import TurnBatch
-from tuichat.session.session import ChatSession, Note
+from tuichat.session.session import LASTING, ChatSession, Note
 from tuichat.storage.db import StorageError
 from tuichat.storage.rows import StoredMessage
 from tuichat.ui.screens.branches import BranchChoice, BranchScreen
+from tuichat.ui.screens.file_picker import FilePicker
 from tuichat.ui.screens.history import ConversationList, HistoryChoice, SearchScreen
 from tuichat.ui.screens.inspecting import InspectorNavigation, highlight
 from tuichat.ui.screens.tool_approval import ApprovalResult, ApprovalScreen, PendingCall
@@ -32,6 +35,7 @@ from tuichat.ui.screens.tools import ToolsScreen
 from tuichat.ui.screens.version_diff import show_version_diff
 from tuichat.ui.screens.versions import VersionNavigation
 from tuichat.ui.turn_view import TurnView
+from tuichat.ui.widgets.attachment_chip import user_widget
 from tuichat.ui.widgets.chat_message import (
     AssistantMessage,
     ErrorMessage,
@@ -50,6 +54,7 @@ if TYPE_CHECKING:
 __all__ = ["ChatScreen", "MessageList", "code_blocks"]
 
 BUSY = "An answer is still arriving: Esc cancels it."
+COMPARE_ATTACHMENTS = "Comparing sends text only: remove the @files, or stop comparing (F6)."
 
 
 def tell(node: Widget | App[Any], note: Note) -> None:
@@ -158,6 +163,10 @@ class ChatScreen(Screen[None]):
             id="compare_models",
         ),
         Binding("ctrl+y", "copy_answer", "Copy answer", priority=True, id="copy_answer"),
+        # Priority: ESC a also carries the character "a", which the prompt would type.
+        Binding(
+            "alt+a", "attach_file", "Attach a file…", show=False, priority=True, id="attach_file"
+        ),
         Binding("alt+y", "copy_code", "Copy code block", show=False, priority=True, id="copy_code"),
         Binding("f4", "show_history", "Conversations", show=False, id="show_history"),
         Binding("ctrl+f", "search_history", "Search history", show=False, id="search_history"),
@@ -381,7 +390,15 @@ class ChatScreen(Screen[None]):
         if self.busy:
             self.notify(BUSY, severity="warning")
             return
+        try:
+            attachments = collect(event.text, Path.cwd(), self.session.settings.attachments)
+        except AttachmentError as error:  # the prompt stays in the input, to be edited
+            self.notify(str(error), title="Not sent", severity="error", timeout=LASTING)
+            return
         if self.compare and not self.editing:
+            if attachments:
+                self.notify(COMPARE_ATTACHMENTS, title="Not sent", severity="warning")
+                return
             if await self._compare(event.text):
                 event.prompt.clear()
                 event.prompt.remember(event.text)
@@ -394,10 +411,10 @@ class ChatScreen(Screen[None]):
             last = self.messages.last_index("user")
             if last is not None:
                 self.messages.truncate(last)
-            turn = self.session.resend(event.text)
+            turn = self.session.resend(event.text, attachments)
         else:
             event.prompt.clear()
-            turn = self.session.send(event.text)
+            turn = self.session.send(event.text, attachments)
         event.prompt.remember(event.text)
         if not any(m.get("role") == "user" for m in self.session.messages[:-1]):
             self._tell_tab(title=event.text)  # the first prompt names the tab
@@ -407,7 +424,8 @@ class ChatScreen(Screen[None]):
         """Show the prompt (if any) at the end of the conversation and run the turn."""
         await self.messages.jump_to_end()
         if prompt is not None:
-            self.messages.add(UserMessage(prompt), partial(UserMessage, prompt), "user")
+            sent = self.session.outgoing or {"role": "user", "content": prompt}
+            self.messages.add(user_widget(sent), partial(user_widget, sent), "user")
         self.messages.anchor()
         self.navigation.new_turn()
         self.turn = TurnView(
@@ -500,6 +518,10 @@ class ChatScreen(Screen[None]):
             # A bug of ours in the worker must not take the app down: say what broke.
             view.stopped("failed: tuichat hit an internal error")
             view.add_note(ErrorMessage, f"Internal error: {event.worker.error!r}")
+        refused = self.session.refused_images() if event.state == WorkerState.SUCCESS else None
+        if refused is not None:  # the prompt goes back to the input, to drop the images
+            self.notify(refused, title="Images refused", severity="error", timeout=LASTING)
+            self.call_later(self.action_edit_last_prompt)
         if event.state in (WorkerState.SUCCESS, WorkerState.CANCELLED, WorkerState.ERROR):
             view.settle()
             self.refresh_bindings()  # Retry and Continue show after an answer cut short
@@ -662,6 +684,16 @@ class ChatScreen(Screen[None]):
         """Start a new conversation."""
         if await self.new_conversation():
             self.notify("New conversation.")
+
+    def action_attach_file(self) -> None:
+        """Pick a file (or directory) in a tree: its `@path` goes into the prompt."""
+
+        def picked(path: Path | None) -> None:
+            if path is not None:
+                self.prompt.insert_reference(path)
+            self.prompt.focus()
+
+        self.app.push_screen(FilePicker(Path.cwd()), picked)
 
     def action_show_history(self) -> None:
         """List the saved conversations: open, rename, delete."""

@@ -29,7 +29,8 @@ from textual.geometry import Size
 from textual.layout import DockArrangeResult
 from textual.widget import Widget
 
-from tuichat.session.events import Answer, content_text
+from tuichat.session.events import Answer
+from tuichat.ui.widgets.attachment_chip import user_widget
 from tuichat.ui.widgets.chat_message import AssistantMessage, UserMessage, answer_widget
 from tuichat.ui.widgets.layout import settled_virtual_size
 from tuichat.ui.widgets.version_mark import VersionPlace
@@ -106,9 +107,8 @@ def entries_for_history(
             continue
         answer = None
         if role == "user":
-            text = content_text(message.get("content"))
             prompt_ids = () if message_id is None else (message_id,)
-            entries.append(Entry("user", partial(UserMessage, text), prompt_ids=prompt_ids))
+            entries.append(Entry("user", partial(user_widget, message), prompt_ids=prompt_ids))
         elif role == "assistant":
             answer = Answer([message], [] if message_id is None else [message_id])
             entries.append(Entry("answer", partial(answer_widget, answer), answer=answer))

@@ -1,4 +1,5 @@
-"""The multi-line prompt: Enter sends, Ctrl+J / Shift+Enter / Alt+Enter insert a newline.
+"""The multi-line prompt: Enter sends, Ctrl+J / Shift+Enter / Alt+Enter insert a newline,
+Tab completes an `@path` being typed (elsewhere it moves the focus, as usual).
 
 Up on an empty prompt recalls earlier prompts (this session's, then the history's), and Down
 goes forward again; while the prompt holds a recalled prompt unchanged, Up on its first line
@@ -7,8 +8,10 @@ and Down on its last keep browsing. Otherwise the arrows move the cursor as usua
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 from textual import events
@@ -16,8 +19,12 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import TextArea
 
+from tuichat.session.attachments import complete, written_reference
+
 NEWLINE_KEYS = frozenset({"ctrl+j", "shift+enter", "alt+enter", "ctrl+enter"})
 RECALL_LIMIT = 500  # prompts kept for Up-arrow recall
+MATCHES_SHOWN = 12  # names listed when Tab has several to choose from
+_TYPING_REFERENCE = re.compile(r'(?<!\S)@("[^"\n]*"?|[^\s"]*)$')  # an `@path` before the cursor
 
 
 class PromptInput(TextArea):
@@ -98,6 +105,38 @@ class PromptInput(TextArea):
         self._show_recalled(self._recall_index - 1)
         return True
 
+    # -- attachments ----------------------------------------------------------------------
+
+    def complete_reference(self) -> bool:
+        """Tab: complete the `@path` just before the cursor.
+
+        Returns:
+            Whether there was one to complete (then Tab does nothing else).
+        """
+        row, column = self.cursor_location
+        before = self.document.get_line(row)[:column]
+        typing = _TYPING_REFERENCE.search(before)
+        if typing is None or self.selected_text:
+            return False
+        completion = complete(typing.group(1), Path.cwd())
+        if completion is None:
+            self.notify(f"No file or directory fits {typing.group(0)}.", severity="warning")
+            return True
+        self.replace(completion.text, (row, typing.start()), (row, column))
+        if len(completion.matches) > 1:
+            shown = "  ".join(completion.matches[:MATCHES_SHOWN])
+            more = len(completion.matches) - MATCHES_SHOWN
+            self.notify(shown + (f"  … and {more} more" if more > 0 else ""), title="Matches")
+        return True
+
+    def insert_reference(self, path: Path) -> None:
+        """Write an `@path` for a picked file at the cursor, spaced from the words around."""
+        row, column = self.cursor_location
+        line = self.document.get_line(row)
+        space_before = " " if column > 0 and not line[column - 1].isspace() else ""
+        space_after = "" if column < len(line) and line[column].isspace() else " "
+        self.insert(space_before + written_reference(path, Path.cwd()) + space_after)
+
     # -- keys ------------------------------------------------------------------------------
 
     async def _on_key(self, event: events.Key) -> None:
@@ -107,6 +146,10 @@ class PromptInput(TextArea):
             text = self.text
             if text.strip():
                 self.post_message(self.Submitted(self, text))
+            return
+        if event.key == "tab" and self.complete_reference():
+            event.stop()
+            event.prevent_default()
             return
         if event.key in NEWLINE_KEYS:
             event.stop()
