@@ -21,11 +21,13 @@ from textual.worker import Worker, WorkerState
 from tuichat.core.text import counted
 from tuichat.session.compare_targets import Target
 from tuichat.session.events import TurnBatch
+from tuichat.session.prompts import prompt_name
 from tuichat.session.session import ChatSession, Note
 from tuichat.storage.db import StorageError
 from tuichat.storage.rows import StoredMessage
 from tuichat.ui.screens.history import ConversationList, HistoryChoice, SearchScreen
 from tuichat.ui.screens.inspecting import InspectorNavigation, highlight
+from tuichat.ui.screens.prompt_choosing import offer_template, pick_prompt, use_prompt
 from tuichat.ui.screens.tool_approval import ApprovalResult, ApprovalScreen, PendingCall
 from tuichat.ui.screens.tools import ToolsScreen
 from tuichat.ui.turn_view import TurnView
@@ -59,6 +61,8 @@ def subtitle(session: ChatSession) -> str:
     """What the header says about where answers come from: the provider and the model."""
     provider = session.provider
     mode = "" if provider.stream else " · no-stream"
+    name = prompt_name(session.messages)
+    mode += f" · prompt {name}" if name else ""
     if session.demo:
         return (
             f"demo model {provider.model} (offline){mode} · "
@@ -154,6 +158,10 @@ class ChatScreen(Screen[None]):
             priority=True,
             id="compare_models",
         ),
+        # F7 is also the prompt's "select all" (a TextArea's): choosing a prompt wins.
+        Binding(
+            "f7", "pick_prompt", "Choose a prompt…", show=False, priority=True, id="pick_prompt"
+        ),
         Binding("ctrl+y", "copy_answer", "Copy answer", priority=True, id="copy_answer"),
         Binding("alt+y", "copy_code", "Copy code block", show=False, priority=True, id="copy_code"),
         Binding("f4", "show_history", "Conversations", show=False, id="show_history"),
@@ -239,6 +247,9 @@ class ChatScreen(Screen[None]):
         self._show_compare_mode()
         if self.session.history is not None:
             self._load_recall()
+        role = self.session.role  # `--role`: its template, filled, waits in the input
+        if role is not None and role.template is not None and not self.shown:
+            offer_template(self, role, dict(self.session.options.variables))
 
     def show_tabs(self, labels: list[TabLabel], active: str) -> None:
         """Show the app's open tabs on this screen's bar."""
@@ -470,6 +481,7 @@ class ChatScreen(Screen[None]):
                 (i for i, entry in enumerate(entries) if message_id in entry.message_ids), None
             )
         await self.messages.show(entries, around=around)
+        self.refresh_subtitle()  # its own prompt, from its saved system message
         self.navigation.forget()
         self.refresh_bindings()
         if around is not None:
@@ -748,6 +760,14 @@ class ChatScreen(Screen[None]):
             return
         self.refresh_subtitle()
         self.notify(f"Profile {name}: {provider.model} at {provider.base_url}")
+
+    def action_pick_prompt(self) -> None:
+        """Choose a prompt of the library for this conversation (or a new one)."""
+        pick_prompt(self)
+
+    async def use_prompt(self, name: str) -> None:
+        """Use the library prompt of this name (the palette's "Prompt: NAME")."""
+        await use_prompt(self, name)
 
     def toggle_tool(self, name: str) -> None:
         """Offer a tool to the model or stop offering it; the choice is saved."""
