@@ -25,6 +25,7 @@ from tuichat.session.prompts import prompt_name
 from tuichat.session.session import ChatSession, Note
 from tuichat.storage.db import StorageError
 from tuichat.storage.rows import StoredMessage
+from tuichat.ui.context_meter import ContextMeter
 from tuichat.ui.screens.history import ConversationList, HistoryChoice, SearchScreen
 from tuichat.ui.screens.inspecting import InspectorNavigation, highlight
 from tuichat.ui.screens.prompt_choosing import offer_template, pick_prompt, use_prompt
@@ -216,6 +217,7 @@ class ChatScreen(Screen[None]):
         self.turn: TurnView | None = None  # the turn being shown (the last one, once over)
         self._navigation: InspectorNavigation | None = None
         self.compare: tuple[Target, ...] = session.options.compare  # each prompt goes to these
+        self.context_meter: ContextMeter | None = None  # the prompt's border, once mounted
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -245,6 +247,13 @@ class ChatScreen(Screen[None]):
         await self.messages.show(entries)
         self.prompt.focus()
         self._show_compare_mode()
+        meter = ContextMeter(
+            self.session,
+            self.prompt,
+            lambda find: self.run_worker(find, group="context-window", exit_on_error=False),
+        )
+        self.context_meter = meter
+        meter.show()  # again as the draft changes, a turn ends, the model or conversation does
         if self.session.history is not None:
             self._load_recall()
         role = self.session.role  # `--role`: its template, filled, waits in the input
@@ -318,11 +327,21 @@ class ChatScreen(Screen[None]):
 
     # -- sending -------------------------------------------------------------------------
 
+    @on(PromptInput.Changed)
+    def _draft_changed(self) -> None:
+        if self.context_meter is not None:
+            self.context_meter.show()
+
     @on(PromptInput.Submitted)
     async def send(self, event: PromptInput.Submitted) -> None:
         """Send the prompt (re-send it, when editing the last one), unless an answer is arriving."""
         if self.busy:
             self.notify(BUSY, severity="warning")
+            return
+        meter = self.context_meter
+        warning = None if self.editing or meter is None else meter.warning(event.text)
+        if warning is not None:
+            self.notify(warning, title="Context window", severity="warning", timeout=8)
             return
         if self.compare and not self.editing:
             if await self._compare(event.text):
@@ -429,6 +448,8 @@ class ChatScreen(Screen[None]):
     def _worker_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "completion":
             return
+        if self.context_meter is not None and not event.worker.is_running:
+            self.context_meter.show()  # the answer's usage: what the server counted
         view = self.turn
         ended = event.state in (WorkerState.CANCELLED, WorkerState.ERROR)
         # A question about calls of a turn that has ended has no one waiting for it.
@@ -499,6 +520,7 @@ class ChatScreen(Screen[None]):
         self._stop_editing()
         self.prompt.clear()
         await self.messages.show([])
+        self.refresh_subtitle()
         self.navigation.forget()
         self.refresh_bindings()
         return True
@@ -748,6 +770,8 @@ class ChatScreen(Screen[None]):
         self.turn = None
         self.navigation.new_turn()  # F2 shows the kept answer's saved chunks
         self.messages.anchor()
+        if self.context_meter is not None:
+            self.context_meter.show()
 
     def switch_profile(self, name: str) -> None:
         """Talk to another provider profile from now on (the conversation goes on)."""
@@ -779,6 +803,8 @@ class ChatScreen(Screen[None]):
     def refresh_subtitle(self) -> None:
         """Say in the header where answers come from (after a model or profile change too)."""
         self.sub_title = self.fixed_subtitle or subtitle(self.session)
+        if self.context_meter is not None:
+            self.context_meter.show()
 
     def action_show_tools(self) -> None:
         """List every tool (source, policy, description) and switch each on or off."""
