@@ -4,8 +4,8 @@ What the server already counted is exact: the last answer's `usage` (its prompt 
 conversation up to it, plus its completion tokens). What came after it (a tool's result, the
 prompt being typed) is estimated at four characters a token. The window comes from the
 server's `/models` where it says (`context_length`, `context_window`, `max_model_len`, ...),
-else from the table of well-known models (`tuichat.config.context_windows`), else it is not
-known.
+else from the config's `[context_windows]`, else from the table of well-known models
+(`tuichat.config.context_windows`), else it is not known.
 """
 
 from __future__ import annotations
@@ -126,10 +126,13 @@ def window_of(entries: Sequence[Mapping[str, Any]], model: str) -> int | None:
     return None
 
 
-async def find_context_window(client: ChatClient, model: str) -> int | None:
-    """The model's window: from the server's `/models`, else the table of known models."""
+async def find_context_window(
+    client: ChatClient, model: str, configured: Mapping[str, int] | None = None
+) -> int | None:
+    """The model's window: from the server's `/models`, else the config's `[context_windows]`
+    (`configured`), else the table of well-known models."""
     try:
         entries = await client.model_entries()
-    except Exception:  # no `/models` (or it failed): the table may still know the model
+    except Exception:  # no `/models` (or it failed): the tables may still know the model
         entries = []
-    return window_of(entries, model) or known_context_window(model)
+    return window_of(entries, model) or (configured or {}).get(model) or known_context_window(model)

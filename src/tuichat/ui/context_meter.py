@@ -59,7 +59,9 @@ class ContextMeter:
 
     async def _find_window(self, key: tuple[str, str]) -> None:
         try:
-            self.windows[key] = await find_context_window(self.session.client, key[1])
+            self.windows[key] = await find_context_window(
+                self.session.client, key[1], self.session.settings.context_windows
+            )
         finally:
             self._asking.discard(key)
         self.show()
