@@ -23,6 +23,7 @@ SUBCOMMANDS: dict[str, str] = {
     "config": "tuichat.commands.config",
     "replay": "tuichat.commands.replay",
     "probe": "tuichat.commands.probe",
+    "prompts": "tuichat.commands.prompts",
     "serve": "tuichat.commands.serve",
 }
 

@@ -127,7 +127,8 @@ async def test_the_first_visit_sets_a_cookie_and_the_address_loses_the_token() -
             assert private not in html
         assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
         assert served.app_processes() == []
-        assert wait_until(lambda: "page opened by 127.0.0.1" in served.stderr)  # the log may come after the page
+        # The log line may come a moment after the page.
+        assert wait_until(lambda: "page opened by 127.0.0.1" in served.stderr)
         assert_log_clean(served, "a private system prompt")
 
 

@@ -21,6 +21,14 @@ async def steady(pilot: Pilot[None]) -> None:
 
     pilot.app.screen.query_one(PromptInput).cursor_blink = False
     await pilot.pause()
+    # The prompt's border says the model's window once `/models` has answered: wait for it.
+    chat = pilot.app.screen
+    assert isinstance(chat, ChatScreen) and chat.context_meter is not None
+    meter = chat.context_meter
+    while not meter.windows:
+        await pilot.pause(0.01)
+    meter.show()
+    await pilot.pause()
 
 
 async def converse(pilot: Pilot[None], *prompts: str) -> None:

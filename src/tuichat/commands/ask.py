@@ -47,6 +47,7 @@ from tuichat.session.attachments import Attachment, AttachmentError, collect
 from tuichat.session.builder import build_session
 from tuichat.session.compare_targets import CompareSpecError, parse_targets
 from tuichat.session.options import add_compare_argument
+from tuichat.session.prompts import PromptError, first_message
 from tuichat.storage.export import chat_message, fenced
 
 __all__ = ["AskMode", "answer_once", "build_parser", "compose_prompt", "read_stdin", "run"]
@@ -192,10 +193,8 @@ def run(
     prompt = compose_prompt(
         " ".join(args.prompt), read_stdin(sys.stdin if stdin is None else stdin)
     )
-    if not prompt.strip():
-        parser.print_usage(err)
-        print(f"{PROG}: no prompt: give one as an argument or pipe it on stdin", file=err)
-        return EXIT_USAGE
+    if not prompt.strip() and not args.role:
+        return _no_prompt(parser, err)
     options = SessionOptions.from_args(
         args, history=not args.no_save or args.continue_last, save=not args.no_save
     )
@@ -213,11 +212,24 @@ def run(
     try:  # @path is read in the arguments only: piped text is context, taken as it is
         attachments = collect(" ".join(args.prompt), Path.cwd(), settings.attachments, args.attach)
     except AttachmentError as error:
+        asyncio.run(session.aclose())
         print(f"{PROG}: {error}", file=err)
         return EXIT_USAGE
     if attachments and targets:
+        asyncio.run(session.aclose())
         print(f"{PROG}: --compare sends text only: it takes no attachments", file=err)
         return EXIT_USAGE
+    if session.role is not None:  # its template, filled, is the message
+        try:
+            prompt = first_message(session.role, dict(options.variables), prompt)
+        except PromptError as error:
+            asyncio.run(session.aclose())
+            parser.print_usage(err)
+            print(f"{PROG}: --role: {error}", file=err)
+            return EXIT_USAGE
+    if not prompt.strip():
+        asyncio.run(session.aclose())
+        return _no_prompt(parser, err)
     mode = AskMode(
         json=args.json,
         save=not args.no_save,
@@ -227,6 +239,12 @@ def run(
     if targets:
         return compare_once(session, targets, prompt, mode, out, err)
     return answer_once(session, prompt, mode, out, err, attachments)
+
+
+def _no_prompt(parser: argparse.ArgumentParser, err: TextIO) -> int:
+    parser.print_usage(err)
+    print(f"{PROG}: no prompt: give one as an argument or pipe it on stdin", file=err)
+    return EXIT_USAGE
 
 
 def answer_once(

@@ -1,6 +1,6 @@
-"""Where tuichat keeps its files: the config dir, the config file, user themes, the data dir and
-the history database's default place. The one module that decides them (storage takes the
-database's path as given; `Settings.database_path` adds `--db` and `db_path` on top).
+"""Where tuichat keeps its files: the config dir, the config file, user themes and prompts, the
+data dir and the history database's default place. The one module that decides them (storage
+takes the database's path as given; `Settings.database_path` adds `--db` and `db_path` on top).
 
 Computed on each call, never at import time, and never created here: whoever writes a file
 creates its directory (so tests can point XDG_* at a temp dir).
@@ -17,6 +17,7 @@ import platformdirs
 APP_NAME = "tuichat"
 CONFIG_FILE_NAME = "config.toml"
 THEMES_DIR_NAME = "themes"
+PROMPTS_DIR_NAME = "prompts"
 DB_FILE_NAME = "history.sqlite3"
 
 
@@ -57,6 +58,11 @@ def config_file(override: str | os.PathLike[str] | None = None) -> Path:
 def user_themes_dir() -> Path:
     """Where user themes live (`<config dir>/themes/*.toml`); they override bundled ones."""
     return config_dir() / THEMES_DIR_NAME
+
+
+def user_prompts_dir() -> Path:
+    """Where user prompts live (`<config dir>/prompts/*.toml`); they override bundled ones."""
+    return config_dir() / PROMPTS_DIR_NAME
 
 
 def default_db_path() -> Path:

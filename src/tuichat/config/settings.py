@@ -211,6 +211,10 @@ class Settings:
     prices: Mapping[str, Price] = field(default_factory=lambda: _EMPTY)
     """Prices by model id, used to show what a conversation cost."""
 
+    context_windows: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
+    """Context windows in tokens by model id (`[context_windows]`), for models the server's
+    `/models` does not give one; they override the table of well-known models."""
+
     history: HistorySettings = field(default_factory=HistorySettings)
     """The `[history]` table."""
 

@@ -155,6 +155,7 @@ class _SettingsChecker(TableChecker):
             tools=self._tools(doc),
             keys=MappingProxyType(self._strings(doc, (), "keys", non_empty=True)),
             prices=MappingProxyType(self._prices(doc)),
+            context_windows=MappingProxyType(self._context_windows(doc)),
             history=HistorySettings(save_raw_chunks=True if save_raw is None else save_raw),
             mcp=self._mcp(doc),
             attachments=self._attachments(doc),
@@ -393,6 +394,18 @@ class _SettingsChecker(TableChecker):
                 output=self._number(table, at, "output", "float", 0.0, 0),
             )
         return prices
+
+    def _context_windows(self, doc: Mapping[str, Any]) -> dict[str, int]:
+        windows: dict[str, int] = {}
+        for model, value in self._table(doc, (), "context_windows").items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                self.fail(
+                    ("context_windows", model),
+                    f"must be a whole number of tokens, not {describe(value)}",
+                    f"write {format_key((model,))} = 128000",
+                )
+            windows[model] = value
+        return windows
 
     def _db_path(self, doc: Mapping[str, Any]) -> Path | None:
         value = self._take(doc, (), "db_path", "str")

@@ -528,6 +528,13 @@ class ChatClient:
         page = await sdk.models.list()
         return sorted(model.id for model in page.data)
 
+    async def model_entries(self) -> list[dict[str, Any]]:
+        """The `/models` entries as the server sent them, with the fields OpenAI does not
+        define (some servers say a model's context window there)."""
+        sdk = (await self._openai()).with_options(max_retries=self.provider.max_retries)
+        page = await sdk.models.list()
+        return [model.model_dump() for model in page.data]
+
 
 @dataclass(slots=True)
 class _Failure:

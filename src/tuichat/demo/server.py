@@ -55,6 +55,7 @@ logger = logging.getLogger(__name__)
 # print warnings straight onto the terminal screen.
 logger.addHandler(logging.NullHandler())
 
+DEMO_CONTEXT_LENGTH = 32_768  # tokens: the window `/models` gives the demo models
 _MODEL_CREATED = 1_735_689_600  # 2025-01-01, fixed so `/models` is stable
 
 
@@ -103,6 +104,7 @@ class ChatServer:
         self.models = {demo.name: demo for demo in models if demo.name != model}
         self.default_reply = default_reply
         self.requests: list[dict[str, Any]] = []
+        self.context_length = DEMO_CONTEXT_LENGTH  # the window `/models` says each model has
         self.request_headers: list[dict[str, str]] = []
         self._host = host
         self._port = port
@@ -318,6 +320,8 @@ class ChatServer:
             "object": "model",
             "created": _MODEL_CREATED,
             "owned_by": "tuichat",
+            # As OpenRouter and LM Studio say it (tests make it small to fill it).
+            "context_length": self.context_length,
         }
 
     async def _chat(self, request: Request, writer: asyncio.StreamWriter, keep_alive: bool) -> bool:

@@ -13,11 +13,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import replace
 
+from tuichat.config.prompt_library import PromptError, load_prompt_library
 from tuichat.config.provider import resolve_profile
-from tuichat.config.settings import Settings
+from tuichat.config.settings import ConfigError, Settings
 from tuichat.core.client import ChatClient
 from tuichat.session.conversation import Conversation
 from tuichat.session.options import SessionOptions
+from tuichat.session.prompts import check_values, prompt_name, set_system
 from tuichat.session.provider import DEMO_WELCOME, choose_endpoint, start_demo_server
 from tuichat.session.session import ChatSession
 from tuichat.session.tools import build_registry, policy_function
@@ -37,7 +39,7 @@ def build_session(
             `os.environ`).
 
     Raises:
-        ConfigError: `--profile` names no profile.
+        ConfigError: `--profile` names no profile, or `--role` no prompt of the library.
     """
     options = options or SessionOptions()
     environ = os.environ if environ is None else environ
@@ -47,6 +49,12 @@ def build_session(
     tools, problems = build_registry(settings) if offered else (None, [])
     policies = policy_function(tools, settings) if tools is not None else None
     max_rounds = options.max_tool_rounds
+    library = load_prompt_library()  # read afresh for each session: a new tab sees new files
+    try:
+        role = library.get(options.role) if options.role and not options.replay else None
+        check_values(role, dict(options.variables))
+    except PromptError as error:
+        raise ConfigError(f"--role: {error}" if options.role else str(error)) from None
     # The client is made for the demo server's address: nothing below can fail once it runs.
     demo_server = start_demo_server(endpoint.provider) if endpoint.demo else None
     conversation = Conversation(
@@ -59,8 +67,10 @@ def build_session(
         tool_timeout=settings.tool_timeout,
         replay=options.replay,
     )
+    if role is not None:
+        set_system(conversation.messages, role)
     history = settings.database_path(options.db) if options.history else None
-    return ChatSession(
+    session = ChatSession(
         settings=settings,
         endpoint=endpoint,
         conversation=conversation,
@@ -70,18 +80,27 @@ def build_session(
         resume=options.resume,
         config_path=settings.path,
         welcome=DEMO_WELCOME if endpoint.demo else None,
-        problems=problems,
+        problems=[*problems, *library.problems],
         demo_server=demo_server,
         options=options,
         environ=environ,
     )
+    session.prompts = library
+    session.role = role
+    return session
 
 
 def build_session_like(session: ChatSession) -> ChatSession:
     """A new session with the settings and options of this one, and a new conversation (a
     new tab): it talks to the profile this one talks to now."""
-    options = replace(session.options, resume=None)
+    # The shown tab's prompt (F7 may have changed it); its template is not offered again.
+    options = replace(session.options, resume=None, variables=())
+    name = prompt_name(session.messages)
+    if name is not None and name in session.prompts.prompts:
+        options = replace(options, role=name, system_prompt=None)
     profile = session.endpoint.profile
     if profile is not None:
         options = replace(options, profile=profile, demo=False)
-    return build_session(session.settings, options, session.environ)
+    new = build_session(session.settings, options, session.environ)
+    new.role = None
+    return new

@@ -42,6 +42,9 @@ class SessionOptions:
         max_retries: retries of a failed request (no option: tests and benchmarks set it).
         demo: `--demo`: the built-in offline model, whatever else is configured.
         system_prompt: `--system`.
+        role: `--role NAME`: a prompt of the library (its system prompt, and its template's
+            user message once its variables are known).
+        variables: `--var NAME=VALUE` options: values of the role's template variables.
         tools: False for `--no-tools`: no tools offered, no MCP server started.
         max_tool_rounds: `--max-tool-rounds`.
         db: `--db PATH`.
@@ -66,6 +69,8 @@ class SessionOptions:
     max_retries: int | None = None
     demo: bool = False
     system_prompt: str | None = None
+    role: str | None = None
+    variables: tuple[tuple[str, str], ...] = ()
     tools: bool = True
     max_tool_rounds: int | None = None
     db: Path | None = None
@@ -89,6 +94,8 @@ class SessionOptions:
             "stall_timeout": args.stall_timeout,
             "demo": args.demo,
             "system_prompt": args.system,
+            "role": args.role,
+            "variables": tuple(args.var or ()),
             "tools": not args.no_tools,
             "max_tool_rounds": args.max_tool_rounds,
             "db": Path(args.db).expanduser() if args.db else None,
@@ -152,7 +159,21 @@ def add_session_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="use the built-in offline demo model (the default without a key)",
     )
-    parser.add_argument("--system", help="system prompt")
+    system = parser.add_mutually_exclusive_group()
+    system.add_argument("--system", help="system prompt")
+    system.add_argument(
+        "--role",
+        metavar="NAME",
+        help="a prompt of the library as the system prompt (`tuichat prompts` lists them); "
+        "one with a template makes the first message from it",
+    )
+    parser.add_argument(
+        "--var",
+        action="append",
+        type=_assignment,
+        metavar="NAME=VALUE",
+        help="a value for the --role prompt's template variable NAME (repeatable)",
+    )
     parser.add_argument(
         "--no-tools", action="store_true", help="offer the model no tools (and start no MCP server)"
     )
@@ -176,6 +197,14 @@ def add_session_arguments(parser: argparse.ArgumentParser) -> None:
         f"kept (default: the profile's stall_timeout; {DEFAULT_STALL_TIMEOUT:g})",
     )
     add_db_argument(parser)
+
+
+def _assignment(text: str) -> tuple[str, str]:
+    """`NAME=VALUE` (argparse says which option is wrong otherwise)."""
+    name, equals, value = text.partition("=")
+    if not equals or not name.strip():
+        raise argparse.ArgumentTypeError(f"{text!r}: write NAME=VALUE")
+    return name.strip(), value
 
 
 def _positive_seconds(text: str) -> float:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from tuichat.config.profiles import DEMO_PROFILE
+from tuichat.config.prompt_library import PromptLibrary, PromptSpec
 from tuichat.config.provider import resolve_provider
 from tuichat.config.settings import ConfigError, Settings
 from tuichat.config.write import save_settings_changes
@@ -26,6 +27,7 @@ from tuichat.session.attachments import Attachment, image_names, typed_text, use
 from tuichat.session.conversation import Approver, Conversation, cut_short, stopped_short
 from tuichat.session.events import Answer, AnswerStarted, Message, TurnBatch
 from tuichat.session.options import Resume, SessionOptions
+from tuichat.session.prompts import has_turns, set_system
 from tuichat.session.provider import Endpoint, demo_endpoint, start_demo_server
 from tuichat.session.recorder import TurnRecorder
 from tuichat.session.tools import mcp_manager, server_problems, start_mcp_servers
@@ -134,6 +136,8 @@ class ChatSession:
         self._last_answer: Answer | None = None  # the latest answer, with its stored ids
         # The user message of the turn made last, before it runs (the UI shows it at once).
         self.outgoing: Message | None = None
+        self.prompts = PromptLibrary()  # the prompt library (the builder loads it)
+        self.role: PromptSpec | None = None  # `--role`: its template makes the first message
 
     # -- what it talks to ----------------------------------------------------------------
 
@@ -219,6 +223,18 @@ class ChatSession:
         self.messages[:] = system
         self.conversation_id = None
         self._last_answer = None
+
+    def use_prompt(self, spec: PromptSpec | None) -> bool:
+        """Use this library prompt (None: no system prompt) from now on.
+
+        A conversation that has turns stays as it was saved: a new one starts, with the
+        prompt. Returns whether a new conversation started.
+        """
+        started = has_turns(self.messages)
+        if started:
+            self.new_conversation()
+        set_system(self.messages, spec)
+        return started
 
     async def saved_conversation(self) -> int | None:
         """The conversation's id in the history, its row created on the first turn.

@@ -158,6 +158,10 @@ class TuichatApp(App[None]):
                     f"Talk to the {name} profile",
                     partial(chat.switch_profile, name),
                 )
+            for name, spec in self.session.prompts.prompts.items():
+                yield SystemCommand(
+                    f"Prompt: {name}", spec.description, partial(chat.use_prompt, name)
+                )
             tools = self.session.tools
             for name in tools.names() if tools is not None else ():
                 state = "on" if tools is not None and tools.is_enabled(name) else "off"

@@ -23,13 +23,16 @@ from tuichat.core.text import counted
 from tuichat.session.attachments import AttachmentError, collect
 from tuichat.session.compare_targets import Target
 from tuichat.session.events import TurnBatch
+from tuichat.session.prompts import prompt_name
 from tuichat.session.session import LASTING, ChatSession, Note
 from tuichat.storage.db import StorageError
 from tuichat.storage.rows import StoredMessage
+from tuichat.ui.context_meter import ContextMeter
 from tuichat.ui.screens.branches import BranchChoice, BranchScreen
 from tuichat.ui.screens.file_picker import FilePicker
 from tuichat.ui.screens.history import ConversationList, HistoryChoice, SearchScreen
 from tuichat.ui.screens.inspecting import InspectorNavigation, highlight
+from tuichat.ui.screens.prompt_choosing import offer_template, pick_prompt, use_prompt
 from tuichat.ui.screens.tool_approval import ApprovalResult, ApprovalScreen, PendingCall
 from tuichat.ui.screens.tools import ToolsScreen
 from tuichat.ui.screens.version_diff import show_version_diff
@@ -67,6 +70,8 @@ def subtitle(session: ChatSession) -> str:
     """What the header says about where answers come from: the provider and the model."""
     provider = session.provider
     mode = "" if provider.stream else " · no-stream"
+    name = prompt_name(session.messages)
+    mode += f" · prompt {name}" if name else ""
     if session.demo:
         return (
             f"demo model {provider.model} (offline){mode} · "
@@ -161,6 +166,10 @@ class ChatScreen(Screen[None]):
             show=False,
             priority=True,
             id="compare_models",
+        ),
+        # F7 is also the prompt's "select all" (a TextArea's): choosing a prompt wins.
+        Binding(
+            "f7", "pick_prompt", "Choose a prompt…", show=False, priority=True, id="pick_prompt"
         ),
         Binding("ctrl+y", "copy_answer", "Copy answer", priority=True, id="copy_answer"),
         # Priority: ESC a also carries the character "a", which the prompt would type.
@@ -297,9 +306,19 @@ class ChatScreen(Screen[None]):
         await self.messages.show(entries)
         self.prompt.focus()
         self._show_compare_mode()
+        meter = ContextMeter(
+            self.session,
+            self.prompt,
+            lambda find: self.run_worker(find, group="context-window", exit_on_error=False),
+        )
+        self.context_meter = meter
+        meter.show()  # again as the draft changes, a turn ends, the model or conversation does
         if self.session.history is not None:
             self._load_recall()
             self.refresh_versions()
+        role = self.session.role  # `--role`: its template, filled, waits in the input
+        if role is not None and role.template is not None and not self.shown:
+            offer_template(self, role, dict(self.session.options.variables))
 
     def show_tabs(self, labels: list[TabLabel], active: str) -> None:
         """Show the app's open tabs on this screen's bar."""
@@ -383,6 +402,11 @@ class ChatScreen(Screen[None]):
         self.prompt.add_saved_prompts(prompts)
 
     # -- sending -------------------------------------------------------------------------
+
+    @on(PromptInput.Changed)
+    def _draft_changed(self) -> None:
+        if self.context_meter is not None:
+            self.context_meter.show()
 
     @on(PromptInput.Submitted)
     async def send(self, event: PromptInput.Submitted) -> None:
@@ -504,6 +528,8 @@ class ChatScreen(Screen[None]):
     def _worker_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "completion":
             return
+        if self.context_meter is not None and not event.worker.is_running:
+            self.context_meter.show()  # the answer's usage: what the server counted
         view = self.turn
         ended = event.state in (WorkerState.CANCELLED, WorkerState.ERROR)
         # A question about calls of a turn that has ended has no one waiting for it.
@@ -563,6 +589,7 @@ class ChatScreen(Screen[None]):
                 (i for i, entry in enumerate(entries) if message_id in entry.message_ids), None
             )
         await self.messages.show(entries, around=around)
+        self.refresh_subtitle()  # its own prompt, from its saved system message
         self.navigation.forget()
         self.refresh_bindings()
         self.versions.forget()
@@ -582,6 +609,7 @@ class ChatScreen(Screen[None]):
         self._stop_editing()
         self.prompt.clear()
         await self.messages.show([])
+        self.refresh_subtitle()
         self.navigation.forget()
         self.refresh_bindings()
         self.versions.forget()
@@ -948,6 +976,14 @@ class ChatScreen(Screen[None]):
         self.refresh_subtitle()
         self.notify(f"Profile {name}: {provider.model} at {provider.base_url}")
 
+    def action_pick_prompt(self) -> None:
+        """Choose a prompt of the library for this conversation (or a new one)."""
+        pick_prompt(self)
+
+    async def use_prompt(self, name: str) -> None:
+        """Use the library prompt of this name (the palette's "Prompt: NAME")."""
+        await use_prompt(self, name)
+
     def toggle_tool(self, name: str) -> None:
         """Offer a tool to the model or stop offering it; the choice is saved."""
         enabled = self.session.toggle_tool(name)
@@ -958,6 +994,8 @@ class ChatScreen(Screen[None]):
     def refresh_subtitle(self) -> None:
         """Say in the header where answers come from (after a model or profile change too)."""
         self.sub_title = self.fixed_subtitle or subtitle(self.session)
+        if self.context_meter is not None:
+            self.context_meter.show()
 
     def action_show_tools(self) -> None:
         """List every tool (source, policy, description) and switch each on or off."""
