@@ -274,6 +274,7 @@ class ChatScreen(Screen[None]):
         self._navigation: InspectorNavigation | None = None
         self.compare: tuple[Target, ...] = session.options.compare  # each prompt goes to these
         self._versions: VersionNavigation | None = None
+        self.context_meter: ContextMeter | None = None  # the prompt's border, once mounted
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -413,6 +414,11 @@ class ChatScreen(Screen[None]):
         """Send the prompt (re-send it, when editing the last one), unless an answer is arriving."""
         if self.busy:
             self.notify(BUSY, severity="warning")
+            return
+        meter = self.context_meter
+        warning = None if self.editing or meter is None else meter.warning(event.text)
+        if warning is not None:
+            self.notify(warning, title="Context window", severity="warning", timeout=8)
             return
         try:
             attachments = collect(event.text, Path.cwd(), self.session.settings.attachments)
