@@ -28,13 +28,8 @@ from tuichat.session.session import LASTING, ChatSession, Note
 from tuichat.storage.db import StorageError
 from tuichat.storage.rows import StoredMessage
 from tuichat.ui.context_meter import ContextMeter
-from tuichat.ui.screens.branches import BranchChoice, BranchScreen
-from tuichat.ui.screens.file_picker import FilePicker
-from tuichat.ui.screens.history import ConversationList, HistoryChoice, SearchScreen
 from tuichat.ui.screens.inspecting import InspectorNavigation, highlight
 from tuichat.ui.screens.prompt_choosing import offer_template, pick_prompt, use_prompt
-from tuichat.ui.screens.tool_approval import ApprovalResult, ApprovalScreen, PendingCall
-from tuichat.ui.screens.tools import ToolsScreen
 from tuichat.ui.screens.version_diff import show_version_diff
 from tuichat.ui.screens.versions import VersionNavigation
 from tuichat.ui.turn_view import TurnView
@@ -52,7 +47,10 @@ from tuichat.ui.widgets.prompt import PromptInput
 from tuichat.ui.widgets.tab_bar import TabBar, TabLabel, TabState
 
 if TYPE_CHECKING:
+    from tuichat.ui.screens.branches import BranchChoice
     from tuichat.ui.screens.compare import KeptAnswer
+    from tuichat.ui.screens.history import HistoryChoice
+    from tuichat.ui.screens.tool_approval import ApprovalResult
 
 __all__ = ["ChatScreen", "MessageList", "code_blocks"]
 
@@ -489,6 +487,8 @@ class ChatScreen(Screen[None]):
         Awaited by the tool loop in the completion worker: the modal resolves the future.
         Cancelling the turn cancels the wait (and closes the modal).
         """
+        from tuichat.ui.screens.tool_approval import ApprovalResult, ApprovalScreen, PendingCall
+
         answer = self.turn.answer if self.turn is not None else None
         views = [
             answer.call_with_id(str(call.get("id") or "")) if answer is not None else None
@@ -539,6 +539,8 @@ class ChatScreen(Screen[None]):
         view = self.turn
         ended = event.state in (WorkerState.CANCELLED, WorkerState.ERROR)
         # A question about calls of a turn that has ended has no one waiting for it.
+        from tuichat.ui.screens.tool_approval import ApprovalScreen
+
         if ended and isinstance(self.app.screen, ApprovalScreen):
             self.app.screen.dismiss(None)
         if view is None:
@@ -727,6 +729,8 @@ class ChatScreen(Screen[None]):
                 self.prompt.insert_reference(path)
             self.prompt.focus()
 
+        from tuichat.ui.screens.file_picker import FilePicker  # imported when first needed
+
         self.app.push_screen(FilePicker(Path.cwd()), picked)
 
     def action_show_history(self) -> None:
@@ -735,6 +739,8 @@ class ChatScreen(Screen[None]):
         if history is None:
             self.notify("The history is off: nothing is saved.", severity="warning")
             return
+        from tuichat.ui.screens.history import ConversationList
+
         current = self.session.conversation_id
         self.app.push_screen(
             ConversationList(history, current, busy=self.busy), self._history_chosen
@@ -746,6 +752,8 @@ class ChatScreen(Screen[None]):
         if history is None:
             self.notify("The history is off: nothing is saved.", severity="warning")
             return
+        from tuichat.ui.screens.history import SearchScreen
+
         self.app.push_screen(SearchScreen(history), self._history_chosen)
 
     async def _history_chosen(self, choice: HistoryChoice | None) -> None:
@@ -754,6 +762,8 @@ class ChatScreen(Screen[None]):
             return
         current = self.session.conversation_id
         if choice.open is not None and choice.branch is not None:
+            from tuichat.ui.screens.branches import BranchChoice
+
             branch = BranchChoice(choice.branch, choice.to_leaf)
             if await self.open_branch(choice.open, branch):
                 self._ended_here(branch)
@@ -801,6 +811,8 @@ class ChatScreen(Screen[None]):
         async def picked(choice: BranchChoice | None) -> None:
             if choice is not None and await self.open_branch(conversation_id, choice):
                 self._ended_here(choice)
+
+        from tuichat.ui.screens.branches import BranchScreen
 
         self.app.push_screen(BranchScreen(history, conversation_id, busy=self.busy), picked)
 
@@ -1009,6 +1021,8 @@ class ChatScreen(Screen[None]):
         if tools is None:
             self.notify("Tools are off (--no-tools).", severity="warning")
             return
+        from tuichat.ui.screens.tools import ToolsScreen
+
         self.app.push_screen(
             ToolsScreen(
                 tools,
