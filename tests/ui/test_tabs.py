@@ -163,3 +163,26 @@ async def test_a_saved_conversation_opens_in_a_new_tab_from_the_list(
         await pilot.pause()
         assert chat(app) is not first and app.session.conversation_id == saved
         assert chat(app).query_one(AssistantMessage).body.text == "Here it is."
+
+
+async def test_ten_tabs_one_streaming_unseen_while_another_is_used(
+    make_app: AppFactory, server: ChatServer
+) -> None:
+    server.enqueue(Slow("slow " * 400, tokens_per_second=40), Scripted(text="Quick answer."))
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        first = chat(app)
+        await send(pilot, "the long one")
+        for _ in range(9):
+            await new_tab(pilot)
+        assert len(app.tabs.tabs) == 10 and chat(app) is not first
+        assert first.busy, "the first tab's answer goes on while nine others open"
+        last = chat(app)
+        await send(pilot, "quick")
+        await wait_until(
+            pilot, lambda: "Quick answer." in last.query(AssistantMessage).last().body.text
+        )
+        await wait_until(pilot, lambda: not first.busy, timeout=30)
+        assert "●" in bar(app)  # the first tab says it has an answer not seen yet
+        answer = first.query(AssistantMessage).last()
+        assert answer.body.text == "slow " * 400 and answer.ended
