@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 
 from tuichat.core.client import ChatClient, describe_models_error
 from tuichat.core.text import counted
+from tuichat.ui.option_keys import highlighted_id, move_highlight
 
 
 class ModelPicker(ModalScreen[str | None]):
@@ -88,17 +89,13 @@ class ModelPicker(ModalScreen[str | None]):
         self._show(event.value)
 
     def action_move(self, step: int) -> None:
-        options = self.query_one(OptionList)
-        if options.option_count:
-            current = options.highlighted or 0
-            options.highlighted = max(0, min(options.option_count - 1, current + step))
+        move_highlight(self.query_one(OptionList), step)
 
     @on(Input.Submitted)
     def _submit(self, event: Input.Submitted) -> None:
-        options = self.query_one(OptionList)
-        if options.highlighted is not None and options.option_count:
-            option = options.get_option_at_index(options.highlighted)
-            self.dismiss(option.id)
+        picked = highlighted_id(self.query_one(OptionList))
+        if picked is not None:
+            self.dismiss(picked)
         elif event.value.strip():
             self.dismiss(event.value.strip())
 

@@ -14,6 +14,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tuichat.config.prompt_library import BUNDLED, PromptLibrary, PromptSpec
+from tuichat.ui.option_keys import highlighted_id, move_highlight
 
 NO_PROMPT = "\x00none"
 """What the picker returns for "no prompt" (no system message from now on)."""
@@ -97,16 +98,13 @@ class PromptPicker(ModalScreen[str | None]):
         self._show(event.value)
 
     def action_move(self, step: int) -> None:
-        options = self.query_one(OptionList)
-        if options.option_count:
-            current = options.highlighted or 0
-            options.highlighted = max(0, min(options.option_count - 1, current + step))
+        move_highlight(self.query_one(OptionList), step)
 
     @on(Input.Submitted)
     def _submit(self, event: Input.Submitted) -> None:
-        options = self.query_one(OptionList)
-        if options.highlighted is not None and options.option_count:
-            self.dismiss(options.get_option_at_index(options.highlighted).id)
+        picked = highlighted_id(self.query_one(OptionList))
+        if picked is not None:
+            self.dismiss(picked)
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:
