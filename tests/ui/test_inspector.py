@@ -125,8 +125,8 @@ async def test_the_selection_follows_the_stream_until_moved(
         chunks = inspector.chunk_list
         await wait_until(pilot, lambda: len(chunks.turn.rows) > 60)
         await wait_until(pilot, lambda: chunks.selected == len(chunks.turn.rows) - 1)
-        await press_while_streaming(pilot, "up", "up")
-        await wait_until(pilot, lambda: not chunks.follow)  # the presses were handled
+        await press_while_streaming(pilot, "up")
+        await wait_until(pilot, lambda: not chunks.follow)  # the press was handled
         held = chunks.selected
         await wait_until(pilot, lambda: len(chunks.turn.rows) > (held or 0) + 30)
         assert chunks.selected == held and not chunks.follow
