@@ -275,3 +275,30 @@ async def test_a_whole_answer_that_does_not_come_in_time_is_a_timeout(server: Ch
     error = next(e for e in events if isinstance(e, StreamError))
     assert error.kind == "timeout" and "within 0.5 s" in error.message
     assert state.error == error
+
+
+def test_a_cancelled_wait_for_the_sdk_does_not_cancel_it_for_every_client() -> None:
+    """In a fresh process (openai not imported yet): the first waiter is cancelled (an app
+    quitting while its first request waits for the import); the next one still gets it."""
+    import subprocess
+    import sys
+
+    script = """
+import asyncio, sys
+from tuichat.core import client
+
+async def main():
+    first = asyncio.ensure_future(client._sdk_ready())
+    await asyncio.sleep(0)
+    first.cancel()
+    await asyncio.gather(first, return_exceptions=True)
+    await client._sdk_ready()
+    print("openai" in sys.modules)
+
+asyncio.run(main())
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True"

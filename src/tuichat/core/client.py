@@ -104,7 +104,9 @@ async def _sdk_ready() -> None:
     """Wait (without blocking the event loop) until `openai` is imported."""
     if _sdk_import is None and "openai" in sys.modules:
         return  # imported already, by someone else
-    await asyncio.wrap_future(prepare_sdk())
+    # Shielded: the future is shared by every client of the process, and a waiter that is
+    # cancelled (an app quitting while its first request waits) would cancel it for all.
+    await asyncio.shield(asyncio.wrap_future(prepare_sdk()))
 
 
 def _connection_errors() -> tuple[type[BaseException], ...]:
