@@ -81,8 +81,10 @@ def describe_chunk(row: Row, reader: ChunkReader, turn: InspectedTurn) -> list[C
     if len(turn.readers) > 1:
         parts.append(f"answer {row.answer + 1} of {len(turn.readers)}")
     lines = [_heading(" · ".join(parts))]
-    # What it added, in one line, before the JSON (in a short panel the JSON runs off).
-    lines.append(Content.styled(strip_control(reading.reading), "$text-success"))
+    # What it added, in one line, before the JSON (in a short panel the JSON runs off);
+    # not for `[DONE]` or a comment line, whose reading is the line itself.
+    if reading.kind not in ("done", "comment"):
+        lines.append(Content.styled(strip_control(reading.reading), "$text-success"))
     if isinstance(record, RawComment):
         lines.append(Content(strip_control(record.text)))
     else:
