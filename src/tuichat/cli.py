@@ -56,8 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from tuichat.config.load import load_config_file
     from tuichat.config.theme_files import load_all_theme_specs
     from tuichat.config.validate import check_theme
-    from tuichat.session import SessionOptions, build_session
     from tuichat.session.compare_targets import CompareSpecError, parse_targets
+    from tuichat.session.options import SessionOptions
+    from tuichat.session.plan import plan_session
     from tuichat.ui.app import TuichatApp
     from tuichat.ui.themes import available_theme_names
 
@@ -69,7 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             options = replace(options, compare=parse_targets(args.compare, settings))
         theme_specs, theme_problems = load_all_theme_specs()
         theme = check_theme(settings, available_theme_names(theme_specs), args.theme)
-        session = build_session(settings, options, dict(os.environ))
+        # Checked now (a mistake is said here, on the terminal); built behind the first frame.
+        plan = plan_session(settings, options, dict(os.environ))
     except ConfigError as error:
         print(f"tuichat: {error}", file=sys.stderr)
         return 1
@@ -77,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tuichat: --compare: {error}", file=sys.stderr)
         return 2
     app = TuichatApp(
-        session,
+        plan,
         theme_specs=theme_specs,
         theme=theme,
         notices=[*settings.warnings, *theme_problems],

@@ -8,7 +8,8 @@ import pytest
 
 from tuichat.config.load import load_settings
 from tuichat.config.settings import ConfigError
-from tuichat.core.client import ChatClient, Provider
+from tuichat.core.client import ChatClient
+from tuichat.core.provider import Provider
 from tuichat.demo.server import ChatServer
 from tuichat.session.context_budget import find_context_window
 

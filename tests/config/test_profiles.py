@@ -10,7 +10,7 @@ from tuichat.config.load import load_settings
 from tuichat.config.profiles import PRESETS
 from tuichat.config.provider import resolve_profile, resolve_provider, wants_demo
 from tuichat.config.settings import ConfigError, Settings, UnknownProfileError
-from tuichat.core.client import Provider
+from tuichat.core.provider import Provider
 
 FILE = """
 profile = "work"

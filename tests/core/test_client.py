@@ -7,8 +7,9 @@ import json
 import pytest
 
 from tuichat.core.accumulator import StreamState
-from tuichat.core.client import ChatClient, Provider
+from tuichat.core.client import ChatClient
 from tuichat.core.events import Event, RawChunk, RequestSent, StreamError, TextDelta
+from tuichat.core.provider import Provider
 from tuichat.demo.replies import DropAfter, HTTPError, RawSSE, text_event
 from tuichat.demo.server import ChatServer
 
@@ -238,6 +239,7 @@ async def test_hints_name_the_profile_a_setting_came_from() -> None:
 
 async def test_the_model_list_of_an_unreachable_server_says_it_could_not_connect() -> None:
     from tuichat.core.client import describe_models_error
+    from tuichat.core.provider import Provider
 
     provider = Provider(base_url="http://127.0.0.1:9/v1", model="m", max_retries=0, timeout=5)
     client = ChatClient(provider)

@@ -7,9 +7,10 @@ import os
 import subprocess
 
 from tuichat.core.accumulator import StreamState
-from tuichat.core.client import ChatClient, Provider
+from tuichat.core.client import ChatClient
 from tuichat.core.curl import curl_command, pretty_request
 from tuichat.core.events import RequestSent
+from tuichat.core.provider import Provider
 from tuichat.demo.server import ChatServer
 
 KEY = "sk-curl-test-SECRET-0123456789"

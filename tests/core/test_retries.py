@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from tuichat.core.accumulator import StreamState
-from tuichat.core.client import ChatClient, Provider
+from tuichat.core.client import ChatClient
 from tuichat.core.events import Event, RequestSent, Retrying, StreamError
+from tuichat.core.provider import Provider
 from tuichat.core.retry import MAX_RETRY_AFTER, RetryPolicy, retry_after, status_is_retried
 from tuichat.demo.replies import DropAfter, HTTPError, Scripted, Stall
 from tuichat.demo.server import ChatServer

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tuichat.core.accumulator import StreamState
-from tuichat.core.client import ChatClient, Provider
+from tuichat.core.client import ChatClient
 from tuichat.core.events import (
     WIRE_RECORD_TYPES,
     BodyRead,
@@ -18,6 +18,7 @@ from tuichat.core.events import (
     StreamError,
     WireRecord,
 )
+from tuichat.core.provider import Provider
 from tuichat.core.sse import SSEDecoder
 from tuichat.core.wire import decode_reads, records_from_reads
 from tuichat.demo.replies import HTTPError, RawSSE

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from tuichat.core.accumulator import StreamState
-from tuichat.core.client import ChatClient, Provider
+from tuichat.core.client import ChatClient
 from tuichat.core.events import BodyRead, Event, ResponseHead, StreamError
+from tuichat.core.provider import Provider
 from tuichat.demo.replies import Recorded
 from tuichat.demo.server import ChatServer
 

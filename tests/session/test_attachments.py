@@ -11,9 +11,11 @@ import pytest
 from tuichat.config.settings import AttachmentSettings, Settings
 from tuichat.demo.replies import HTTPError, Scripted
 from tuichat.demo.server import ChatServer
-from tuichat.session import ChatSession, SessionOptions, build_session
 from tuichat.session.attachments import AttachmentError, collect, references
+from tuichat.session.builder import build_session
 from tuichat.session.image_size import image_size
+from tuichat.session.options import SessionOptions
+from tuichat.session.session import ChatSession
 
 LIMITS = AttachmentSettings()
 

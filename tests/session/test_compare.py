@@ -13,9 +13,11 @@ from tuichat.config.settings import Settings
 from tuichat.core.events import TextDelta
 from tuichat.demo.replies import Scripted, Slow, ToolCall
 from tuichat.demo.server import ChatServer
-from tuichat.session import ChatSession, SessionOptions, build_session
+from tuichat.session.builder import build_session
 from tuichat.session.compare import Comparison, column_options
 from tuichat.session.compare_targets import Target
+from tuichat.session.options import SessionOptions
+from tuichat.session.session import ChatSession
 from tuichat.storage.rows import StoredMessage
 from tuichat.storage.store import HistoryStore
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from tuichat.config.context_windows import known_context_window
-from tuichat.core.client import ChatClient, Provider
+from tuichat.core.client import ChatClient
+from tuichat.core.provider import Provider
 from tuichat.demo.server import ChatServer
 from tuichat.session.context_budget import (
     ContextBudget,

@@ -19,9 +19,11 @@ from tuichat.demo.replies import (
     stalled_after,
 )
 from tuichat.demo.server import ChatServer
-from tuichat.session import ChatSession, SessionOptions, build_session
+from tuichat.session.builder import build_session
 from tuichat.session.conversation import CONTINUE_INSTRUCTION
 from tuichat.session.events import AnswerStarted
+from tuichat.session.options import SessionOptions
+from tuichat.session.session import ChatSession
 
 
 def session_for(server: ChatServer, db: Path | None = None) -> ChatSession:

@@ -6,8 +6,9 @@ import asyncio
 import json
 from typing import Any
 
-from tuichat.core.client import ChatClient, Provider
+from tuichat.core.client import ChatClient
 from tuichat.core.events import TextDelta
+from tuichat.core.provider import Provider
 from tuichat.demo.replies import DropAfter, Scripted, Slow, ToolCall
 from tuichat.demo.server import ChatServer
 from tuichat.session.conversation import Conversation

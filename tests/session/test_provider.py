@@ -8,7 +8,8 @@ from tuichat.cli import parse_args
 from tuichat.config.load import parse_settings
 from tuichat.config.settings import Settings
 from tuichat.core.events import TextDelta
-from tuichat.session import SessionOptions, build_session
+from tuichat.session.builder import build_session
+from tuichat.session.options import SessionOptions
 from tuichat.session.provider import Endpoint, choose_endpoint
 from tuichat.ui.screens.chat import subtitle
 

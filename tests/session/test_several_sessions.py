@@ -9,7 +9,9 @@ from tuichat.config.load import parse_settings
 from tuichat.core.events import TextDelta
 from tuichat.demo.replies import Scripted, ToolCall
 from tuichat.demo.server import ChatServer
-from tuichat.session import ChatSession, SessionOptions, build_session
+from tuichat.session.builder import build_session
+from tuichat.session.options import SessionOptions
+from tuichat.session.session import ChatSession
 from tuichat.storage.store import HistoryStore
 
 

@@ -10,8 +10,10 @@ from pathlib import Path
 
 from tuichat.config.settings import AttachmentSettings, Settings
 from tuichat.demo.server import ChatServer
-from tuichat.session import ChatSession, SessionOptions, build_session
 from tuichat.session.attachments import collect
+from tuichat.session.builder import build_session
+from tuichat.session.options import SessionOptions
+from tuichat.session.session import ChatSession
 from tuichat.storage.db import schema_version
 from tuichat.storage.export import export_conversation
 from tuichat.storage.migrations import current_version

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from tuichat.core.client import ChatClient, Provider
+from tuichat.core.client import ChatClient
 from tuichat.core.events import RawChunk, RequestSent
+from tuichat.core.provider import Provider
 from tuichat.demo.replies import DropAfter, Scripted, Slow, ToolCall
 from tuichat.demo.server import ChatServer
 from tuichat.session.conversation import Conversation

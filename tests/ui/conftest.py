@@ -11,7 +11,8 @@ import pytest
 from tuichat.config.settings import Settings
 from tuichat.config.theme_files import ThemeSpec
 from tuichat.demo.server import ChatServer
-from tuichat.session import SessionOptions, build_session
+from tuichat.session.builder import build_session
+from tuichat.session.options import SessionOptions
 from tuichat.ui.app import TuichatApp
 
 AppFactory = Callable[..., TuichatApp]

@@ -9,7 +9,8 @@ import pytest
 from tuichat.config.load import load_settings
 from tuichat.demo.replies import Scripted
 from tuichat.demo.server import ChatServer
-from tuichat.session import SessionOptions, build_session
+from tuichat.session.builder import build_session
+from tuichat.session.options import SessionOptions
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.screens.chat import ChatScreen, code_blocks
 from tuichat.ui.screens.model_picker import ModelPicker

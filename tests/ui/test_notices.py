@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tuichat.config.settings import Settings
 from tuichat.demo.server import ChatServer
-from tuichat.session import build_session
+from tuichat.session.builder import build_session
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.widgets.prompt import PromptInput
 

@@ -9,7 +9,8 @@ import pytest
 from tuichat.config.load import parse_settings
 from tuichat.demo.replies import Scripted
 from tuichat.demo.server import ChatServer
-from tuichat.session import SessionOptions, build_session
+from tuichat.session.builder import build_session
+from tuichat.session.options import SessionOptions
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.widgets.chat_message import AssistantMessage
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tuichat.config.settings import Settings
 from tuichat.demo.replies import Scripted
 from tuichat.demo.server import ChatServer
-from tuichat.session import build_session
+from tuichat.session.builder import build_session
 from tuichat.ui.screens.chat import ChatScreen
 from tuichat.ui.widgets.chat_message import AssistantMessage
 

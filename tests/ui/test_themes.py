@@ -9,7 +9,7 @@ from tuichat.config.load import load_settings
 from tuichat.config.settings import Settings
 from tuichat.config.theme_files import load_all_theme_specs
 from tuichat.demo.server import ChatServer
-from tuichat.session import build_session
+from tuichat.session.builder import build_session
 from tuichat.ui.app import TuichatApp
 
 from .conftest import loopback_options

@@ -20,7 +20,7 @@ from tuichat.config.load import parse_settings
 from tuichat.config.settings import Settings
 from tuichat.demo.replies import Scripted, ToolCall
 from tuichat.demo.server import ChatServer
-from tuichat.session import build_session
+from tuichat.session.builder import build_session
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.screens.chat import ChatScreen
 from tuichat.ui.screens.tool_approval import ApprovalScreen

@@ -42,12 +42,12 @@ from tuichat.commands.printing import (
 )
 from tuichat.config.load import load_config_file
 from tuichat.config.settings import ConfigError
-from tuichat.session import ChatSession, SessionOptions, add_session_arguments
 from tuichat.session.attachments import Attachment, AttachmentError, collect
 from tuichat.session.builder import build_session
 from tuichat.session.compare_targets import CompareSpecError, parse_targets
-from tuichat.session.options import add_compare_argument
+from tuichat.session.options import SessionOptions, add_compare_argument, add_session_arguments
 from tuichat.session.prompts import PromptError, first_message
+from tuichat.session.session import ChatSession
 from tuichat.storage.export import chat_message, fenced
 
 __all__ = ["AskMode", "answer_once", "build_parser", "compose_prompt", "read_stdin", "run"]

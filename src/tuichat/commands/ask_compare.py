@@ -32,9 +32,9 @@ from tuichat.commands.printing import (
     turn_error,
 )
 from tuichat.config.settings import ConfigError
-from tuichat.session import ChatSession
 from tuichat.session.compare import CompareColumn, Comparison
 from tuichat.session.compare_targets import Target
+from tuichat.session.session import ChatSession
 from tuichat.storage.export import chat_message
 
 EXIT_OK, EXIT_FAILED = 0, 1

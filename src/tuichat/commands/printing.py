@@ -15,8 +15,8 @@ from typing import Any, TextIO
 
 from tuichat.commands import fail, silence_closed_pipe
 from tuichat.core.events import Retrying, StreamError, TextDelta, ToolCallReady
-from tuichat.session import ChatSession, Note
 from tuichat.session.events import AnswerStarted, Notice, ToolResult, TurnBatch
+from tuichat.session.session import ChatSession, Note
 from tuichat.session.tools import server_problems
 from tuichat.storage.db import StorageError
 

@@ -40,8 +40,9 @@ from tuichat.config.load import load_config_file
 from tuichat.config.settings import ConfigError
 from tuichat.core.accumulator import StreamState
 from tuichat.core.chunk_reading import ChunkReader
-from tuichat.core.client import ChatClient, Provider
+from tuichat.core.client import ChatClient
 from tuichat.core.events import WIRE_RECORD_TYPES, RawChunk, StreamError, WireRecord
+from tuichat.core.provider import Provider
 from tuichat.session.options import SessionOptions, add_config_argument
 from tuichat.session.provider import choose_endpoint, start_demo_server
 

@@ -35,8 +35,9 @@ from tuichat.config.settings import ConfigError, Settings
 from tuichat.core.turn_file import Turn, TurnFileError, parse_turn
 from tuichat.demo.replies import Recorded
 from tuichat.demo.server import ChatServer
-from tuichat.session import ChatSession, SessionOptions, build_session
-from tuichat.session.options import add_config_argument
+from tuichat.session.builder import build_session
+from tuichat.session.options import SessionOptions, add_config_argument
+from tuichat.session.session import ChatSession
 
 PROG = "tuichat replay"
 REPLAY_TIMEOUT = 60.0  # seconds the client waits for a read, beyond the recording's own length

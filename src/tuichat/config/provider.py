@@ -22,7 +22,7 @@ from tuichat.config.profiles import (
 )
 from tuichat.config.settings import Settings, UnknownProfileError
 from tuichat.config.toml_lines import format_key
-from tuichat.core.client import Provider
+from tuichat.core.provider import Provider
 
 CLI_OVERRIDE_KEYS = frozenset(
     f.name for f in fields(ProfileSettings) if f.name not in ("name", "system_prompt")

@@ -4,23 +4,23 @@
 session is set up the same way wherever it runs. Building is synchronous and quick: user
 tools load here (their problems are kept for the start-up notice), the demo server starts
 when it is the demo, and what needs the event loop (the history, MCP servers) waits for
-`ChatSession.open_history()` and `ChatSession.start_tools()`.
+`ChatSession.open_history()` and `ChatSession.start_tools()`. It takes two steps:
+`plan_session` (`tuichat.session.plan`) checks the options, quickly and before anything is
+built, and `build_planned` builds; `tuichat` shows its first frame between the two.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import replace
 
-from tuichat.config.prompt_library import PromptError, load_prompt_library
-from tuichat.config.provider import resolve_profile
-from tuichat.config.settings import ConfigError, Settings
+from tuichat.config.settings import Settings
 from tuichat.core.client import ChatClient
 from tuichat.session.conversation import Conversation
 from tuichat.session.options import SessionOptions
-from tuichat.session.prompts import check_values, prompt_name, set_system
-from tuichat.session.provider import DEMO_WELCOME, choose_endpoint, start_demo_server
+from tuichat.session.plan import SessionPlan, plan_session
+from tuichat.session.prompts import prompt_name, set_system
+from tuichat.session.provider import DEMO_WELCOME, start_demo_server
 from tuichat.session.session import ChatSession
 from tuichat.session.tools import build_registry, policy_function
 
@@ -41,20 +41,16 @@ def build_session(
     Raises:
         ConfigError: `--profile` names no profile, or `--role` no prompt of the library.
     """
-    options = options or SessionOptions()
-    environ = os.environ if environ is None else environ
-    profile = resolve_profile(settings, options.profile)
-    endpoint = choose_endpoint(settings, options, environ)
+    return build_planned(plan_session(settings, options, environ))
+
+
+def build_planned(plan: SessionPlan) -> ChatSession:
+    """The session of a checked plan (`plan_session`): nothing here fails on the options."""
+    settings, options, endpoint = plan.settings, plan.options, plan.endpoint
     offered = options.tools and not options.replay  # a replay runs no tools
     tools, problems = build_registry(settings) if offered else (None, [])
     policies = policy_function(tools, settings) if tools is not None else None
     max_rounds = options.max_tool_rounds
-    library = load_prompt_library()  # read afresh for each session: a new tab sees new files
-    try:
-        role = library.get(options.role) if options.role and not options.replay else None
-        check_values(role, dict(options.variables))
-    except PromptError as error:
-        raise ConfigError(f"--role: {error}" if options.role else str(error)) from None
     # The client is made for the demo server's address: nothing below can fail once it runs.
     demo_server = start_demo_server(endpoint.provider) if endpoint.demo else None
     conversation = Conversation(
@@ -62,13 +58,15 @@ def build_session(
         tools,
         policy=policies,
         result_limit=settings.tools.result_limit,
-        system_prompt=None if options.replay else options.system_prompt or profile.system_prompt,
+        system_prompt=None
+        if options.replay
+        else options.system_prompt or plan.profile.system_prompt,
         max_tool_rounds=settings.max_tool_rounds if max_rounds is None else max_rounds,
         tool_timeout=settings.tool_timeout,
         replay=options.replay,
     )
-    if role is not None:
-        set_system(conversation.messages, role)
+    if plan.role is not None:
+        set_system(conversation.messages, plan.role)
     history = settings.database_path(options.db) if options.history else None
     session = ChatSession(
         settings=settings,
@@ -80,13 +78,13 @@ def build_session(
         resume=options.resume,
         config_path=settings.path,
         welcome=DEMO_WELCOME if endpoint.demo else None,
-        problems=[*problems, *library.problems],
+        problems=[*problems, *plan.library.problems],
         demo_server=demo_server,
         options=options,
-        environ=environ,
+        environ=plan.environ,
     )
-    session.prompts = library
-    session.role = role
+    session.prompts = plan.library
+    session.role = plan.role
     return session
 
 

@@ -8,9 +8,12 @@ with the message, so a reopened conversation still says which prompt it uses.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from tuichat.config.prompt_library import PromptError, PromptSpec
-from tuichat.session.events import Message
+
+if TYPE_CHECKING:  # the events module (and the core events it brings) is not needed to check
+    from tuichat.session.events import Message
 
 PROMPT_KEY = "prompt"
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from tuichat.config.profiles import DEMO_PROFILE
 from tuichat.config.provider import resolve_provider, wants_demo
 from tuichat.config.settings import Settings
-from tuichat.core.client import Provider
+from tuichat.core.provider import Provider
 from tuichat.demo import DEMO_MODEL
 from tuichat.session.options import SessionOptions
 

@@ -20,8 +20,9 @@ from tuichat.config.prompt_library import PromptLibrary, PromptSpec
 from tuichat.config.provider import resolve_provider
 from tuichat.config.settings import ConfigError, Settings
 from tuichat.config.write import save_settings_changes
-from tuichat.core.client import ChatClient, Provider
+from tuichat.core.client import ChatClient
 from tuichat.core.events import WireRecord
+from tuichat.core.provider import Provider
 from tuichat.core.text import counted
 from tuichat.session.attachments import Attachment, image_names, typed_text, user_message
 from tuichat.session.conversation import Approver, Conversation, cut_short, stopped_short

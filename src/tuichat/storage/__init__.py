@@ -9,23 +9,3 @@ Typical use on an event loop:
 
 The turn recorder, which writes a turn as it streams, is the session's (`tuichat.session`).
 """
-
-from __future__ import annotations
-
-from tuichat.storage.async_history import AsyncHistory
-from tuichat.storage.branches import Branch, BranchTree
-from tuichat.storage.db import StorageError, StorageErrorKind
-from tuichat.storage.rows import ConversationSummary, SearchResult, StoredMessage
-from tuichat.storage.store import HistoryStore
-
-__all__ = [
-    "AsyncHistory",
-    "Branch",
-    "BranchTree",
-    "ConversationSummary",
-    "HistoryStore",
-    "SearchResult",
-    "StorageError",
-    "StorageErrorKind",
-    "StoredMessage",
-]

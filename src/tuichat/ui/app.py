@@ -8,7 +8,7 @@ import signal
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from platformdirs import user_downloads_path
 from textual import events, on
@@ -18,27 +18,35 @@ from textual.binding import Binding
 from textual.command import Command, CommandPalette
 from textual.screen import Screen
 
-from tuichat.config.theme_files import ThemeSpec
-from tuichat.session.builder import build_session_like
-from tuichat.session.session import ChatSession
+from tuichat.session.plan import SessionPlan
 from tuichat.storage.db import StorageError
-from tuichat.storage.rows import StoredMessage
 from tuichat.ui.keys import read_alt_enter_as_new_line
-from tuichat.ui.screens.chat import ChatScreen, tell
+from tuichat.ui.notes import tell
+from tuichat.ui.subtitle import endpoint_subtitle
+from tuichat.ui.tab_messages import OpenInNewTab, ShowMe, TabChanged
 from tuichat.ui.tab_set import TabSet
 from tuichat.ui.themes import register_all
-from tuichat.ui.warmup import warm_up
 from tuichat.ui.widgets.tab_bar import TabBar
+
+if TYPE_CHECKING:
+    # Loaded once the first frame is up (`_start`), or by whoever built the session.
+    from tuichat.config.theme_files import ThemeSpec
+    from tuichat.session.session import ChatSession
+    from tuichat.storage.rows import StoredMessage
+    from tuichat.ui.screens.chat import ChatScreen
 
 STOPPING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 PROBLEM_TIMEOUT = 8.0  # seconds a start-up problem stays on screen
+STARTING = "starting"  # the mode of the first frame, until the first tab's screen is up
 
 
 class TuichatApp(App[None]):
     """tuichat's full-screen app: tabs of conversations, each over a session of its own.
 
-    The first session comes in (built by `build_session`), so tests and benchmarks build
-    their own; a new tab gets a session like the shown one's (`build_session_like`).
+    The first session comes in, built (tests and benchmarks build their own), or as a checked
+    plan (`tuichat`): then the first frame is the starting screen, up before the session and
+    the chat screen's modules are loaded, and the session is built from the plan behind it.
+    A new tab gets a session like the shown one's (`build_session_like`).
     """
 
     CSS_PATH = "app.tcss"
@@ -47,7 +55,7 @@ class TuichatApp(App[None]):
 
     def __init__(
         self,
-        session: ChatSession,
+        session: ChatSession | SessionPlan,
         *,
         subtitle: str | None = None,
         welcome: str | None = None,
@@ -59,7 +67,8 @@ class TuichatApp(App[None]):
         """Create the app.
 
         Args:
-            session: the conversation it shows; closed when the app ends.
+            session: the conversation it shows (closed when the app ends), or the plan to
+                build it from once the first frame is on screen.
             subtitle: a fixed header subtitle (tests and benchmarks: ports vary).
             welcome: shown on an empty conversation (default: the session's, the demo's).
             theme_specs: the theme files to register (bundled and the user's).
@@ -69,31 +78,43 @@ class TuichatApp(App[None]):
         """
         super().__init__()
         read_alt_enter_as_new_line()
-        self._first = session
-        self.tabs = TabSet(
-            self, new_session or (lambda: build_session_like(self.session)), subtitle
-        )
+        self._plan = session if isinstance(session, SessionPlan) else None
+        self._first: ChatSession | None = None if isinstance(session, SessionPlan) else session
+        self.tabs = TabSet(self, new_session or self._session_like_shown, subtitle)
         self.fixed_subtitle = subtitle
-        self.welcome = session.welcome if welcome is None else welcome
+        self._welcome = welcome
         self._start_theme = theme
         self._theme_applied = False
         self._previewing = False  # the palette of themes is open: themes shown are not saved
         self._theme_before = ""
         self._theme_specs = dict(theme_specs or {})
-        self._notices = [*notices, *session.problems]
-        if session.settings.keys:
-            self.set_keymap(dict(session.settings.keys))
-        session.on_note = partial(tell, self)  # until its screen takes them over
+        self._notices = list(notices)
+        settings = session.settings
+        if settings.keys:
+            self.set_keymap(dict(settings.keys))
+        if self._first is not None:
+            self._first.on_note = partial(tell, self)  # until its screen takes them over
+
+    def _session_like_shown(self) -> ChatSession:
+        from tuichat.session.builder import build_session_like
+
+        return build_session_like(self.session)
 
     @property
     def session(self) -> ChatSession:
-        """The shown tab's session."""
+        """The shown tab's session (the first one's while the app starts)."""
         tab = self.tabs.current
-        return tab.session if tab is not None else self._first
+        if tab is not None:
+            return tab.session
+        if self._first is None:
+            raise RuntimeError("The session is not built yet: the app is starting.")
+        return self._first
 
     @property
     def chat(self) -> ChatScreen | None:
         """The shown tab's chat screen."""
+        from tuichat.ui.screens.chat import ChatScreen
+
         return next((s for s in self.screen_stack if isinstance(s, ChatScreen)), None)
 
     # -- tabs ------------------------------------------------------------------------------
@@ -121,12 +142,12 @@ class TuichatApp(App[None]):
             return len(self.tabs.tabs) > 1  # with one tab, their keys stay out of the footer
         return True
 
-    @on(ChatScreen.TabChanged)
-    def _tab_changed(self, event: ChatScreen.TabChanged) -> None:
+    @on(TabChanged)
+    def _tab_changed(self, event: TabChanged) -> None:
         self.tabs.changed(event.tab_id, event.state, event.title)
 
-    @on(ChatScreen.ShowMe)
-    async def _show_tab(self, event: ChatScreen.ShowMe) -> None:
+    @on(ShowMe)
+    async def _show_tab(self, event: ShowMe) -> None:
         tab = self.tabs.find(event.tab_id)
         if tab is not None:
             await self.tabs.show(tab)
@@ -137,8 +158,8 @@ class TuichatApp(App[None]):
         if tab is not None:
             await self.tabs.show(tab)
 
-    @on(ChatScreen.OpenInNewTab)
-    async def _open_in_new_tab(self, event: ChatScreen.OpenInNewTab) -> None:
+    @on(OpenInNewTab)
+    async def _open_in_new_tab(self, event: OpenInNewTab) -> None:
         await self.tabs.open_saved(event.conversation_id)
 
     def action_toggle_help(self) -> None:
@@ -207,19 +228,57 @@ class TuichatApp(App[None]):
         if not self.is_headless:  # a real terminal (tests drive headless apps in their loop)
             self._catch_stopping_signals()
         # Themes: tuichat's and the user's registered once; every problem in one notice.
-        problems = [*self._notices, *register_all(self, self._theme_specs)]
+        self._notices.extend(register_all(self, self._theme_specs))
         if self._start_theme in self.available_themes:
             self.theme = self._start_theme
         self._theme_applied = True  # from now on a theme change is the user's: saved
+        if self._plan is None:
+            await self._open_first_tab()
+            return
+        from tuichat.ui.screens.starting import StartingScreen
+
+        plan = self._plan
+        role = plan.role.name if plan.role else None
+        said = endpoint_subtitle(plan.endpoint.provider, demo=plan.endpoint.demo, prompt=role)
+        self.add_mode(STARTING, lambda: StartingScreen(self.fixed_subtitle or said))
+        await self.switch_mode(STARTING)
+        # After the first frame, and on the app's own queue: callbacks after a refresh run in
+        # the screen's, and the starting screen cannot wait for its own removal.
+        self.call_after_refresh(self.call_later, self._start)
+
+    async def _start(self) -> None:
+        """Behind the first frame: load the rest, build the session, show its chat screen."""
+        from tuichat.session.builder import build_planned
+        from tuichat.ui.screens.starting import StartingScreen
+
+        assert self._plan is not None
+        self._first = build_planned(self._plan)
+        self._first.on_note = partial(tell, self)
+        starting = self.screen
+        await self._open_first_tab()
+        chat = self.chat
+        if isinstance(starting, StartingScreen) and chat is not None:
+            text, cursor = starting.draft
+            if text:  # typed while the app was starting: kept
+                chat.prompt.text = text
+                chat.prompt.cursor_location = cursor
+        await self.remove_mode(STARTING)
+
+    async def _open_first_tab(self) -> None:
+        session = self._first
+        assert session is not None
+        problems = [*self._notices, *session.problems]
         if problems:
             self.notify(
                 "\n".join(problems), title="Config", severity="warning", timeout=PROBLEM_TIMEOUT
             )
-        session = self._first
         shown = await self._open_history()
-        await self.tabs.open(session, shown=shown, welcome=self.welcome)
+        welcome = session.welcome if self._welcome is None else self._welcome
+        await self.tabs.open(session, shown=shown, welcome=welcome)
         # What the first answer needs (the SDK, the Markdown renderers) is imported in a
         # thread once the first frame is painted (see tuichat.ui.warmup).
+        from tuichat.ui.warmup import warm_up
+
         self.call_after_refresh(warm_up)
         if session.resume == "last" and session.history is not None:
             await self._reopen_other_tabs(session)
@@ -244,6 +303,7 @@ class TuichatApp(App[None]):
     async def _open_history(self) -> list[StoredMessage]:
         """Open the history and the conversation to resume; a problem is one notification."""
         session = self._first
+        assert session is not None
         try:
             await session.open_history()
             if session.resume is None:

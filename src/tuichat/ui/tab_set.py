@@ -13,14 +13,16 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
-from tuichat.session.session import ChatSession
 from tuichat.storage.db import StorageError
-from tuichat.storage.rows import StoredMessage
-from tuichat.ui.screens.chat import ChatScreen, tell
+from tuichat.ui.notes import tell
 from tuichat.ui.widgets.tab_bar import TabLabel, TabState
 
 if TYPE_CHECKING:
     from textual.app import App
+
+    from tuichat.session.session import ChatSession
+    from tuichat.storage.rows import StoredMessage
+    from tuichat.ui.screens.chat import ChatScreen
 
 
 @dataclass(eq=False)
@@ -95,6 +97,9 @@ class TabSet:
             self._app.run_worker(session.start_tools(), group="mcp", exit_on_error=False)
 
         def make_screen() -> ChatScreen:  # when the tab is first shown
+            # Here, not with the module: the app's first frame comes before this one's.
+            from tuichat.ui.screens.chat import ChatScreen
+
             tab.screen = ChatScreen(
                 session,
                 welcome=None if shown else welcome,

@@ -11,8 +11,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from tuichat.core.client import Provider
 from tuichat.core.events import WIRE_RECORD_TYPES, RawChunk, StreamError
+from tuichat.core.provider import Provider
 from tuichat.session.events import (
     AnswerEnded,
     AnswerStarted,

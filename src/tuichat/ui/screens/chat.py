@@ -10,12 +10,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, on, work
-from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
+from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal
-from textual.message import Message
 from textual.screen import Screen
-from textual.widget import Widget
 from textual.widgets import Footer, Header
 from textual.worker import Worker, WorkerState
 
@@ -24,14 +22,18 @@ from tuichat.session.attachments import AttachmentError, collect
 from tuichat.session.compare_targets import Target
 from tuichat.session.events import TurnBatch
 from tuichat.session.prompts import prompt_name
-from tuichat.session.session import LASTING, ChatSession, Note
+from tuichat.session.session import LASTING, ChatSession
 from tuichat.storage.db import StorageError
 from tuichat.storage.rows import StoredMessage
+from tuichat.ui.chat_bindings import CHAT_BINDINGS
 from tuichat.ui.context_meter import ContextMeter
+from tuichat.ui.notes import tell
 from tuichat.ui.screens.inspecting import InspectorNavigation, highlight
 from tuichat.ui.screens.prompt_choosing import offer_template, pick_prompt, use_prompt
 from tuichat.ui.screens.version_diff import show_version_diff
 from tuichat.ui.screens.versions import VersionNavigation
+from tuichat.ui.subtitle import endpoint_subtitle
+from tuichat.ui.tab_messages import OpenInNewTab, ShowMe, TabChanged
 from tuichat.ui.turn_view import TurnView
 from tuichat.ui.widgets.attachment_chip import user_widget
 from tuichat.ui.widgets.chat_message import (
@@ -58,24 +60,11 @@ BUSY = "An answer is still arriving: Esc cancels it."
 COMPARE_ATTACHMENTS = "Comparing sends text only: remove the @files, or stop comparing (F6)."
 
 
-def tell(node: Widget | App[Any], note: Note) -> None:
-    """Show a session's note as a notification."""
-    timeout = note.timeout if note.timeout is not None else node.app.NOTIFICATION_TIMEOUT
-    node.notify(note.message, title=note.title, severity=note.severity, timeout=timeout)
-
-
 def subtitle(session: ChatSession) -> str:
     """What the header says about where answers come from: the provider and the model."""
-    provider = session.provider
-    mode = "" if provider.stream else " · no-stream"
-    name = prompt_name(session.messages)
-    mode += f" · prompt {name}" if name else ""
-    if session.demo:
-        return (
-            f"demo model {provider.model} (offline){mode} · "
-            "set OPENAI_API_KEY or --base-url for a real model"
-        )
-    return f"{provider.name} · {provider.model}{mode}"
+    return endpoint_subtitle(
+        session.provider, demo=session.demo, prompt=prompt_name(session.messages)
+    )
 
 
 def code_blocks(markdown: str) -> list[str]:
@@ -99,155 +88,9 @@ def code_blocks(markdown: str) -> list[str]:
 class ChatScreen(Screen[None]):
     """One conversation with the model: the screen of one session (one tab of the app)."""
 
-    class TabChanged(Message):
-        """How this screen's tab is doing changed (the app's tab bars show it)."""
-
-        def __init__(self, tab_id: str, state: TabState | None, title: str | None) -> None:
-            super().__init__()
-            self.tab_id = tab_id
-            self.state = state
-            self.title = title
-
-    class OpenInNewTab(Message):
-        """The user asked for a saved conversation in a tab of its own."""
-
-        def __init__(self, conversation_id: int) -> None:
-            super().__init__()
-            self.conversation_id = conversation_id
-
-    class ShowMe(Message):
-        """This hidden tab wants to be shown (a tool call waits for approval)."""
-
-        def __init__(self, tab_id: str) -> None:
-            super().__init__()
-            self.tab_id = tab_id
-
     CSS_PATH = "chat.tcss"
 
-    # Each binding's id is its action's name: `[keys]` in the config file remaps by id.
-    BINDINGS: ClassVar[list[BindingType]] = [
-        # After an answer cut short (a stall, a drop, the length limit, a cancel) Ctrl+R is
-        # "Retry" (the same as regenerate, below) and Ctrl+O continues the answer: first, so
-        # that the footer shows them then, however narrow.
-        Binding("ctrl+r", "retry_answer", "Retry", id="retry_answer"),
-        Binding("ctrl+o", "continue_answer", "Continue", id="continue_answer"),
-        Binding("f2", "toggle_inspector", "Inspector", id="toggle_inspector"),
-        Binding(
-            "alt+up",
-            "inspect_answer(-1)",
-            "Inspect the previous answer",
-            show=False,
-            priority=True,
-            id="inspect_previous",
-        ),
-        Binding(
-            "alt+down",
-            "inspect_answer(1)",
-            "Inspect the next answer",
-            show=False,
-            priority=True,
-            id="inspect_next",
-        ),
-        Binding("escape", "cancel", "Cancel answer", priority=True, id="cancel"),
-        Binding("pageup", "page_up", "Page up", show=False, priority=True, id="page_up"),
-        Binding("pagedown", "page_down", "Page down", show=False, priority=True, id="page_down"),
-        Binding("ctrl+home", "scroll_top", "Top", show=False, priority=True, id="scroll_top"),
-        Binding("ctrl+end", "scroll_bottom", "Jump to latest", priority=True, id="scroll_bottom"),
-        Binding("f1", "app.toggle_help", "Help", id="toggle_help"),
-        Binding("f3", "pick_model", "Model", id="pick_model"),
-        Binding("f5", "show_tools", "Tools", id="show_tools"),
-        # F6 is also the prompt's "select line" (a TextArea's): comparing wins.
-        Binding(
-            "f6",
-            "compare_models",
-            "Compare models…",
-            show=False,
-            priority=True,
-            id="compare_models",
-        ),
-        # F7 is also the prompt's "select all" (a TextArea's): choosing a prompt wins.
-        Binding(
-            "f7", "pick_prompt", "Choose a prompt…", show=False, priority=True, id="pick_prompt"
-        ),
-        Binding("ctrl+y", "copy_answer", "Copy answer", priority=True, id="copy_answer"),
-        # Priority: ESC a also carries the character "a", which the prompt would type.
-        Binding(
-            "alt+a", "attach_file", "Attach a file…", show=False, priority=True, id="attach_file"
-        ),
-        Binding("alt+y", "copy_code", "Copy code block", show=False, priority=True, id="copy_code"),
-        Binding("f4", "show_history", "Conversations", show=False, id="show_history"),
-        Binding("ctrl+f", "search_history", "Search history", show=False, id="search_history"),
-        Binding(
-            "ctrl+n", "new_conversation", "New conversation", show=False, id="new_conversation"
-        ),
-        Binding("ctrl+r", "regenerate", "Regenerate answer", show=False, id="regenerate"),
-        # Versions (a regenerated answer, an edited prompt). Ctrl+Left/Right are also the
-        # prompt's word moves: these act only on an empty prompt.
-        Binding(
-            "ctrl+left",
-            "step_version(-1)",
-            "Previous version",
-            show=False,
-            priority=True,
-            id="previous_version",
-        ),
-        Binding(
-            "ctrl+right",
-            "step_version(1)",
-            "Next version",
-            show=False,
-            priority=True,
-            id="next_version",
-        ),
-        Binding(
-            "ctrl+up",
-            "select_versions(-1)",
-            "Select the message with versions above",
-            show=False,
-            priority=True,
-            id="versions_above",
-        ),
-        Binding(
-            "ctrl+down",
-            "select_versions(1)",
-            "Select the message with versions below",
-            show=False,
-            priority=True,
-            id="versions_below",
-        ),
-        # Priority, as the prompt (a TextArea) would type the d of Alt+D.
-        Binding(
-            "alt+d",
-            "compare_versions",
-            "Compare versions",
-            show=False,
-            priority=True,
-            id="compare_versions",
-        ),
-        Binding("f8", "show_branches", "Branches", show=False, priority=True, id="show_branches"),
-        # Tabs: the app's; shown in the footer while more than one is open (check_action).
-        Binding("ctrl+t", "app.new_tab", "New tab", priority=True, id="new_tab"),
-        Binding("alt+w", "app.close_tab", "Close tab", priority=True, id="close_tab"),
-        Binding(
-            "ctrl+pagedown,alt+right", "app.next_tab", "Next tab", priority=True, id="next_tab"
-        ),
-        Binding(
-            "ctrl+pageup,alt+left",
-            "app.previous_tab",
-            "Previous tab",
-            priority=True,
-            id="previous_tab",
-        ),
-        # ctrl+e is also the prompt's "line end": this one acts only on an empty prompt.
-        Binding(
-            "ctrl+e",
-            "edit_last_prompt",
-            "Edit last prompt",
-            show=False,
-            priority=True,
-            id="edit_last_prompt",
-        ),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = CHAT_BINDINGS
 
     def __init__(
         self,
@@ -333,7 +176,7 @@ class ChatScreen(Screen[None]):
 
     def _tell_tab(self, state: TabState | None = None, title: str | None = None) -> None:
         if self.tab_id:
-            self.post_message(self.TabChanged(self.tab_id, state, title))
+            self.post_message(TabChanged(self.tab_id, state, title))
 
     def on_screen_resume(self) -> None:
         self._shown_now.set()
@@ -510,7 +353,7 @@ class ChatScreen(Screen[None]):
             # A hidden tab asks when it is shown (or shows itself, if the config says so).
             self._tell_tab("approval")
             if self.session.settings.approve_in_hidden_tabs == "show":
-                self.post_message(self.ShowMe(self.tab_id))
+                self.post_message(ShowMe(self.tab_id))
             await self._shown_now.wait()
         decision: asyncio.Future[list[bool]] = asyncio.get_running_loop().create_future()
 
@@ -769,7 +612,7 @@ class ChatScreen(Screen[None]):
                 self._ended_here(branch)
                 return
         if choice.open is not None and choice.new_tab:
-            self.post_message(self.OpenInNewTab(choice.open))
+            self.post_message(OpenInNewTab(choice.open))
             return
         if choice.open is not None and await self.open_conversation(choice.open, choice.message_id):
             return

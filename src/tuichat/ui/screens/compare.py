@@ -32,11 +32,11 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header
 from textual.worker import Worker, WorkerState
 
-from tuichat.core.client import Provider
+from tuichat.core.provider import Provider
 from tuichat.core.text import counted
-from tuichat.session import UsageTotals
 from tuichat.session.compare import CompareColumn, Comparison
 from tuichat.session.events import Answer
+from tuichat.session.session import UsageTotals
 from tuichat.ui.screens.tool_approval import ApprovalResult, ApprovalScreen, PendingCall
 from tuichat.ui.turn_view import TurnView
 from tuichat.ui.widgets.chat_message import ErrorMessage, NoticeMessage, UserMessage

@@ -14,7 +14,6 @@ from textual.widgets import Input, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from tuichat.core.text import strip_control
-from tuichat.session import ChatSession
 from tuichat.session.compare import compare_choices, target_label
 from tuichat.session.compare_targets import (
     MAX_TARGETS,
@@ -23,6 +22,7 @@ from tuichat.session.compare_targets import (
     Target,
     parse_target,
 )
+from tuichat.session.session import ChatSession
 
 HINT = "Space ticks · Enter compares · Tab: type PROFILE:MODEL · untick all to stop · Esc closes"
 

@@ -19,8 +19,6 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import TextArea
 
-from tuichat.session.attachments import complete, written_reference
-
 NEWLINE_KEYS = frozenset({"ctrl+j", "shift+enter", "alt+enter", "ctrl+enter"})
 RECALL_LIMIT = 500  # prompts kept for Up-arrow recall
 MATCHES_SHOWN = 12  # names listed when Tab has several to choose from
@@ -118,6 +116,9 @@ class PromptInput(TextArea):
         typing = _TYPING_REFERENCE.search(before)
         if typing is None or self.selected_text:
             return False
+        # Here, not with the module: the first frame shows a prompt before it needs this.
+        from tuichat.session.attachments import complete
+
         completion = complete(typing.group(1), Path.cwd())
         if completion is None:
             self.notify(f"No file or directory fits {typing.group(0)}.", severity="warning")
@@ -135,6 +136,8 @@ class PromptInput(TextArea):
         line = self.document.get_line(row)
         space_before = " " if column > 0 and not line[column - 1].isspace() else ""
         space_after = "" if column < len(line) and line[column].isspace() else " "
+        from tuichat.session.attachments import written_reference
+
         self.insert(space_before + written_reference(path, Path.cwd()) + space_after)
 
     # -- keys ------------------------------------------------------------------------------

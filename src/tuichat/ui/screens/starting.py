@@ -1,0 +1,52 @@
+"""The first frame: the chat screen's layout and keys, up before the rest of the app is loaded.
+
+The chat screen needs most of tuichat (the session, the client, the widgets of answers and of
+the inspector), which takes longer to import than Textual itself. This screen needs none of
+it: it shows the header, an empty conversation, the prompt (already taking what is typed) and
+the footer, while the app loads the rest and builds the session; then the chat screen takes
+its place, and the prompt's text with it (`TuichatApp`).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Header
+
+from tuichat.ui.chat_bindings import CHAT_BINDINGS, SHOWN_LATER
+from tuichat.ui.widgets.prompt import PromptInput
+
+
+class StartingScreen(Screen[None]):
+    """Looks like a new conversation's chat screen; does nothing but take the first keys."""
+
+    CSS_PATH = "chat.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = CHAT_BINDINGS
+
+    def __init__(self, subtitle: str = "") -> None:
+        super().__init__()
+        self.sub_title = subtitle
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Horizontal(id="main")
+        yield PromptInput(id="prompt")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(PromptInput).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # The footer as the chat screen's shows it then; every other key waits for that
+        # screen (pressed now, it does nothing).
+        return action not in SHOWN_LATER and f"app.{action}" not in SHOWN_LATER
+
+    @property
+    def draft(self) -> tuple[str, tuple[int, int]]:
+        """What was typed so far, and where the cursor is."""
+        prompt = self.query_one(PromptInput)
+        return prompt.text, prompt.cursor_location
