@@ -40,11 +40,14 @@ class Terminal:
         self.pid = pid
         self.fd = fd
         self.output = bytearray()
+        self.reading = threading.Event()  # cleared: the terminal stops reading (frozen)
+        self.reading.set()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
     def _read(self) -> None:
         while True:
+            self.reading.wait()
             try:
                 data = os.read(self.fd, 65536)
             except OSError:  # the other side is gone
@@ -139,3 +142,21 @@ def test_a_stopped_app_saves_the_partial_answer_and_restores_the_terminal(
     assert (user, user_status, prompt) == ("user", "complete", "hello")
     assert role == "assistant" and status == "cancelled"
     assert text.startswith("word word") and len(text) < len("word " * 400)
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGHUP"])
+def test_an_app_whose_terminal_stopped_reading_still_ends_on_a_signal(
+    server: ChatServer, isolated_dirs: Path, tmp_path: Path, stop: str
+) -> None:
+    # A frozen terminal (a stalled ssh, a suspended window) reads nothing: the app's writes
+    # fill it and then Textual's queue of writes, and its event loop waits on that queue.
+    server.enqueue(Slow("word " * 2000, tokens_per_second=400))
+    with tuichat_in_a_terminal(server, isolated_dirs, tmp_path / "history.sqlite3") as terminal:
+        terminal.wait_for(b"Message")
+        terminal.type("hello\r")
+        terminal.wait_for(b"word word word word")
+        terminal.reading.clear()
+        time.sleep(3)  # the answer goes on arriving: the terminal's buffer and the queue fill
+        signum = getattr(signal, stop)
+        os.kill(terminal.pid, signum)
+        assert terminal.exit_status(timeout=20) == 128 + signum

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from pathlib import Path
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
 
 STOPPING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 PROBLEM_TIMEOUT = 8.0  # seconds a start-up problem stays on screen
+SHUTDOWN_GRACE = 5.0  # seconds a stopping signal leaves the app to end before it is ended
 STARTING = "starting"  # the mode of the first frame, until the first tab's screen is up
 
 
@@ -220,9 +223,22 @@ class TuichatApp(App[None]):
         and saved, the terminal is put back (alternate screen, mouse reporting, cursor), and
         the exit status is 128 + the signal's number."""
         loop = asyncio.get_running_loop()
+
+        def stop(signum: int, _frame: object) -> None:
+            # A terminal that went away or stopped reading can leave the event loop waiting
+            # for ever on a write to it (Textual's writer thread dies on a failed write, or
+            # blocks on a full terminal, and the writes after it wait for room in its queue).
+            # So not the loop's signal handling, which would wait with it: this runs between
+            # two bytecodes of the main thread, even one waiting on that queue. Ended as usual
+            # where the loop can; past the grace the process ends anyway.
+            watchdog = threading.Timer(SHUTDOWN_GRACE, os._exit, (128 + signum,))
+            watchdog.daemon = True
+            watchdog.start()
+            loop.call_soon_threadsafe(self.exit, None, 128 + signum)
+
         for signum in STOPPING_SIGNALS:
-            with contextlib.suppress(ValueError, NotImplementedError, RuntimeError):
-                loop.add_signal_handler(signum, self.exit, None, 128 + signum)
+            with contextlib.suppress(ValueError, OSError):  # not the main thread
+                signal.signal(signum, stop)
 
     async def on_mount(self) -> None:
         if not self.is_headless:  # a real terminal (tests drive headless apps in their loop)
