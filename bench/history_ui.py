@@ -34,8 +34,8 @@ from typing import Any
 
 from tuichat.config.settings import Settings
 from tuichat.demo.essay import long_text
-from tuichat.session.options import SessionOptions
 from tuichat.session.builder import build_session
+from tuichat.session.options import SessionOptions
 from tuichat.storage.store import HistoryStore
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.screens.chat import ChatScreen

@@ -20,8 +20,8 @@ import time
 
 from stream_render import flood_server  # beside this script
 from tuichat.config.settings import Settings
-from tuichat.session.options import SessionOptions
 from tuichat.session.builder import build_session
+from tuichat.session.options import SessionOptions
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.widgets.inspector import Inspector
 

@@ -44,8 +44,8 @@ from openai import AsyncOpenAI
 
 import _tmux  # beside this script, so on sys.path when run as a script
 from tuichat.config.settings import Settings
-from tuichat.session.options import SessionOptions
 from tuichat.session.builder import build_session
+from tuichat.session.options import SessionOptions
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.widgets.chat_message import AssistantMessage
 

@@ -28,8 +28,8 @@ from pathlib import Path
 
 from stream_render import flood_server  # beside this script
 from tuichat.config.settings import Settings
-from tuichat.session.options import SessionOptions
 from tuichat.session.builder import build_session
+from tuichat.session.options import SessionOptions
 from tuichat.ui.app import TuichatApp
 
 SIZE = (120, 40)

@@ -28,6 +28,7 @@ from tuichat.ui.subtitle import endpoint_subtitle
 from tuichat.ui.tab_messages import OpenInNewTab, ShowMe, TabChanged
 from tuichat.ui.tab_set import TabSet
 from tuichat.ui.themes import register_all
+from tuichat.ui.widgets.prompt import PromptInput
 from tuichat.ui.widgets.tab_bar import TabBar
 
 if TYPE_CHECKING:
@@ -92,6 +93,7 @@ class TuichatApp(App[None]):
         self._theme_before = ""
         self._theme_specs = dict(theme_specs or {})
         self._notices = list(notices)
+        self.started = asyncio.Event()  # set once the first tab's chat screen is up
         settings = session.settings
         if settings.keys:
             self.set_keymap(dict(settings.keys))
@@ -250,6 +252,7 @@ class TuichatApp(App[None]):
         self._theme_applied = True  # from now on a theme change is the user's: saved
         if self._plan is None:
             await self._open_first_tab()
+            self.started.set()
             return
         from tuichat.ui.screens.starting import StartingScreen
 
@@ -273,12 +276,20 @@ class TuichatApp(App[None]):
         starting = self.screen
         await self._open_first_tab()
         chat = self.chat
+        if chat is not None:
+            # Now, not once the screen has mounted: the keys pressed meanwhile wait in the
+            # app's queue, and go to what is focused when they come out of it.
+            chat.set_focus(chat.prompt)
         if isinstance(starting, StartingScreen) and chat is not None:
             text, cursor = starting.draft
-            if text:  # typed while the app was starting: kept
+            if text:  # typed while the app was starting: kept, and sent if Enter was pressed
                 chat.prompt.text = text
                 chat.prompt.cursor_location = cursor
-        await self.remove_mode(STARTING)
+                if starting.sent:
+                    chat.prompt.post_message(PromptInput.Submitted(chat.prompt, text))
+        if self.is_running:  # not when quitting meanwhile: the app closes every mode
+            await self.remove_mode(STARTING)
+        self.started.set()
 
     async def _open_first_tab(self) -> None:
         session = self._first

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal
@@ -30,6 +31,7 @@ class StartingScreen(Screen[None]):
     def __init__(self, subtitle: str = "") -> None:
         super().__init__()
         self.sub_title = subtitle
+        self.sent = False  # Enter was pressed: the chat screen sends the prompt once it is up
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -38,12 +40,17 @@ class StartingScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(PromptInput).focus()
+        self.set_focus(self.query_one(PromptInput))  # now: the first keys may come next
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # The footer as the chat screen's shows it then; every other key waits for that
         # screen (pressed now, it does nothing).
         return action not in SHOWN_LATER and f"app.{action}" not in SHOWN_LATER
+
+    @on(PromptInput.Submitted)
+    def _send_later(self, event: PromptInput.Submitted) -> None:
+        event.stop()
+        self.sent = True
 
     @property
     def draft(self) -> tuple[str, tuple[int, int]]:
