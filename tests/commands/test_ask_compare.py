@@ -46,6 +46,13 @@ def ask_compare(
     )
 
 
+def profile_config(tmp_path: Path, name: str, server: ChatServer) -> Path:
+    """A config file with a profile of that name for that server (asked once, no retry)."""
+    config = tmp_path / "config.toml"
+    config.write_text(f'[profiles.{name}]\nbase_url = "{server.base_url}"\nmax_retries = 0\n')
+    return config
+
+
 def test_json_prints_each_answer_with_its_timing_and_usage(
     server: ChatServer, tmp_path: Path
 ) -> None:
@@ -110,8 +117,7 @@ def test_a_failed_answer_fails_the_command_and_says_whose_it_is(
     server: ChatServer, tmp_path: Path
 ) -> None:
     with ChatServer(default_reply=HTTPError.server_error()) as broken:
-        config = tmp_path / "config.toml"
-        config.write_text(f'[profiles.broken]\nbase_url = "{broken.base_url}"\nmax_retries = 0\n')
+        config = profile_config(tmp_path, "broken", broken)
         result = ask_compare(
             server,
             tmp_path / "h.sqlite3",
@@ -182,8 +188,7 @@ def test_the_files_go_to_every_target_and_an_image_refused_by_one_is_named(
     notes.write_text("step one\n")
     chart.write_bytes(tiny_png())
     with ChatServer(default_reply=HTTPError(400, "no images here")) as picky:
-        config = tmp_path / "config.toml"
-        config.write_text(f'[profiles.picky]\nbase_url = "{picky.base_url}"\nmax_retries = 0\n')
+        config = profile_config(tmp_path, "picky", picky)
         result = ask_compare(
             server,
             tmp_path / "h.sqlite3",

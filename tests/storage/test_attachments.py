@@ -32,19 +32,28 @@ def saving_session(server: ChatServer, db: Path) -> ChatSession:
     return build_session(Settings(), options, {})
 
 
-async def chat_with_files(server: ChatServer, tmp_path: Path) -> tuple[Path, ChatSession]:
-    (tmp_path / "recipe.txt").write_text("Whisk the zabaglione slowly.\n")
-    (tmp_path / "cake.png").write_bytes(tiny_png(32, 24))
+async def saved_chat(
+    server: ChatServer, tmp_path: Path, prompts: list[str]
+) -> tuple[Path, ChatSession]:
+    """The prompts sent (their `@path`s from `tmp_path`) and saved in a new history."""
     db = tmp_path / "history.sqlite3"
     session = saving_session(server, db)
     await session.open_history()
     try:
-        for text in ("bake @recipe.txt like @cake.png", "and again @cake.png"):
+        for text in prompts:
             async for _ in session.send(text, collect(text, tmp_path, AttachmentSettings())):
                 pass
     finally:
         await session.aclose()
     return db, session
+
+
+async def chat_with_files(server: ChatServer, tmp_path: Path) -> tuple[Path, ChatSession]:
+    (tmp_path / "recipe.txt").write_text("Whisk the zabaglione slowly.\n")
+    (tmp_path / "cake.png").write_bytes(tiny_png(32, 24))
+    return await saved_chat(
+        server, tmp_path, ["bake @recipe.txt like @cake.png", "and again @cake.png"]
+    )
 
 
 async def test_an_image_sent_twice_is_stored_once_and_reopens_as_sent(
@@ -103,16 +112,8 @@ async def test_a_text_file_sent_in_many_prompts_is_stored_once_and_reopens_byte_
     server: ChatServer, tmp_path: Path
 ) -> None:
     write_files(tmp_path)
-    db = tmp_path / "history.sqlite3"
-    session = saving_session(server, db)
-    await session.open_history()
     prompts = ["read @recipe.txt", "again @recipe.txt and @notes.md", "and @recipe.txt @cake.png"]
-    try:
-        for text in prompts:
-            async for _ in session.send(text, collect(text, tmp_path, AttachmentSettings())):
-                pass
-    finally:
-        await session.aclose()
+    db, _ = await saved_chat(server, tmp_path, prompts)
     sent = [request["messages"][-1] for request in server.requests]
     with sqlite3.connect(db) as raw:
         stored = raw.execute("SELECT mime, size FROM attachments ORDER BY size").fetchall()
@@ -153,15 +154,8 @@ async def test_search_finds_a_word_of_an_attached_file_in_the_prompt_that_attach
     server: ChatServer, tmp_path: Path
 ) -> None:
     write_files(tmp_path)
-    db = tmp_path / "history.sqlite3"
-    session = saving_session(server, db)
-    await session.open_history()
-    try:
-        for text in ("read @recipe.txt", "what about mascarpone?", "and @notes.md"):
-            async for _ in session.send(text, collect(text, tmp_path, AttachmentSettings())):
-                pass
-    finally:
-        await session.aclose()
+    prompts = ["read @recipe.txt", "what about mascarpone?", "and @notes.md"]
+    db, _ = await saved_chat(server, tmp_path, prompts)
     with HistoryStore(db) as store:
         [summary] = store.list_conversations()
         assert summary.title == "read @recipe.txt"  # what was typed, not the file
