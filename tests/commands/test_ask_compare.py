@@ -11,6 +11,7 @@ from tuichat.demo.replies import HTTPError
 from tuichat.demo.server import ChatServer
 from tuichat.storage.store import HistoryStore
 
+from ..session.test_attachments import tiny_png
 from .test_ask import environment
 
 SHORT = "call nothing"  # the demo models' shortest answer: demo-slow is slow enough at it
@@ -43,6 +44,13 @@ def ask_compare(
         env=environment(),
         timeout=60,
     )
+
+
+def profile_config(tmp_path: Path, name: str, server: ChatServer) -> Path:
+    """A config file with a profile of that name for that server (asked once, no retry)."""
+    config = tmp_path / "config.toml"
+    config.write_text(f'[profiles.{name}]\nbase_url = "{server.base_url}"\nmax_retries = 0\n')
+    return config
 
 
 def test_json_prints_each_answer_with_its_timing_and_usage(
@@ -109,8 +117,7 @@ def test_a_failed_answer_fails_the_command_and_says_whose_it_is(
     server: ChatServer, tmp_path: Path
 ) -> None:
     with ChatServer(default_reply=HTTPError.server_error()) as broken:
-        config = tmp_path / "config.toml"
-        config.write_text(f'[profiles.broken]\nbase_url = "{broken.base_url}"\nmax_retries = 0\n')
+        config = profile_config(tmp_path, "broken", broken)
         result = ask_compare(
             server,
             tmp_path / "h.sqlite3",
@@ -172,3 +179,40 @@ def test_the_apps_compare_spec_is_checked_before_it_starts(tmp_path: Path) -> No
     )
     assert result.returncode == 2
     assert result.stderr.startswith("tuichat: --compare: entry 2 is empty")
+
+
+def test_the_files_go_to_every_target_and_an_image_refused_by_one_is_named(
+    server: ChatServer, tmp_path: Path
+) -> None:
+    notes, chart = tmp_path / "notes.txt", tmp_path / "chart.png"
+    notes.write_text("step one\n")
+    chart.write_bytes(tiny_png())
+    with ChatServer(default_reply=HTTPError(400, "no images here")) as picky:
+        config = profile_config(tmp_path, "picky", picky)
+        result = ask_compare(
+            server,
+            tmp_path / "h.sqlite3",
+            "--compare",
+            "demo-fast,picky:m",
+            "--json",
+            "-a",
+            str(notes),
+            "-a",
+            str(chart),
+            SHORT,
+            config=config,
+        )
+        [asked_picky] = picky.requests
+    assert result.returncode == 1
+    document = json.loads(result.stdout)
+    [prompt] = document["messages"]
+    assert prompt == asked_picky["messages"][-1] == server.requests[-1]["messages"][-1]
+    assert prompt["content"][0]["text"] == f"{SHORT}\n\n{notes}\n```text\nstep one\n```"
+    assert prompt["content"][1]["image_url"]["url"].startswith("data:image/png;base64,")
+    fast, refused = document["answers"]
+    assert fast["error"] is None and fast["messages"][0]["content"]
+    assert refused["error"]["kind"] == "http"
+    message = refused["error"]["message"]
+    assert message.startswith(f"The server refused the prompt with the image {chart} (m ")
+    assert "The server said: no images here" in message
+    assert f"tuichat ask: picky · m: {message}" in result.stderr

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from tuichat.config.load import parse_settings
-from tuichat.config.settings import Settings
+from tuichat.config.settings import AttachmentSettings, Settings
 from tuichat.core.events import TextDelta
-from tuichat.demo.replies import Scripted, Slow, ToolCall
+from tuichat.demo.replies import HTTPError, Scripted, Slow, ToolCall
 from tuichat.demo.server import ChatServer
+from tuichat.session.attachments import collect
 from tuichat.session.builder import build_session
 from tuichat.session.compare import Comparison, column_options
 from tuichat.session.compare_targets import Target
@@ -20,6 +21,8 @@ from tuichat.session.options import SessionOptions
 from tuichat.session.session import ChatSession
 from tuichat.storage.rows import StoredMessage
 from tuichat.storage.store import HistoryStore
+
+from .test_attachments import tiny_png
 
 PRICES = '[prices."demo-fast"]\ninput = 1.0\noutput = 2.0\n'
 
@@ -258,3 +261,53 @@ async def test_a_target_asks_its_profile_or_the_conversations(server: ChatServer
             assert not options.history and not options.tools and options.compare == ()
     finally:
         await main.aclose()
+
+
+async def test_every_column_sends_the_prompts_files_and_a_refusal_stays_in_its_column(
+    server: ChatServer, tmp_path: Path
+) -> None:
+    (tmp_path / "recipe.txt").write_text("Whisk slowly.\n")
+    (tmp_path / "cake.png").write_bytes(tiny_png(32, 24))
+    text = "bake @recipe.txt like @cake.png"
+    files = collect(text, tmp_path, AttachmentSettings())
+    db = tmp_path / "history.sqlite3"
+    with ChatServer(default_reply=HTTPError(400, "this model takes no images")) as picky:
+        settings = parse_settings(
+            f'[profiles.picky]\nbase_url = "{picky.base_url}"\nmodel = "text-only"\n'
+            "max_retries = 0\n"
+        )
+        # What one model is sent for this prompt: every column is to be sent the same.
+        alone_session = loopback(server, None)
+        try:
+            async for _ in alone_session.send(text, files):
+                pass
+        finally:
+            await alone_session.aclose()
+        alone = server.requests[-1]["messages"][-1]
+        main = loopback(server, db, settings)
+        await main.open_history()
+        comparison = await Comparison.open(
+            main, [Target(None, "demo-fast"), Target("picky", None)], text, files
+        )
+        try:
+            assert await run_column(comparison, 0)
+            await run_column(comparison, 1)
+            taker, refuser = comparison.columns
+            assert taker.refused_images() is None
+            refusal = refuser.refused_images()
+            assert refusal is not None
+            assert "cake.png" in refusal and "this model takes no images" in refusal
+            await comparison.keep(0)
+        finally:
+            await comparison.aclose()
+            await main.aclose()
+        [asked_picky] = picky.requests
+    assert server.requests[-1]["messages"] == [alone]
+    assert asked_picky["messages"] == [alone]
+    assert alone["content"][0]["text"] == f"{text}\n\nrecipe.txt\n```text\nWhisk slowly.\n```"
+    assert alone["content"][1]["image_url"]["url"].startswith("data:image/png;base64,")
+    # The prompt is saved with its files, as a prompt sent to one model is.
+    saved = rows(db, main.conversation_id or 0)
+    assert saved[0].message == main.messages[0]
+    assert {k: saved[0].message[k] for k in ("role", "content")} == alone
+    assert [r.model for r in saved[1:]] == ["text-only", "demo-fast"]

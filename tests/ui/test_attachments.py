@@ -1,5 +1,6 @@
 """Attachments in the app: `@path` in the prompt, chips in the conversation, refusals that
-keep the prompt, a server that refuses images, and a reopened conversation's chips."""
+keep the prompt, a server that refuses images, a reopened conversation's chips, and the
+versions of an edited prompt with files."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from tuichat.demo.replies import HTTPError, Scripted
 from tuichat.demo.server import ChatServer
 from tuichat.ui.screens.chat import ChatScreen
 from tuichat.ui.screens.file_picker import FilePicker, VisibleTree
-from tuichat.ui.widgets.attachment_chip import AttachmentChip
-from tuichat.ui.widgets.chat_message import UserMessage
+from tuichat.ui.widgets.attachment_chip import AttachedPrompt, AttachmentChip
+from tuichat.ui.widgets.chat_message import AssistantMessage, UserMessage
 
 from ..session.test_attachments import tiny_png
 from .conftest import AppFactory
@@ -169,3 +170,51 @@ async def test_alt_a_picks_a_file_in_a_tree_and_writes_its_at_path(
         await pilot.pause()
         assert app.screen is chat
         assert chat.prompt.text == 'see @"only file.txt" '
+
+
+def mark_under(prompt: AttachedPrompt) -> str:
+    return shown_text(prompt.versions_view) if prompt.versions_view.display else ""
+
+
+async def marks_read(pilot: Pilot[None]) -> None:
+    """Wait until the turn or the step is done and the marks were read again."""
+    for _ in range(2):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+
+
+async def test_an_edited_prompt_with_files_shows_and_steps_its_versions(
+    make_app: AppFactory, server: ChatServer, workdir: Path, tmp_path: Path
+) -> None:
+    (workdir / "notes.txt").write_text("line one\n")
+    server.enqueue(Scripted(text="One."), Scripted(text="Two."), Scripted(text="Three."))
+    app = make_app(db=tmp_path / "history.sqlite3")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await submit(pilot, "read @notes.txt")
+        chat = await finish_turn(pilot)
+        await marks_read(pilot)
+        assert mark_under(chat.query_one(AttachedPrompt)) == ""  # no other version yet
+        await pilot.press("ctrl+e", *" twice", "enter")
+        await finish_turn(pilot)
+        await marks_read(pilot)
+        prompt = chat.query_one(AttachedPrompt)
+        assert shown_text(prompt.query_one(UserMessage)) == "read @notes.txt twice"
+        assert mark_under(prompt) == "< 2/2 >  ctrl+←/→ versions"
+        await pilot.press("ctrl+left")
+        await marks_read(pilot)
+        prompt = chat.query_one(AttachedPrompt)
+        assert shown_text(prompt.query_one(UserMessage)) == "read @notes.txt"
+        assert mark_under(prompt) == "< 1/2 >  ctrl+←/→ versions"
+        assert [c.title for c in prompt.query(AttachmentChip)] == ["notes.txt · 9 B · text, 1 line"]
+        assert chat.query_one(AssistantMessage).body.text == "One."  # its answer follows
+        await pilot.click(prompt.versions_view, offset=(6, 0))  # ">"
+        await marks_read(pilot)
+        prompt = chat.query_one(AttachedPrompt)
+        assert shown_text(prompt.query_one(UserMessage)) == "read @notes.txt twice"
+        assert chat.query_one(AssistantMessage).body.text == "Two."
+        await submit(pilot, "and then?")
+        await finish_turn(pilot)
+    # The model got the branch shown, its file as it was sent.
+    first = server.requests[1]["messages"][0]
+    assert server.requests[-1]["messages"][0] == first
+    assert first["content"].startswith("read @notes.txt twice\n\nnotes.txt\n")

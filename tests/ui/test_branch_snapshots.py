@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 
 from tuichat.demo.replies import Scripted
@@ -67,3 +68,28 @@ def test_branch_tree(
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=open_tree)
+
+
+def test_versions_mark_of_a_prompt_with_files(
+    make_app: AppFactory,
+    server: ChatServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    snap_compare: Any,
+) -> None:
+    """You should see the prompt `Sum up @notes.txt in a word`, its file's chip
+    `▶ notes.txt · 20 B · text, 2 lines` under it and under the chip `< 2/2 >  ctrl+←/→
+    versions` (the selected message), then its answer `Short.`."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("milk\neggs and flour\n")
+    server.enqueue(Scripted(text="A shopping list."), Scripted(text="Short."))
+
+    async def edit(pilot: Pilot[None]) -> None:
+        await converse(pilot, "Sum up @notes.txt")
+        await pilot.press("ctrl+e", *" in a word", "enter")
+        for _ in range(3):  # the turn, then the marks read again from the history
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+
+    app = make_app(db=tmp_path / "history.sqlite3")
+    assert snap_compare(app, terminal_size=SIZE, run_before=edit)

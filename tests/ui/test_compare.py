@@ -1,14 +1,17 @@
 """Comparing models in the app: the picker, answers in columns arriving at once with their stats,
-one kept as the conversation's answer and the others saved as its siblings."""
+one kept as the conversation's answer and the others saved as its siblings, and a prompt's
+files sent to every column."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, SelectionList, Static
 
 from tuichat.config.load import parse_settings
+from tuichat.demo.replies import HTTPError
 from tuichat.demo.server import ChatServer
 from tuichat.session.compare_targets import Target
 from tuichat.storage.store import HistoryStore
@@ -17,10 +20,12 @@ from tuichat.ui.screens.chat import ChatScreen
 from tuichat.ui.screens.compare import CompareScreen
 from tuichat.ui.screens.compare_picker import ComparePicker
 from tuichat.ui.screens.model_picker import ModelPicker
-from tuichat.ui.widgets.chat_message import AssistantMessage, UserMessage
+from tuichat.ui.widgets.attachment_chip import AttachedPrompt, AttachmentChip
+from tuichat.ui.widgets.chat_message import AssistantMessage, ErrorMessage, UserMessage
 from tuichat.ui.widgets.compare_column import CompareColumnView
 from tuichat.ui.widgets.prompt import PromptInput
 
+from ..session.test_attachments import tiny_png
 from .conftest import loopback_app
 from .pilot_helpers import press_while_streaming, send, shown_text, wait_until
 
@@ -267,3 +272,56 @@ async def test_a_comparison_goes_on_in_a_hidden_tab_and_closing_its_tab_keeps_th
         ("assistant", True, "cancelled"),
         ("assistant", True, "cancelled"),
     ]
+
+
+async def test_a_compared_prompt_sends_its_files_to_every_column_and_a_refusal_stays_in_one(
+    server: ChatServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("a cat, probably\n")
+    (tmp_path / "cat.png").write_bytes(tiny_png(64, 48))
+    with ChatServer(default_reply=HTTPError(400, "this model takes no images")) as picky:
+        settings = parse_settings(
+            f'[profiles.picky]\nbase_url = "{picky.base_url}"\nmodel = "text-only"\n'
+            "max_retries = 0\n"
+        )
+        targets = (Target(None, "demo-fast"), Target("picky", None))
+        db = tmp_path / "history.sqlite3"
+        app = loopback_app(server, db=db, settings=settings, compare=targets)
+        async with app.run_test(size=(120, 40)) as pilot:
+            chat = app.screen
+            assert isinstance(chat, ChatScreen)
+            screen = await compare(pilot, "what is @cat.png, see @notes.txt")
+            await wait_until(pilot, lambda: not screen.answering, timeout=30)
+            await pilot.pause()
+            above = screen.query_one("#compare-prompt")
+            assert [chip.title for chip in above.query(AttachmentChip)] == [
+                "cat.png · 33 B · PNG image 64×48",
+                "notes.txt · 16 B · text, 1 line",
+            ]
+            taker, refuser = screen.views
+            errors = [shown_text(e) for e in refuser.answers.query(ErrorMessage)]
+            assert any(
+                e.startswith("The server refused the prompt with the image cat.png") for e in errors
+            )
+            assert "this model takes no images" in errors[-1]
+            assert not taker.answers.query(ErrorMessage)  # the other column took them
+            assert answer_in(taker) is not None
+            await pilot.press("1")
+            await wait_until(pilot, lambda: app.screen is chat)
+            await pilot.pause()
+            kept = chat.messages.query_one(AttachedPrompt)
+            assert [chip.title for chip in kept.query(AttachmentChip)] == [
+                "cat.png · 33 B · PNG image 64×48",
+                "notes.txt · 16 B · text, 1 line",
+            ]
+            assert shown_text(kept.query_one(UserMessage)) == "what is @cat.png, see @notes.txt"
+        [asked_picky] = picky.requests
+    sent = server.requests[-1]["messages"][-1]
+    assert asked_picky["messages"][-1] == sent
+    text, image = sent["content"]
+    assert (
+        text["text"]
+        == "what is @cat.png, see @notes.txt\n\nnotes.txt\n```text\na cat, probably\n```"
+    )
+    assert image["image_url"]["url"].startswith("data:image/png;base64,")

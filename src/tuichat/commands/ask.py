@@ -215,10 +215,6 @@ def run(
         asyncio.run(session.aclose())
         print(f"{PROG}: {error}", file=err)
         return EXIT_USAGE
-    if attachments and targets:
-        asyncio.run(session.aclose())
-        print(f"{PROG}: --compare sends text only: it takes no attachments", file=err)
-        return EXIT_USAGE
     if session.role is not None:  # its template, filled, is the message
         try:
             prompt = first_message(session.role, dict(options.variables), prompt)
@@ -237,7 +233,7 @@ def run(
         retries=args.retries,
     )
     if targets:
-        return compare_once(session, targets, prompt, mode, out, err)
+        return compare_once(session, targets, prompt, mode, out, err, attachments)
     return answer_once(session, prompt, mode, out, err, attachments)
 
 

@@ -32,6 +32,7 @@ from tuichat.commands.printing import (
     turn_error,
 )
 from tuichat.config.settings import ConfigError
+from tuichat.session.attachments import Attachment
 from tuichat.session.compare import CompareColumn, Comparison
 from tuichat.session.compare_targets import Target
 from tuichat.session.session import ChatSession
@@ -47,16 +48,17 @@ def compare_once(
     mode: AskMode,
     out: TextIO,
     err: TextIO,
+    attachments: Sequence[Attachment] = (),
 ) -> int:
-    """Send one prompt to several targets at once on a built session, and print the answers
-    as `tuichat ask --compare` does; the session is closed at the end.
+    """Send one prompt (with its files) to several targets at once on a built session, and
+    print the answers as `tuichat ask --compare` does; the session is closed at the end.
 
     Returns:
         The exit code, as `tuichat ask` documents it.
     """
     stopped = Stopped()
     try:
-        work = _compare(session, targets, prompt, mode, out, err, stopped)
+        work = _compare(session, targets, prompt, attachments, mode, out, err, stopped)
         return asyncio.run(stoppable(work, stopped))
     except KeyboardInterrupt:
         return stopped.exit_code
@@ -92,6 +94,7 @@ async def _compare(
     session: ChatSession,
     targets: Sequence[Target],
     prompt: str,
+    attachments: Sequence[Attachment],
     mode: AskMode,
     out: TextIO,
     err: TextIO,
@@ -106,7 +109,7 @@ async def _compare(
         if failed is not None:
             return failed
         try:
-            comparison = await Comparison.open(session, targets, prompt)
+            comparison = await Comparison.open(session, targets, prompt, attachments)
         except ConfigError as error:
             return fail(mode.prog, str(error), err)
         columns = comparison.columns
@@ -200,7 +203,11 @@ def _answer_document(column: CompareColumn) -> dict[str, Any]:
 def _column_error(column: CompareColumn) -> dict[str, str] | None:
     if not column.answers:
         return {"kind": "cancelled", "message": "interrupted before the request"}
-    return turn_error(column.messages)
+    error = turn_error(column.messages)
+    refused = column.refused_images()
+    if error is not None and refused is not None:  # name the images its server would not take
+        error = {**error, "message": refused}
+    return error
 
 
 def _report(
@@ -225,7 +232,7 @@ def _report(
         elif storage_error is not None:
             first = {"kind": "storage", "message": storage_error}
         document = {
-            "messages": [chat_message({"role": "user", "content": comparison.prompt})],
+            "messages": [chat_message(comparison.message)],
             "answers": [_answer_document(column) for column in comparison.columns],
             "error": first,
         }

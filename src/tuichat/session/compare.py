@@ -9,9 +9,11 @@ turn to the conversation's history the way regenerating does, so the answers are
 one prompt: the ones not kept are written first, each marked replaced by the next, and the kept
 one last, live. The kept column's messages join the conversation's. Left without keeping one,
 all of them are kept as a replaced branch, the prompt too, and the conversation goes on as if
-the prompt had not been sent.
+the prompt had not been sent. Every column sends the prompt with its files as one model would
+be sent them; a column whose server refuses its images says so (`refused_images`) in its own
+answer only.
 
-    comparison = await Comparison.open(session, targets, "hello")
+    comparison = await Comparison.open(session, targets, "hello", attachments)
     async for batch in comparison.answer(0): ...   # each column in a task (or worker) of its own
     await comparison.keep(0)
     await comparison.aclose()
@@ -37,6 +39,7 @@ from tuichat.core.events import (
     WireRecord,
 )
 from tuichat.demo import DEMO_MODEL, DEMO_MODELS
+from tuichat.session.attachments import Attachment, user_message
 from tuichat.session.builder import build_session
 from tuichat.session.compare_targets import Target
 from tuichat.session.events import Answer, AnswerStarted, Message, TurnBatch, TurnFinished
@@ -145,6 +148,10 @@ class CompareColumn:
     def messages(self) -> list[Message]:
         """What the turn added after the prompt: the answers and their tool results."""
         return self.session.messages[self._prompt_at + 1 :]
+
+    def refused_images(self) -> str | None:
+        """What to tell about its server refusing the prompt's images (None: it did not)."""
+        return self.session.refused_images()
 
     def observe(self, batch: TurnBatch) -> None:
         """Look at one batch of the column's events (the live stats, the wire records)."""
@@ -313,11 +320,24 @@ class Comparison:
     Open it with `Comparison.open`; run each column's `answer(index)` at the same time (each
     in a task or worker of its own); then `keep(index)` (or `keep(None)`) once none is
     running, and `aclose()`.
+
+    Attributes:
+        prompt: the prompt as typed.
+        message: the user message every column sends: the prompt and its files, as a
+            prompt sent to one model sends them (`tuichat.session.attachments.user_message`).
     """
 
-    def __init__(self, main: ChatSession, prompt: str, columns: Sequence[CompareColumn]) -> None:
+    def __init__(
+        self,
+        main: ChatSession,
+        prompt: str,
+        columns: Sequence[CompareColumn],
+        attachments: Sequence[Attachment] = (),
+    ) -> None:
         self.main = main
         self.prompt = prompt
+        self.attachments = tuple(attachments)
+        self.message = user_message(prompt, attachments)
         self.columns = list(columns)
         self.kept: int | None = None
         self.stored = False  # keep() ran: the turn is in the conversation and its history
@@ -328,9 +348,11 @@ class Comparison:
         main: ChatSession,
         targets: Sequence[Target],
         prompt: str,
+        attachments: Sequence[Attachment] = (),
         clock: Clock = time.monotonic,
     ) -> Comparison:
-        """A comparison of these targets for this prompt on the conversation of `main`.
+        """A comparison of these targets for this prompt (and the files attached to it) on the
+        conversation of `main`.
 
         Raises:
             ConfigError: a target names no profile (the columns built so far are closed).
@@ -345,7 +367,7 @@ class Comparison:
             raise
         for column in columns:
             column.session.on_note = _noting(main, column.label)
-        return cls(main, prompt, columns)
+        return cls(main, prompt, columns, attachments)
 
     @property
     def running(self) -> bool:
@@ -363,7 +385,7 @@ class Comparison:
             await asyncio.wrap_future(prepare_sdk())
         column.begin()
         try:
-            async for batch in column.session.send(self.prompt):
+            async for batch in column.session.send(self.prompt, self.attachments):
                 column.observe(batch)
                 yield batch
         finally:
@@ -390,12 +412,9 @@ class Comparison:
         self.stored = True
         self.kept = index
         if kept is not None:
-            self.main.messages.extend([self._prompt_message(), *kept.messages])
+            self.main.messages.extend([self.message, *kept.messages])
         await self._save(kept)
         return list(kept.answers) if kept is not None else []
-
-    def _prompt_message(self) -> Message:
-        return {"role": "user", "content": self.prompt}
 
     async def _save(self, kept: CompareColumn | None) -> None:
         """Write the turn as regenerating would have: the prompt, each answer not kept then
@@ -409,7 +428,7 @@ class Comparison:
         conversation_id = await main.saved_conversation()
         if conversation_id is None:
             return
-        prompt = self._prompt_message()
+        prompt = self.message
         save_raw = main.settings.history.save_raw_chunks
 
         def write(store: HistoryStore) -> None:

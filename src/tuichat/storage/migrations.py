@@ -14,7 +14,9 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterator
 
-from tuichat.storage.schema import APPLICATION_ID, SCHEMA_V1
+from tuichat.storage.attachment_store import stash_text_files
+from tuichat.storage.rows import message_columns
+from tuichat.storage.schema import APPLICATION_ID, SCHEMA_V1, SCHEMA_V6
 
 Migration = Callable[[sqlite3.Connection], None]
 
@@ -104,7 +106,35 @@ def _v4_to_v5(connection: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_v0_to_v1, _v1_to_v2, _v2_to_v3, _v3_to_v4, _v4_to_v5]
+def _v5_to_v6(connection: sqlite3.Connection) -> None:
+    """Text files attached to prompts are stored once by content hash, as images are: each
+    prompt's blocks move out of its text into `attachments`, and search finds them in a column
+    of its own (rebuilt here for every message). A prompt whose blocks are not as its
+    summaries say keeps its text as it is (search finds its files there)."""
+    rows = connection.execute(
+        "SELECT id, content, extra FROM messages WHERE role = 'user' AND extra IS NOT NULL"
+    ).fetchall()
+    for message_id, content, extra in rows:
+        message = {"role": "user", "content": content, **json.loads(extra)}
+        stored = stash_text_files(connection, message)
+        if stored is not message:
+            columns = message_columns(stored)
+            connection.execute(
+                "UPDATE messages SET content = ?, extra = ? WHERE id = ?",
+                (columns["content"], columns["extra"], message_id),
+            )
+    for statement in statements(SCHEMA_V6):
+        connection.execute(statement)
+
+
+MIGRATIONS: list[Migration] = [
+    _v0_to_v1,
+    _v1_to_v2,
+    _v2_to_v3,
+    _v3_to_v4,
+    _v4_to_v5,
+    _v5_to_v6,
+]
 
 
 def current_version() -> int:

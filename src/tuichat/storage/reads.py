@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 
 from tuichat.core.events import WireRecord
-from tuichat.storage.attachment_store import restore_images
+from tuichat.storage.attachment_store import restore
 from tuichat.storage.branches import BranchTree
 from tuichat.storage.connection import StoreConnection, guarded
 from tuichat.storage.db import StorageError
@@ -196,7 +196,7 @@ class HistoryReads(StoreConnection):
                 created=row["created"],
                 model=row["model"],
                 provider=row["provider"],
-                message=restore_images(self._db, row_message(row)),
+                message=restore(self._db, row_message(row)),
             )
             for row in rows
         ]
@@ -243,7 +243,10 @@ class HistoryReads(StoreConnection):
     def search(
         self, query: str, limit: int = 50, *, markers: tuple[str, str] = ("[", "]")
     ) -> list[SearchResult]:
-        """Full-text search over message text, best matches first.
+        """Full-text search over message text and the files prompts attached, best first.
+
+        A match in an attached file is a result for the prompt that attached it (its
+        snippet from the file's name and text).
 
         FTS5 syntax works (`"exact phrase"`, `prefix*`, `a OR b`, `NOT`); text that is not
         valid FTS syntax is searched as plain words instead of failing.
@@ -270,7 +273,7 @@ class HistoryReads(StoreConnection):
         rows = self._db.execute(
             f"""
             SELECT m.conversation_id, m.id, m.role, m.created, c.title,
-                snippet(messages_fts, 0, ?, ?, '…', ?) AS snippet,
+                snippet(messages_fts, -1, ?, ?, '…', ?) AS snippet,
                 {_FIRST_PROMPT} AS first_prompt
             FROM messages_fts
             JOIN messages m ON m.id = messages_fts.rowid

@@ -80,3 +80,67 @@ CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
     INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);
 END;
 """
+
+
+# A prompt's stored files, from its `extra`: the summaries in `attachments` that have a
+# `stored` (their text left the message's text), each one's name and text (its bytes in
+# `attachments`), in order. A recursive count instead of `json_each`, which FTS5 cannot read
+# through a view.
+_STORED_FILES = """(
+    WITH RECURSIVE item (n) AS (
+        SELECT 0 WHERE m.role = 'user'
+        UNION ALL
+        SELECT n + 1 FROM item WHERE n + 1 < json_array_length(m.extra, '$.attachments'))
+    SELECT group_concat(
+        json_extract(m.extra, '$.attachments[' || n || '].name') || char(10) || (
+            SELECT CAST(a.data AS TEXT) FROM attachments a
+            WHERE a.sha256 = json_extract(m.extra, '$.attachments[' || n || '].sha256')),
+        char(10))
+    FROM item
+    WHERE json_extract(m.extra, '$.attachments[' || n || '].stored') IS NOT NULL)"""
+
+SCHEMA_V6 = f"""
+DROP TRIGGER messages_fts_insert;
+DROP TRIGGER messages_fts_delete;
+DROP TRIGGER messages_fts_update;
+DROP TABLE messages_fts;
+
+-- What search reads of each message: its text, and the files it attached (stored once, in
+-- `attachments`). A match in a file is a match in the message that attached it.
+CREATE VIEW messages_search (id, content, files) AS
+    SELECT m.id, m.content, {_STORED_FILES} FROM messages m;
+
+CREATE VIRTUAL TABLE messages_fts USING fts5 (
+    content,
+    files,
+    content = 'messages_search',
+    content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+
+-- The index is told a row's values as the view gives them (a trigger cannot hold the WITH
+-- the view has): a row's old values before it changes or goes, its new ones after.
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts (rowid, content, files)
+    SELECT id, content, files FROM messages_search WHERE id = new.id;
+END;
+
+CREATE TRIGGER messages_fts_delete BEFORE DELETE ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, content, files)
+    SELECT 'delete', id, content, files FROM messages_search WHERE id = old.id;
+END;
+
+CREATE TRIGGER messages_fts_update_old BEFORE UPDATE OF content, extra ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, content, files)
+    SELECT 'delete', id, content, files FROM messages_search WHERE id = old.id;
+END;
+
+CREATE TRIGGER messages_fts_update_new AFTER UPDATE OF content, extra ON messages BEGIN
+    INSERT INTO messages_fts (rowid, content, files)
+    SELECT id, content, files FROM messages_search WHERE id = new.id;
+END;
+
+INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
+"""
+"""Version 6: search reads the files attached to prompts from `attachments`, in a column of
+its own (text files are stored there once from version 6 on, out of the message's text)."""

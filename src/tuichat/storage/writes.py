@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tuichat.core.events import WireRecord
-from tuichat.storage.attachment_store import stash_images
+from tuichat.storage.attachment_store import stash
 from tuichat.storage.branches import BranchTree
 from tuichat.storage.connection import StoreConnection, guarded
 from tuichat.storage.db import StorageError
@@ -172,7 +172,7 @@ class HistoryWrites(StoreConnection):
             for message in messages:
                 self._insert_message(
                     conversation_id,
-                    message_columns(stash_images(self._db, message)),
+                    message_columns(stash(self._db, message)),
                     model if message.get("role") == "assistant" else None,
                     provider if message.get("role") == "assistant" else None,
                     now,
@@ -252,7 +252,7 @@ class HistoryWrites(StoreConnection):
             self._require(conversation_id)
             message_id = self._insert_message(
                 conversation_id,
-                message_columns(stash_images(self._db, message), status),
+                message_columns(stash(self._db, message), status),
                 model,
                 provider,
                 now,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -18,7 +18,7 @@ from textual.widgets import Footer, Header
 from textual.worker import Worker, WorkerState
 
 from tuichat.core.text import counted
-from tuichat.session.attachments import AttachmentError, collect
+from tuichat.session.attachments import Attachment, AttachmentError, collect
 from tuichat.session.compare_targets import Target
 from tuichat.session.events import TurnBatch
 from tuichat.session.prompts import prompt_name
@@ -40,7 +40,6 @@ from tuichat.ui.widgets.chat_message import (
     AssistantMessage,
     ErrorMessage,
     NoticeMessage,
-    UserMessage,
     answer_widget,
 )
 from tuichat.ui.widgets.inspector import Inspector
@@ -57,7 +56,6 @@ if TYPE_CHECKING:
 __all__ = ["ChatScreen", "MessageList", "code_blocks"]
 
 BUSY = "An answer is still arriving: Esc cancels it."
-COMPARE_ATTACHMENTS = "Comparing sends text only: remove the @files, or stop comparing (F6)."
 
 
 def subtitle(session: ChatSession) -> str:
@@ -261,16 +259,11 @@ class ChatScreen(Screen[None]):
         if warning is not None:
             self.notify(warning, title="Context window", severity="warning", timeout=8)
             return
-        try:
-            attachments = collect(event.text, Path.cwd(), self.session.settings.attachments)
-        except AttachmentError as error:  # the prompt stays in the input, to be edited
-            self.notify(str(error), title="Not sent", severity="error", timeout=LASTING)
+        attachments = self._attachments(event.text)
+        if attachments is None:
             return
         if self.compare and not self.editing:
-            if attachments:
-                self.notify(COMPARE_ATTACHMENTS, title="Not sent", severity="warning")
-                return
-            if await self._compare(event.text):
+            if await self._compare(event.text, attachments):
                 event.prompt.clear()
                 event.prompt.remember(event.text)
             return
@@ -290,6 +283,15 @@ class ChatScreen(Screen[None]):
         if not any(m.get("role") == "user" for m in self.session.messages[:-1]):
             self._tell_tab(title=event.text)  # the first prompt names the tab
         await self._start_turn(event.text, turn)
+
+    def _attachments(self, text: str) -> list[Attachment] | None:
+        """The files a prompt attaches; None when one cannot be (said, the prompt stays in
+        the input to be edited)."""
+        try:
+            return collect(text, Path.cwd(), self.session.settings.attachments)
+        except AttachmentError as error:
+            self.notify(str(error), title="Not sent", severity="error", timeout=LASTING)
+            return None
 
     async def _start_turn(self, prompt: str | None, turn: AsyncIterator[TurnBatch]) -> None:
         """Show the prompt (if any) at the end of the conversation and run the turn."""
@@ -763,7 +765,8 @@ class ChatScreen(Screen[None]):
                 return
             text = self.prompt.text
             if text.strip() and not self.busy and not self.editing:  # the prompt typed: sent
-                if await self._compare(text):
+                attachments = self._attachments(text)
+                if attachments is not None and await self._compare(text, attachments):
                     self.prompt.clear()
                     self.prompt.remember(text)
                 return
@@ -784,8 +787,8 @@ class ChatScreen(Screen[None]):
         names = " · ".join(target_label(self.session, target) for target in self.compare)
         self.prompt.border_title = f"comparing {names} · F6 changes"
 
-    async def _compare(self, prompt: str) -> bool:
-        """Send the prompt to every model compared, their answers side by side.
+    async def _compare(self, prompt: str, attachments: Sequence[Attachment]) -> bool:
+        """Send the prompt (with its files) to every model compared, answers side by side.
 
         Returns:
             Whether it was sent (a target that cannot be asked says why, and keeps the text).
@@ -795,7 +798,7 @@ class ChatScreen(Screen[None]):
         from tuichat.ui.screens.compare import CompareScreen
 
         try:
-            comparison = await Comparison.open(self.session, self.compare, prompt)
+            comparison = await Comparison.open(self.session, self.compare, prompt, attachments)
         except ConfigError as error:
             self.notify(str(error), title="Compare", severity="error")
             return False
@@ -811,7 +814,7 @@ class ChatScreen(Screen[None]):
         if kept is None:
             return
         await self.messages.jump_to_end()
-        self.messages.add(UserMessage(kept.prompt), partial(UserMessage, kept.prompt), "user")
+        self.messages.add(user_widget(kept.prompt), partial(user_widget, kept.prompt), "user")
         last: AssistantMessage | None = None
         for answer in kept.answers:
             last = answer_widget(answer)

@@ -1,10 +1,11 @@
 """The compare view: one prompt's answers from several models, side by side, arriving at once.
 
-Each column is a session of its own (`tuichat.session.compare`), run by a worker of its own,
-and shown as the conversation shows a turn: a `TurnView` over the column's `MessageList`, so
-its answer, tool calls, notices and errors are the same widgets, rendered as fast. Above each
-answer its profile and model, and a line of stats (time to first token, tokens per second,
-tokens, cost) that follows the stream.
+The prompt is above the columns, with its files' chips. Each column is a session of its own
+(`tuichat.session.compare`), run by a worker of its own, and shown as the conversation shows
+a turn: a `TurnView` over the column's `MessageList`, so its answer, tool calls, notices and
+errors are the same widgets, rendered as fast. Above each answer its profile and model, and a
+line of stats (time to first token, tokens per second, tokens, cost) that follows the stream.
+A column whose server refused the prompt's images says so under its answer.
 
 Enter keeps the highlighted column's answer (1-4 keep a column by its number): it becomes the
 conversation's answer to the prompt, and the others are saved beside it in the history, as
@@ -35,11 +36,12 @@ from textual.worker import Worker, WorkerState
 from tuichat.core.provider import Provider
 from tuichat.core.text import counted
 from tuichat.session.compare import CompareColumn, Comparison
-from tuichat.session.events import Answer
+from tuichat.session.events import Answer, Message
 from tuichat.session.session import UsageTotals
 from tuichat.ui.screens.tool_approval import ApprovalResult, ApprovalScreen, PendingCall
 from tuichat.ui.turn_view import TurnView
-from tuichat.ui.widgets.chat_message import ErrorMessage, NoticeMessage, UserMessage
+from tuichat.ui.widgets.attachment_chip import user_widget
+from tuichat.ui.widgets.chat_message import ErrorMessage, NoticeMessage
 from tuichat.ui.widgets.compare_column import CompareColumnView
 from tuichat.ui.widgets.tab_bar import TabState
 
@@ -51,12 +53,12 @@ class KeptAnswer:
     """What the compare view leaves to the conversation: the prompt and the answer kept.
 
     Attributes:
-        prompt: the prompt, as sent.
+        prompt: the user message, as sent (its files too).
         answers: the kept column's answers (one per round of tool calls), saved already.
         label: who wrote them (the profile or endpoint, and the model).
     """
 
-    prompt: str
+    prompt: Message
     answers: list[Answer]
     label: str
 
@@ -132,7 +134,7 @@ class CompareScreen(Screen[KeptAnswer | None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="compare-prompt"):
-            yield UserMessage(self.comparison.prompt)
+            yield user_widget(self.comparison.message)
         with Horizontal(id="compare-columns"):
             yield from self.views
         yield Footer()
@@ -208,6 +210,9 @@ class CompareScreen(Screen[KeptAnswer | None]):
             turn.add_note(ErrorMessage, f"Internal error: {event.worker.error!r}")
             view.set_state("failed")
         else:
+            refused = column.refused_images()
+            if refused is not None:  # this column's server only: the others took them
+                turn.add_note(ErrorMessage, refused)
             view.set_state("failed" if turn.failed else "done")
         turn.settle()
         view.show_stats(column.stats())
@@ -298,7 +303,7 @@ class CompareScreen(Screen[KeptAnswer | None]):
         if stopped:
             message += f" Stopped: {', '.join(stopped)}."
         self.notify(message)
-        self.dismiss(KeptAnswer(self.comparison.prompt, answers, column.label))
+        self.dismiss(KeptAnswer(self.comparison.message, answers, column.label))
 
     async def action_leave(self) -> None:
         """Go back keeping no answer: all are saved beside the conversation, not in it."""

@@ -14,12 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from textual.screen import Screen
+from textual.widget import Widget
 
 from tuichat.session.session import ChatSession
 from tuichat.storage.branches import BranchTree
 from tuichat.storage.db import StorageError
 from tuichat.storage.rows import StoredMessage
 from tuichat.ui.screens.inspecting import highlight
+from tuichat.ui.widgets.attachment_chip import AttachedPrompt
 from tuichat.ui.widgets.chat_message import AssistantMessage
 from tuichat.ui.widgets.message_list import Entry, MessageList, entries_for_history
 from tuichat.ui.widgets.version_mark import VersionPlace
@@ -149,8 +151,11 @@ class VersionNavigation:
             await messages.show(messages.entries, around=messages.entries.index(entry))
         widget = entry.widget
         if widget is not None:
-            # An answer's mark is under it, maybe a screen or more below its first line.
-            mark = widget.versions_view if isinstance(widget, AssistantMessage) else widget
+            # An answer's mark is under it, maybe a screen or more below its first line (a
+            # prompt's under its files).
+            mark: Widget = widget
+            if isinstance(widget, AssistantMessage | AttachedPrompt):
+                mark = widget.versions_view
             messages.scroll_to_widget(mark, animate=False)
             highlight(self._screen, widget)
 

@@ -1,5 +1,6 @@
 """A prompt with files attached: the text typed, then a chip per file (name, size, type)
-that opens to a preview (a text file's first lines, an image's dimensions)."""
+that opens to a preview (a text file's first lines, an image's dimensions), then, when the
+prompt was edited and sent again, its place among its versions (`< 2/3 >`)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from tuichat.core.text import counted
 from tuichat.session.attachments import human_size, summaries, typed_text
 from tuichat.session.image_size import IMAGE_TYPES
 from tuichat.ui.widgets.chat_message import UserMessage, literal
+from tuichat.ui.widgets.version_mark import VersionPlace, show_mark
 
 
 def chip_title(info: dict[str, Any]) -> str:
@@ -64,7 +66,7 @@ class AttachmentChip(Collapsible):
 
 
 class AttachedPrompt(Vertical):
-    """A user's prompt with its attachments."""
+    """A user's prompt with its attachments (and its place among its versions, under them)."""
 
     DEFAULT_CSS = """
     AttachedPrompt { height: auto; }
@@ -75,17 +77,28 @@ class AttachedPrompt(Vertical):
         border-left: thick $user-message;
         background: $user-message 10%;
     }
+    AttachedPrompt .versions { height: auto; }
     """
 
     def __init__(self, message: dict[str, Any]) -> None:
         super().__init__(classes="message")
         self.message = message
+        self.versions: VersionPlace | None = None
+        # Made here, not in compose: the list shows the place before mounting the prompt.
+        self.versions_view = Static("", classes="versions")
+        self.versions_view.display = False
 
     def compose(self) -> ComposeResult:
         yield UserMessage(typed_text(self.message))
         with Vertical(classes="attachment-chips"):
             for info in summaries(self.message):
                 yield AttachmentChip(info)
+            yield self.versions_view
+
+    def show_versions(self, place: VersionPlace | None) -> None:
+        """Show the prompt's place among its versions under its files (None: it has none)."""
+        self.versions = place
+        show_mark(self.versions_view, place)
 
 
 def user_widget(message: dict[str, Any]) -> Widget:

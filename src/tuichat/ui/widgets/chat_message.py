@@ -36,7 +36,7 @@ from tuichat.tools.executor import ERROR_PREFIX
 from tuichat.ui.answer_progress import AnswerProgress
 from tuichat.ui.widgets.layout import settled_virtual_size
 from tuichat.ui.widgets.markdown_view import StreamingMarkdown
-from tuichat.ui.widgets.version_mark import VersionPlace, version_mark
+from tuichat.ui.widgets.version_mark import VersionPlace, show_mark, version_mark
 
 if TYPE_CHECKING:
     from rich.syntax import Syntax
@@ -336,8 +336,7 @@ class AssistantMessage(Vertical):
     def show_versions(self, place: VersionPlace | None) -> None:
         """Show the answer's place among its versions under it (None: it has no others)."""
         self.versions = place
-        self.versions_view.display = place is not None
-        self.versions_view.update(version_mark(place) if place is not None else "")
+        show_mark(self.versions_view, place)
 
     def on_mount(self) -> None:
         if self._progress is not None and self._ticking is None and not self.ended:

@@ -30,7 +30,7 @@ from textual.layout import DockArrangeResult
 from textual.widget import Widget
 
 from tuichat.session.events import Answer
-from tuichat.ui.widgets.attachment_chip import user_widget
+from tuichat.ui.widgets.attachment_chip import AttachedPrompt, user_widget
 from tuichat.ui.widgets.chat_message import AssistantMessage, UserMessage, answer_widget
 from tuichat.ui.widgets.layout import settled_virtual_size
 from tuichat.ui.widgets.version_mark import VersionPlace
@@ -116,7 +116,7 @@ def entries_for_history(
 
 
 def _show_versions(widget: Widget, place: VersionPlace | None) -> None:
-    if isinstance(widget, UserMessage | AssistantMessage):
+    if isinstance(widget, UserMessage | AssistantMessage | AttachedPrompt):
         widget.show_versions(place)
 
 

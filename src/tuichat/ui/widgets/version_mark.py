@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from textual.content import Content
 from textual.style import Style
+from textual.widgets import Static
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,3 +65,9 @@ def version_mark(place: VersionPlace) -> Content:
             Style.from_meta({"@click": action}), starts[index], starts[index + 1]
         )
     return content
+
+
+def show_mark(view: Static, place: VersionPlace | None) -> None:
+    """Show a message's mark in the line of its own under it (hidden: it has no versions)."""
+    view.display = place is not None
+    view.update(version_mark(place) if place is not None else "")
