@@ -14,7 +14,7 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterator
 
-from tuichat.storage.schema import APPLICATION_ID, SCHEMA_V1
+from tuichat.storage.schema import APPLICATION_ID, SCHEMA_V1, SCHEMA_V6_CONTEXT
 
 Migration = Callable[[sqlite3.Connection], None]
 
@@ -104,7 +104,20 @@ def _v4_to_v5(connection: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_v0_to_v1, _v1_to_v2, _v2_to_v3, _v3_to_v4, _v4_to_v5]
+def _v5_to_v6(connection: sqlite3.Connection) -> None:
+    """Messages can be left out of what is sent, and summaries sent in place of some."""
+    for statement in statements(SCHEMA_V6_CONTEXT):
+        connection.execute(statement)
+
+
+MIGRATIONS: list[Migration] = [
+    _v0_to_v1,
+    _v1_to_v2,
+    _v2_to_v3,
+    _v3_to_v4,
+    _v4_to_v5,
+    _v5_to_v6,
+]
 
 
 def current_version() -> int:
