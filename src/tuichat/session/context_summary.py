@@ -134,7 +134,8 @@ async def write_summary(
         if on_text is not None:
             on_text(written)
     if state.error is not None:
-        raise ContextError(f"The summary failed: {state.error.message}. Nothing changed.")
+        why = state.error.message.rstrip(". ")
+        raise ContextError(f"The summary failed: {why}. Nothing changed.")
     text = content_text(state.final_message().get("content")).strip()
     if not text:
         raise ContextError("The model wrote an empty summary. Nothing changed.")
