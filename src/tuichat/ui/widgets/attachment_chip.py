@@ -80,9 +80,16 @@ class AttachedPrompt(Vertical):
     def __init__(self, message: dict[str, Any]) -> None:
         super().__init__(classes="message")
         self.message = message
+        self.text_view = UserMessage(typed_text(message))
+
+    def show_left_out(self, left_out: bool) -> None:
+        """Dim the prompt and its files, and say it is left out of what is sent (or not)."""
+        self.set_class(left_out, "-left-out")
+        self.text_view.show_left_out(left_out)
+        self.text_view.remove_class("-left-out")  # dimmed once, here
 
     def compose(self) -> ComposeResult:
-        yield UserMessage(typed_text(self.message))
+        yield self.text_view
         with Vertical(classes="attachment-chips"):
             for info in summaries(self.message):
                 yield AttachmentChip(info)
