@@ -23,6 +23,23 @@ def texts(store: HistoryStore, conversation_id: int) -> list[tuple[str, bool]]:
     ]
 
 
+def summarise_the_first_turn(
+    store: HistoryStore, cid: int, content: str
+) -> tuple[dict[str, int], int]:
+    """A summary of Q1 and A1 (what the Context screen saves): the ids by text, its id."""
+    ids = by_text(store, cid)
+    summary_id = store.add_summary(
+        cid,
+        ids["A1"],
+        messages=[ids["Q1"], ids["A1"]],
+        count=2,
+        content=content,
+        model="m",
+        usage={"prompt_tokens": 30, "completion_tokens": 9},
+    )
+    return ids, summary_id
+
+
 def test_a_left_out_message_stays_left_out_until_it_is_put_back(tmp_path: Path) -> None:
     with HistoryStore(tmp_path / "h.sqlite3", clock=ticking()) as store:
         cid = two_turns(store)
@@ -51,16 +68,8 @@ def test_a_summary_follows_the_last_message_it_summarises_and_leaves_them_out(
 ) -> None:
     with HistoryStore(tmp_path / "h.sqlite3", clock=ticking()) as store:
         cid = two_turns(store)
-        ids = by_text(store, cid)
-        summary_id = store.add_summary(
-            cid,
-            ids["A1"],
-            messages=[ids["Q1"], ids["A1"]],
-            count=2,
-            content="[Summary of 2 earlier messages]\n\nQ1 was asked; A1 answered it.",
-            model="m",
-            usage={"prompt_tokens": 30, "completion_tokens": 9},
-        )
+        content = "[Summary of 2 earlier messages]\n\nQ1 was asked; A1 answered it."
+        ids, summary_id = summarise_the_first_turn(store, cid, content)
         rows = store.message_rows(cid, include_replaced=False)
     assert [(row.message["content"], row.is_summary) for row in rows] == [
         ("Be brief.", False),
@@ -142,15 +151,8 @@ def saved_with_a_summary(path: Path) -> int:
     """Q1/A1 summarised, Q2 left out, A2 sent."""
     with HistoryStore(path, clock=ticking()) as store:
         cid = two_turns(store)
-        ids = by_text(store, cid)
-        store.add_summary(
-            cid,
-            ids["A1"],
-            messages=[ids["Q1"], ids["A1"]],
-            count=2,
-            content="[Summary of 2 earlier messages of this conversation]\n\nThey said Q1, A1.",
-            model="m",
-        )
+        content = "[Summary of 2 earlier messages of this conversation]\n\nThey said Q1, A1."
+        ids, _ = summarise_the_first_turn(store, cid, content)
         store.set_left_out([ids["Q2"]], left_out=True)
     return cid
 
