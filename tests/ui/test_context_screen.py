@@ -253,3 +253,39 @@ async def test_the_list_says_where_each_count_comes_from(
         assert tokens[0].startswith("~")
         assert not any(count.startswith("~") for count in tokens[1:])
         assert isinstance(screen.options, OptionList)
+
+
+async def test_a_click_on_the_marks_context_opens_the_screen(
+    make_app: AppFactory, server: ChatServer
+) -> None:
+    server.enqueue(Scripted(text="Blue."))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await converse(pilot, "Name a colour")
+        screen = await open_context(pilot)
+        await highlight(pilot, screen, 1)
+        await pilot.press("space", "escape")
+        answer = chat_of(app).query_one(AssistantMessage)
+        await wait_until(pilot, lambda: answer.left_out_view.region.width > 0)
+        at = len("⊘ left out of what is sent  ") + 2
+        await pilot.click(answer.left_out_view, offset=(at, 0))
+        await wait_until(pilot, lambda: isinstance(app.screen, ContextScreen))
+
+
+async def test_shift_and_the_arrows_mark_a_range_and_space_leaves_it_out(
+    make_app: AppFactory, server: ChatServer
+) -> None:
+    server.enqueue(Scripted(text="Blue."), Scripted(text="Green."))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await converse(pilot, "Name a colour", "Another")
+        screen = await open_context(pilot)
+        await highlight(pilot, screen, 1)
+        await pilot.press("shift+down", "shift+down")
+        assert [row[0] for row in rows(screen)] == [" ", "▌", "▌", "▌"]
+        await pilot.press("space")
+        await wait_until(pilot, lambda: all("left out" in row for row in rows(screen)[1:]))
+        assert "left out" not in rows(screen)[0]
+        assert [row[0] for row in rows(screen)] == [" "] * 4  # the marks go once used
+        wire = chat_of(app).session.conversation.wire_messages()
+        assert wire == [{"role": "user", "content": "Name a colour"}]

@@ -35,7 +35,7 @@ from tuichat.session.session import ChatSession
 ROLES = {"system": "system", "user": "you", "answer": "answer", "tool": "tool"}
 PREVIEW = 300  # characters of a row's first line (the panel's edge cuts it where it must)
 PROGRESS_TICK = 0.25  # seconds between updates of "summarising…"
-HINT = "Space leave out / put back · v mark a range · s summarise it · Esc close"
+HINT = "Space leave out/put back · v mark range · s summarise · Esc close"
 ABOUT = "What the next request sends. Left out: dimmed in the conversation, kept in the history."
 
 

@@ -23,7 +23,7 @@ def summary_title(info: dict[str, Any]) -> Content:
     parts: list[str | tuple[str, str]] = [(f"Σ Summary of {counted(count, 'message')}", "bold")]
     if info.get("model"):
         parts.append(f" · by {strip_control(str(info['model']))}")
-    parts.append((" · sent in their place (F9 shows them)", "$text-muted"))
+    parts.append((" · sent in their place", "$text-muted"))
     return Content.assemble(*parts)
 
 
