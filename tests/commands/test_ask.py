@@ -265,6 +265,35 @@ def test_continue_sends_the_last_conversation_again(server: ChatServer, tmp_path
     ]
 
 
+def test_continue_leaves_out_what_the_app_left_out_and_sends_summaries(
+    server: ChatServer, tmp_path: Path
+) -> None:
+    db = tmp_path / "h.sqlite3"
+    server.enqueue(Scripted(text="Paris."), Scripted(text="2 million."), Scripted(text="Yes."))
+    assert ask_inline(server, db, "--system", "Be brief.", "Capital of France?")[0] == 0
+    assert ask_inline(server, db, "-c", "Its population?")[0] == 0
+    with HistoryStore(db) as store:  # what the Context screen does
+        [conversation] = store.list_conversations()
+        rows = store.message_rows(conversation.id, include_replaced=False)
+        ids = {str(row.message["content"]): row.id for row in rows}
+        store.add_summary(
+            conversation.id,
+            ids["Paris."],
+            messages=[ids["Capital of France?"], ids["Paris."]],
+            count=2,
+            content="[Summary of 2 earlier messages]\n\nThe capital of France is Paris.",
+        )
+        store.set_left_out([ids["2 million."]], left_out=True)
+    code, out, _ = ask_inline(server, db, "-c", "Is it big?")
+    assert code == 0 and out == "Yes.\n"
+    assert [m["content"] for m in server.requests[-1]["messages"]] == [
+        "Be brief.",
+        "[Summary of 2 earlier messages]\n\nThe capital of France is Paris.",
+        "Its population?",
+        "Is it big?",
+    ]
+
+
 def test_an_unusable_database_fails_before_asking_and_is_left_alone(
     server: ChatServer, tmp_path: Path
 ) -> None:

@@ -3,7 +3,8 @@
 It is what a user sees when tuichat runs without an API key: a tiny rule-based "model" that
 greets, shows Markdown, writes a long essay (`tuichat.demo.essay`), calls the
 `get_current_time` tool for Seoul and New York (two parallel calls), answers from the tool
-results (`tuichat.demo.tool_answers`), calls any offered tool on request
+results (`tuichat.demo.tool_answers`), summarises a transcript it is given
+(`tuichat.demo.summary`), calls any offered tool on request
 (`call NAME {...}`), and streams some reasoning when asked to think. The demo server
 (`tuichat.demo.server`) streams its answer the way OpenAI streams one.
 
@@ -18,6 +19,7 @@ from typing import Any
 
 from tuichat.demo.essay import long_text
 from tuichat.demo.replies import Scripted, ToolCall
+from tuichat.demo.summary import summary_reply
 from tuichat.demo.texts import read_text
 from tuichat.demo.tool_answers import answer_from_tool_results
 from tuichat.demo.understanding import (
@@ -55,6 +57,9 @@ def plan_reply(messages: list[dict[str, Any]], tools: list[dict[str, Any]] | Non
     """
     if messages and messages[-1].get("role") == "tool":
         return answer_from_tool_results(messages)
+    summary = summary_reply(messages)
+    if summary is not None:  # a summary of a transcript (the app's Context screen asks)
+        return summary
 
     prompt = last_user_text(messages)
     korean = is_korean(prompt)

@@ -5,7 +5,8 @@ does not need back but the user does (`reasoning`, `finish_reason`, `usage`, `ti
 `model`, `cancelled`, `error`, and `continued` for an answer that was cut short and then
 continued); tool messages carry how the call ended (`status`, `duration`), what the tool
 printed (`output`) and, when the model got a cut result, the whole one (`full_content`).
-`wire_message()` (`tuichat.core.messages`) strips all of that before a request.
+`sent_messages()` (`tuichat.core.messages`) strips all of that before a request, and
+leaves out the messages the user left out of the context (`left_out`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from tuichat.config.settings import DEFAULT_MAX_TOOL_ROUNDS, DEFAULT_TOOL_TIMEOU
 from tuichat.core.accumulator import StreamState
 from tuichat.core.client import ChatClient
 from tuichat.core.events import Event, ReasoningDelta, TextDelta, ToolCallStarted
-from tuichat.core.messages import wire_message
+from tuichat.core.messages import sent_messages
 from tuichat.core.tooling import DEFAULT_RESULT_LIMIT, ToolPolicy
 from tuichat.session.events import (
     Answer,
@@ -126,17 +127,9 @@ class Conversation:
             self.messages.append({"role": "system", "content": system_prompt})
 
     def wire_messages(self) -> list[Message]:
-        """The history in the API's format, without answers that failed before any text."""
-        return [
-            wire_message(message)
-            for message in self.messages
-            if not (
-                message.get("role") == "assistant"
-                and not message.get("content")
-                and not message.get("tool_calls")
-                and (message.get("error") or message.get("cancelled"))
-            )
-        ]
+        """The history in the API's format, as a request sends it: without the messages left
+        out of the context, nor answers that failed before any text (`sent_messages`)."""
+        return sent_messages(self.messages)
 
     async def send(self, text: str | Message) -> AsyncIterator[TurnBatch]:
         """Add a user message and run the turn it starts.

@@ -25,6 +25,7 @@ from tuichat.core.events import WireRecord
 from tuichat.core.provider import Provider
 from tuichat.core.text import counted
 from tuichat.session.attachments import Attachment, image_names, typed_text, user_message
+from tuichat.session.context import ConversationContext
 from tuichat.session.conversation import Approver, Conversation, cut_short, stopped_short
 from tuichat.session.events import Answer, AnswerStarted, Message, TurnBatch
 from tuichat.session.options import Resume, SessionOptions
@@ -139,6 +140,7 @@ class ChatSession:
         self.outgoing: Message | None = None
         self.prompts = PromptLibrary()  # the prompt library (the builder loads it)
         self.role: PromptSpec | None = None  # `--role`: its template makes the first message
+        self.context = ConversationContext(self)  # what is left out, and summaries
 
     # -- what it talks to ----------------------------------------------------------------
 
@@ -166,6 +168,11 @@ class ChatSession:
     def messages(self) -> list[Message]:
         """The conversation's messages, as sent (plus tuichat's own keys)."""
         return self.conversation.messages
+
+    @property
+    def turn_running(self) -> bool:
+        """Whether a turn is running (its answer arriving, its tools running)."""
+        return bool(self._turns)
 
     @property
     def approve(self) -> Approver | None:
@@ -212,7 +219,7 @@ class ChatSession:
             return None
         rows = await history.message_rows(cid, include_replaced=False)
         self.conversation_id = cid
-        self.messages[:] = [row.message for row in rows]
+        self.messages[:] = self.context.load(rows)
         last = rows[-1] if rows else None
         if last is not None and last.message.get("role") == "assistant":
             self._last_answer = Answer([last.message], [last.id])
@@ -224,6 +231,7 @@ class ChatSession:
         self.messages[:] = system
         self.conversation_id = None
         self._last_answer = None
+        self.context.forget()
 
     def use_prompt(self, spec: PromptSpec | None) -> bool:
         """Use this library prompt (None: no system prompt) from now on.
@@ -319,7 +327,7 @@ class ChatSession:
                     raise
                 self.note(str(error), "Not saved", "warning")
         rows = await history.branch_rows(conversation_id, message_id, to_leaf=to_leaf)
-        self.messages[:] = [row.message for row in rows]
+        self.messages[:] = self.context.load(rows)
         return rows
 
     async def add_sibling_answer(
@@ -360,7 +368,7 @@ class ChatSession:
         )
         if show:
             rows = await history.message_rows(conversation_id, include_replaced=False)
-            self.messages[:] = [row.message for row in rows]
+            self.messages[:] = self.context.load(rows)
         return ids
 
     # -- turns ---------------------------------------------------------------------------
@@ -445,7 +453,8 @@ class ChatSession:
 
     def _last_user_index(self) -> int | None:
         for index in range(len(self.messages) - 1, -1, -1):
-            if self.messages[index].get("role") == "user":
+            message = self.messages[index]
+            if message.get("role") == "user" and "summary" not in message:
                 return index
         return None
 

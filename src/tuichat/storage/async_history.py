@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from tuichat.core.events import WireRecord
 from tuichat.storage.branches import BranchTree
+from tuichat.storage.context import ContextSummary
 from tuichat.storage.rows import (
     ConversationSummary,
     Message,
@@ -208,3 +209,19 @@ class AsyncHistory:
     ) -> list[SearchResult]:
         """See `HistoryStore.search`."""
         return await self.run(lambda store: store.search(query, limit, markers=markers))
+
+    async def summaries(self, conversation_id: int) -> list[ContextSummary]:
+        """See `HistoryStore.summaries`."""
+        return await self.run(lambda store: store.summaries(conversation_id))
+
+    async def set_left_out(
+        self, message_ids: list[int], summary_ids: list[int], *, left_out: bool
+    ) -> None:
+        """See `HistoryStore.set_left_out`."""
+        await self.run(
+            lambda store: store.set_left_out(message_ids, summary_ids, left_out=left_out)
+        )
+
+    async def add_summary(self, conversation_id: int, after_id: int, **kwargs: Any) -> int:
+        """See `HistoryStore.add_summary`."""
+        return await self.run(lambda store: store.add_summary(conversation_id, after_id, **kwargs))

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tuichat.core.messages import WIRE_KEYS, wire_message
+from tuichat.core.text import counted
 from tuichat.storage.branches import Branch, BranchTree
+from tuichat.storage.context import summary_text
 from tuichat.storage.db import StorageError
 from tuichat.storage.rows import ConversationSummary, Message
 from tuichat.storage.store import HistoryStore
@@ -106,7 +108,9 @@ def export_markdown(
     """The conversation as readable Markdown.
 
     Each message gets a role heading; tool calls show their name and arguments (a json
-    block), tool results follow, reasoning sits in a collapsed, quoted section.
+    block), tool results follow, reasoning sits in a collapsed, quoted section. A message
+    left out of what is sent says so in its heading; a summary sent in place of some
+    messages is headed as one.
 
     Args:
         summary: the conversation (title, model, dates).
@@ -127,8 +131,11 @@ def export_markdown(
         role = message.get("role")
         content = message.get("content")
         text = content if isinstance(content, str) else _parts_text(content)
-        if role == "assistant":
-            parts.append("## Assistant")
+        left_out = LEFT_OUT if message.get("left_out") else ""
+        if "summary" in message:
+            parts.extend(_summary_lines(message, text, left_out))
+        elif role == "assistant":
+            parts.append(f"## Assistant{left_out}")
             reasoning = message.get("reasoning")
             if reasoning:
                 quoted = "\n".join(f"> {line}" if line else ">" for line in reasoning.splitlines())
@@ -147,14 +154,29 @@ def export_markdown(
         elif role == "tool":
             call_id = str(message.get("tool_call_id"))
             name = tool_names.get(call_id, message.get("name") or "tool")
-            parts.append(f"### Tool result: `{name}` (`{call_id}`)")
+            parts.append(f"### Tool result: `{name}` (`{call_id}`){left_out}")
             parts.append(_json_block(text or ""))
         else:
-            parts.append(f"## {str(role).capitalize()}")
+            parts.append(f"## {str(role).capitalize()}{left_out}")
             if text:
                 parts.append(text.rstrip())
             parts.extend(_image_lines(message))
     return "\n\n".join(parts) + "\n"
+
+
+LEFT_OUT = " *(left out of what is sent)*"
+
+
+def _summary_lines(message: Message, text: str, left_out: str) -> list[str]:
+    """A summary: what it stands for, who wrote it, the summary itself."""
+    info = message.get("summary") or {}
+    count = int(info.get("count") or 0)
+    by = f" by {info['model']}" if info.get("model") else ""
+    return [
+        f"## Summary of {counted(count, 'message')}{left_out}",
+        f"*Written{by}, sent in place of the messages it summarises (left out above).*",
+        summary_text(text).rstrip(),
+    ]
 
 
 def _image_lines(message: Message) -> list[str]:
@@ -223,7 +245,9 @@ def tuichat_fields(message: Message) -> dict[str, Any]:
 
     Answers: `reasoning`, `finish_reason`, `usage`, `timing`, `model`, and `cancelled` or
     `error`; tool results: `status`, `duration`, `output`, `full_content`; and, keyed by
-    call id, a tool call's fields beyond the API's (`tool_call_extras`).
+    call id, a tool call's fields beyond the API's (`tool_call_extras`). A message left out
+    of what is sent has `left_out: true`; a summary sent in place of some has `summary`
+    (`count`, `model`, the ids of the `messages` and `summaries` it summarises).
     """
     fields = {key: value for key, value in message.items() if key not in WIRE_KEYS}
     extras: dict[str, Any] = {}
@@ -247,10 +271,11 @@ def export_json(
 
     `messages` are in OpenAI's chat format with only the keys the API defines (`role`,
     `content`, `tool_calls`, `tool_call_id`, `name`): `jq .messages` gives a list to send
-    again as it is. `tuichat[i]` holds tuichat's own fields of `messages[i]` (see
-    `tuichat_fields`), so nothing stored is left out. `conversation` says which branch they
-    are (`branch`, a number; null when the conversation shown ends inside one) of how many
-    (`branches`).
+    again as it is (the messages left out of what is sent and the summaries sent in place of
+    some are all there: `tuichat[i]` flags them). `tuichat[i]` holds tuichat's own fields of
+    `messages[i]` (see `tuichat_fields`), so nothing stored is left out. `conversation` says
+    which branch they are (`branch`, a number; null when the conversation shown ends inside
+    one) of how many (`branches`).
     """
     document = {
         "conversation": {**summary_json(summary), "branch": branch},

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 
 from tuichat.storage.attachment_store import stash_text_files
 from tuichat.storage.rows import message_columns
-from tuichat.storage.schema import APPLICATION_ID, SCHEMA_V1, SCHEMA_V6
+from tuichat.storage.schema import APPLICATION_ID, SCHEMA_V1, SCHEMA_V6, SCHEMA_V7
 
 Migration = Callable[[sqlite3.Connection], None]
 
@@ -127,6 +127,12 @@ def _v5_to_v6(connection: sqlite3.Connection) -> None:
         connection.execute(statement)
 
 
+def _v6_to_v7(connection: sqlite3.Connection) -> None:
+    """Messages can be left out of what is sent, and summaries sent in place of some."""
+    for statement in statements(SCHEMA_V7):
+        connection.execute(statement)
+
+
 MIGRATIONS: list[Migration] = [
     _v0_to_v1,
     _v1_to_v2,
@@ -134,6 +140,7 @@ MIGRATIONS: list[Migration] = [
     _v3_to_v4,
     _v4_to_v5,
     _v5_to_v6,
+    _v6_to_v7,
 ]
 
 

@@ -12,6 +12,7 @@ from tuichat.core.events import WireRecord
 from tuichat.storage.attachment_store import restore
 from tuichat.storage.branches import BranchTree
 from tuichat.storage.connection import StoreConnection, guarded
+from tuichat.storage.context import read_summaries, with_summaries
 from tuichat.storage.db import StorageError
 from tuichat.storage.rows import (
     BRANCH_NODE_SELECT,
@@ -180,13 +181,17 @@ class HistoryReads(StoreConnection):
     def message_rows(
         self, conversation_id: int, *, include_replaced: bool = True
     ) -> list[StoredMessage]:
-        """The conversation's messages with their ids, statuses and branch markers."""
+        """The conversation's messages with their ids, statuses and branch markers.
+
+        Without `include_replaced` they are the branch shown, with the summaries sent in
+        place of some of its messages among them (`tuichat.storage.context`).
+        """
         where = "" if include_replaced else " AND replaced IS NULL"
         rows = self._db.execute(
             MESSAGE_SELECT + f" WHERE conversation_id = ?{where} ORDER BY position",
             (conversation_id,),
         ).fetchall()
-        return [
+        stored = [
             StoredMessage(
                 id=row["id"],
                 position=row["position"],
@@ -197,9 +202,13 @@ class HistoryReads(StoreConnection):
                 model=row["model"],
                 provider=row["provider"],
                 message=restore(self._db, row_message(row)),
+                left_out_at=row["left_out"],
             )
             for row in rows
         ]
+        if include_replaced:
+            return stored
+        return with_summaries(stored, read_summaries(self._db, conversation_id))
 
     # -- branches ------------------------------------------------------------------------
 
@@ -223,6 +232,8 @@ class HistoryReads(StoreConnection):
             to_leaf: go on below the message, along the versions shown last with it (else
                 the branch ends at it).
 
+        With the summaries sent in place of some of its messages among them.
+
         Raises:
             StorageError: the conversation has no such message (kind "missing").
         """
@@ -235,7 +246,8 @@ class HistoryReads(StoreConnection):
             )
         path = tree.path_through(message_id, to_leaf=to_leaf)
         rows = {row.id: row for row in self.message_rows(conversation_id)}
-        return [rows[message] for message in path]
+        summaries = read_summaries(self._db, conversation_id)
+        return with_summaries([rows[message] for message in path], summaries)
 
     # -- search ----------------------------------------------------------------------------
 

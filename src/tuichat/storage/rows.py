@@ -43,6 +43,7 @@ _COLUMN_KEYS = frozenset(
         "timing",
         "cancelled",
         "error",
+        "left_out",  # its own column, written only by `HistoryContext.set_left_out`
     }
 )
 _TIMING_KEYS = frozenset({"time_to_first_token", "duration"})
@@ -117,6 +118,11 @@ class StoredMessage:
         model: the model that wrote it (assistant messages).
         provider: the provider that answered.
         message: the message dict, as `load_messages` returns it.
+        left_out_at: when it was left out of the context (None: it is sent).
+
+    A branch's rows also hold the summaries sent in place of some of its messages, each after
+    the last message it summarises (`tuichat.storage.context`): their `id` is the summary's
+    and their message has a `summary` key.
     """
 
     id: int
@@ -128,6 +134,12 @@ class StoredMessage:
     model: str | None
     provider: str | None
     message: Message
+    left_out_at: float | None = None
+
+    @property
+    def is_summary(self) -> bool:
+        """Whether it is a summary written in place of some messages (not a message row)."""
+        return "summary" in self.message
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +247,7 @@ def message_columns(message: Message, status: str | None = None) -> dict[str, An
 MESSAGE_SELECT = (
     "SELECT id, position, parent_id, role, content, tool_calls, tool_call_id, name, reasoning, "
     "finish_reason, usage, time_to_first_token, duration, status, error, extra, replaced, "
-    "created, model, provider FROM messages"
+    "created, model, provider, left_out FROM messages"
 )
 """The `messages` columns `row_message` reads, in order."""
 
@@ -310,6 +322,8 @@ def row_message(row: sqlite3.Row) -> Message:
         message["error"] = dict(INTERRUPTED_ERROR)
     if row["extra"] is not None:
         message.update(_loads(row["extra"]))
+    if row["left_out"] is not None:
+        message["left_out"] = True
     return message
 
 

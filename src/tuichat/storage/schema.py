@@ -144,3 +144,25 @@ INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
 """
 """Version 6: search reads the files attached to prompts from `attachments`, in a column of
 its own (text files are stored there once from version 6 on, out of the message's text)."""
+
+# Version 7: what of a conversation is sent. A message the user left out of the context keeps
+# when it was left out (`left_out`, NULL: it is sent); a summary written in place of some
+# messages is sent after the last of them, on every branch through it.
+SCHEMA_V7 = """
+ALTER TABLE messages ADD COLUMN left_out REAL;
+
+CREATE TABLE context_summaries (
+    id              INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+    -- the last message it summarises: it follows that message wherever the message is shown
+    after_id        INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    covers          TEXT NOT NULL,  -- JSON {"messages": [ids], "summaries": [ids]} it replaces
+    content         TEXT NOT NULL,  -- as sent: a line saying what it is, then the summary
+    model           TEXT,
+    usage           TEXT,           -- JSON, of the request that wrote it
+    left_out        REAL,           -- when it was left out (NULL: it is sent)
+    created         REAL NOT NULL
+);
+
+CREATE INDEX context_summaries_conversation ON context_summaries (conversation_id, after_id);
+"""

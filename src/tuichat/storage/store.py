@@ -7,6 +7,7 @@ class is put together from one file per concern:
 - `tuichat.storage.connection`: opening and closing, the write transaction, the error guard;
 - `tuichat.storage.writes`: creating, renaming and deleting conversations, writing turns;
 - `tuichat.storage.reads`: listing conversations, loading messages, search;
+- `tuichat.storage.context`: messages left out of what is sent, and summaries;
 - `tuichat.storage.rows`: the typed rows and the message dict <-> columns codecs.
 """
 
@@ -15,11 +16,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Self
 
+from tuichat.storage.context import HistoryContext
 from tuichat.storage.reads import HistoryReads
 from tuichat.storage.writes import HistoryWrites
 
 
-class HistoryStore(HistoryWrites, HistoryReads):
+class HistoryStore(HistoryWrites, HistoryReads, HistoryContext):
     """Conversations and their messages in one SQLite file (use from a single thread).
 
     `HistoryStore(path)` opens the file (see `StoreConnection.__init__`). Every method

@@ -103,6 +103,14 @@ CHAT_BINDINGS: list[BindingType] = [
         id="compare_versions",
     ),
     Binding("f8", "show_branches", "Branches", show=False, priority=True, id="show_branches"),
+    Binding(
+        "f9",
+        "show_context",
+        "Context: leave out or summarise messages…",
+        show=False,
+        priority=True,
+        id="show_context",
+    ),
     # Tabs: the app's; shown in the footer while more than one is open (check_action).
     Binding("ctrl+t", "app.new_tab", "New tab", priority=True, id="new_tab"),
     Binding("alt+w", "app.close_tab", "Close tab", priority=True, id="close_tab"),

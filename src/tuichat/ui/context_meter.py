@@ -3,7 +3,8 @@
 `12.3k / 128k tokens (10%)`: the tokens the server counted for the last answer, plus an
 estimate of what is new (the prompt being typed included), against the window of the model
 in use (asked of the server's `/models` once per endpoint and model, else the table of known
-models). Over the window, the first Enter warns and the second sends.
+models). Over the window, the first Enter warns, naming the way out (the Context screen,
+which leaves messages out or summarises them), and the second sends.
 """
 
 from __future__ import annotations
@@ -40,8 +41,17 @@ class ContextMeter:
         return provider.base_url, provider.model
 
     def budget(self, draft: str) -> ContextBudget:
-        """The conversation and the draft against the window (None until it is known)."""
-        return measure(self.session.messages, draft, self.windows.get(self._key()))
+        """What is sent and the draft against the window (None until it is known)."""
+        session = self.session
+        window = self.windows.get(self._key())
+        return measure(session.messages, draft, window, session.context.changes)
+
+    def label(self, draft: str) -> str:
+        """E.g. `12.3k / 128k tokens (10%)` (`12.3k tokens` while the window is asked)."""
+        budget = self.budget(draft)
+        if self._key() in self.windows:
+            return budget.label()
+        return f"{'' if budget.exact else '~'}{short_count(budget.tokens)} tokens"
 
     def show(self) -> None:
         """Say the budget on the prompt's border (the window is asked for the first time)."""
@@ -49,13 +59,8 @@ class ContextMeter:
         if key not in self.windows and key not in self._asking:
             self._asking.add(key)
             self.start(self._find_window(key))
-        budget = self.budget(self.prompt.text)
-        if key in self.windows:
-            label = budget.label()
-        else:
-            label = f"{short_count(budget.tokens)} tokens"
-        self.prompt.border_subtitle = label
-        self.prompt.set_class(budget.over, "-over-window")
+        self.prompt.border_subtitle = self.label(self.prompt.text)
+        self.prompt.set_class(self.budget(self.prompt.text).over, "-over-window")
 
     async def _find_window(self, key: tuple[str, str]) -> None:
         try:
@@ -78,6 +83,15 @@ class ContextMeter:
         return (
             f"This conversation is {short_count(budget.tokens)} tokens, more than the "
             f"{short_count(budget.window)} of {self.session.provider.model}'s context window: "
-            "the server may refuse it or drop its start. Enter sends it anyway; Ctrl+N starts "
-            "a new conversation."
+            f"the server may refuse it or drop its start. {self._context_key()} leaves messages "
+            "out or summarises them (Context); Enter sends it anyway; Ctrl+N starts a new "
+            "conversation."
+        )
+
+    def _context_key(self) -> str:
+        """The key of the Context screen, as the config binds it (`[keys] show_context`)."""
+        keys = self.session.settings.keys.get("show_context") or "f9"
+        first = keys.split(",")[0].strip()
+        return "+".join(
+            part.capitalize() if len(part) > 1 else part.upper() for part in first.split("+")
         )

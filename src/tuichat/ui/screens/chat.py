@@ -661,6 +661,28 @@ class ChatScreen(Screen[None]):
 
         self.app.push_screen(BranchScreen(history, conversation_id, busy=self.busy), picked)
 
+    def action_show_context(self) -> None:
+        """What the next request sends: leave messages out, put them back, summarise some."""
+        from tuichat.ui.screens.context import ContextScreen
+
+        meter = self.context_meter
+        self.app.push_screen(
+            ContextScreen(
+                self.session,
+                changed=self.context_changed,
+                budget=lambda: meter.label("") if meter is not None else "",
+                busy=lambda: self.busy,
+            )
+        )
+
+    async def context_changed(self) -> None:
+        """Show the conversation as its context now says (dimmed, summaries in place)."""
+        from tuichat.ui.context_view import show_context
+
+        await show_context(self.messages, self.session.messages)
+        if self.context_meter is not None:
+            self.context_meter.show()
+
     async def action_step_version(self, step: int) -> None:
         """Show the previous (-1) or next (1) version of the selected message."""
         if self.busy:

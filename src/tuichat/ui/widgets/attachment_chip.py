@@ -87,9 +87,16 @@ class AttachedPrompt(Vertical):
         # Made here, not in compose: the list shows the place before mounting the prompt.
         self.versions_view = Static("", classes="versions")
         self.versions_view.display = False
+        self.text_view = UserMessage(typed_text(message))
+
+    def show_left_out(self, left_out: bool) -> None:
+        """Dim the prompt and its files, and say it is left out of what is sent (or not)."""
+        self.set_class(left_out, "-left-out")
+        self.text_view.show_left_out(left_out)
+        self.text_view.remove_class("-left-out")  # dimmed once, here
 
     def compose(self) -> ComposeResult:
-        yield UserMessage(typed_text(self.message))
+        yield self.text_view
         with Vertical(classes="attachment-chips"):
             for info in summaries(self.message):
                 yield AttachmentChip(info)

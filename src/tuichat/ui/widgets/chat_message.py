@@ -36,7 +36,7 @@ from tuichat.tools.executor import ERROR_PREFIX
 from tuichat.ui.answer_progress import AnswerProgress
 from tuichat.ui.widgets.layout import settled_virtual_size
 from tuichat.ui.widgets.markdown_view import StreamingMarkdown
-from tuichat.ui.widgets.version_mark import VersionPlace, show_mark, version_mark
+from tuichat.ui.widgets.version_mark import VersionPlace, left_out_mark, show_mark, version_mark
 
 if TYPE_CHECKING:
     from rich.syntax import Syntax
@@ -74,12 +74,25 @@ class UserMessage(Static):
         super().__init__(literal(text), classes="message")
         self.text = text
         self.versions: VersionPlace | None = None
+        self.left_out = False
 
     def show_versions(self, place: VersionPlace | None) -> None:
         """Show the prompt's place among its versions under it (None: it has no others)."""
         self.versions = place
-        text = literal(self.text)
-        self.update(text if place is None else Content.assemble(text, "\n", version_mark(place)))
+        self._show()
+
+    def show_left_out(self, left_out: bool) -> None:
+        """Dim the prompt and say it is left out of what is sent (or not any more)."""
+        self.left_out = left_out
+        self.set_class(left_out, "-left-out")
+        self._show()
+
+    def _show(self) -> None:
+        parts = [left_out_mark()] if self.left_out else []
+        parts.append(literal(self.text))
+        if self.versions is not None:
+            parts.append(version_mark(self.versions))
+        self.update(Content("\n").join(parts))
 
 
 class ErrorMessage(Static):
@@ -290,6 +303,7 @@ class AssistantMessage(Vertical):
     AssistantMessage { height: auto; }
     AssistantMessage > .status { height: auto; color: $text-muted; }
     AssistantMessage > .versions { height: auto; }
+    AssistantMessage > .left-out-mark { height: auto; }
     AssistantMessage Collapsible { height: auto; }
     AssistantMessage > .reasoning CollapsibleTitle {
         width: 1fr; text-wrap: nowrap; text-overflow: ellipsis;
@@ -315,6 +329,8 @@ class AssistantMessage(Vertical):
         self.versions: VersionPlace | None = None
         self.versions_view = Static("", classes="versions")
         self.versions_view.display = False
+        self.left_out_view = Static(left_out_mark(), classes="left-out-mark")
+        self.left_out_view.display = False
         self._status_parts: list[str] = []
         self.ended = False
         self._progress: AnswerProgress | None = None  # while a live answer is awaited
@@ -326,6 +342,7 @@ class AssistantMessage(Vertical):
         self._reasoning_title = ""
 
     def compose(self) -> ComposeResult:
+        yield self.left_out_view
         if self.reasoning_view is not None:
             yield self.reasoning_view
         yield self.body
@@ -337,6 +354,11 @@ class AssistantMessage(Vertical):
         """Show the answer's place among its versions under it (None: it has no others)."""
         self.versions = place
         show_mark(self.versions_view, place)
+
+    def show_left_out(self, left_out: bool) -> None:
+        """Dim the answer and say it is left out of what is sent (or not any more)."""
+        self.set_class(left_out, "-left-out")
+        self.left_out_view.display = left_out
 
     def on_mount(self) -> None:
         if self._progress is not None and self._ticking is None and not self.ended:

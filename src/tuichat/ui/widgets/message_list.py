@@ -33,6 +33,7 @@ from tuichat.session.events import Answer
 from tuichat.ui.widgets.attachment_chip import AttachedPrompt, user_widget
 from tuichat.ui.widgets.chat_message import AssistantMessage, UserMessage, answer_widget
 from tuichat.ui.widgets.layout import settled_virtual_size
+from tuichat.ui.widgets.summary_message import SummaryMessage
 from tuichat.ui.widgets.version_mark import VersionPlace
 
 OPEN_WINDOW = 30  # entries mounted when a conversation is shown (its newest)
@@ -43,7 +44,7 @@ EDGE_SCREENS = 2  # grow the window when the view is this many screens from its 
 KEEP_PAINT_SCREENS = 2  # widgets farther than this from the view drop their painted lines
 MAX_MOUNTED = 100  # past this, entries at the far end of the window are unmounted
 
-EntryKind = Literal["user", "answer", "note"]
+EntryKind = Literal["user", "answer", "summary", "note"]
 
 
 @dataclass(eq=False)
@@ -51,12 +52,15 @@ class Entry:
     """One item of the conversation as shown.
 
     Attributes:
-        kind: a prompt, an answer (with its tool results), or a notice/error of tuichat's.
+        kind: a prompt, an answer (with its tool results), a summary sent in place of some
+            messages, or a notice/error of tuichat's.
         make: builds the entry's widget; None while the widget is live (still streaming).
         widget: the mounted widget, if the entry is in the window.
         answer: what an answer entry shows (its messages and their stored ids).
         prompt_ids: the stored id of a prompt entry's message, if saved.
         versions: its place among the versions of its message, when it has others.
+        message: the message a summary entry shows.
+        left_out: whether it is shown dimmed, left out of what is sent.
     """
 
     kind: EntryKind
@@ -65,6 +69,8 @@ class Entry:
     answer: Answer | None = None
     prompt_ids: tuple[int, ...] = ()
     versions: VersionPlace | None = None
+    message: dict[str, Any] | None = None
+    left_out: bool = False
 
     @property
     def live(self) -> bool:
@@ -96,6 +102,7 @@ def entries_for_history(
     """
     entries: list[Entry] = []
     answer: Answer | None = None
+    make: Callable[[], Widget]
     for position, message in enumerate(messages):
         role = message.get("role")
         message_id = ids[position] if ids is not None else None
@@ -106,18 +113,34 @@ def entries_for_history(
                     answer.message_ids.append(message_id)
             continue
         answer = None
-        if role == "user":
+        left_out = bool(message.get("left_out"))
+        if "summary" in message:
+            entries.append(summary_entry(message))
+        elif role == "user":
             prompt_ids = () if message_id is None else (message_id,)
-            entries.append(Entry("user", partial(user_widget, message), prompt_ids=prompt_ids))
+            make = partial(user_widget, message)
+            entries.append(Entry("user", make, prompt_ids=prompt_ids, left_out=left_out))
         elif role == "assistant":
             answer = Answer([message], [] if message_id is None else [message_id])
-            entries.append(Entry("answer", partial(answer_widget, answer), answer=answer))
+            make = partial(answer_widget, answer)
+            entries.append(Entry("answer", make, answer=answer, left_out=left_out))
     return entries
+
+
+def summary_entry(message: dict[str, Any]) -> Entry:
+    """The entry of a summary sent in place of some messages."""
+    make = partial(SummaryMessage, message)
+    return Entry("summary", make, message=message, left_out=bool(message.get("left_out")))
 
 
 def _show_versions(widget: Widget, place: VersionPlace | None) -> None:
     if isinstance(widget, UserMessage | AssistantMessage | AttachedPrompt):
         widget.show_versions(place)
+
+
+def _show_left_out(widget: Widget, left_out: bool) -> None:
+    if isinstance(widget, UserMessage | AssistantMessage | AttachedPrompt | SummaryMessage):
+        widget.show_left_out(left_out)
 
 
 class MessageList(VerticalScroll):
@@ -211,6 +234,29 @@ class MessageList(VerticalScroll):
         entry.versions = place
         if entry.widget is not None:
             _show_versions(entry.widget, place)
+
+    def set_left_out(self, entry: Entry, left_out: bool) -> None:
+        """Show an entry dimmed, left out of what is sent, or not (kept when it is rebuilt)."""
+        entry.left_out = left_out
+        if entry.widget is not None:
+            _show_left_out(entry.widget, left_out)
+
+    async def insert(self, index: int, entry: Entry) -> None:
+        """Show a new entry (none of it mounted) at `index`, the view staying where it is: a
+        summary put among the messages it replaces."""
+        async with self._moving:
+            self.entries.insert(index, entry)
+            if index < self.start:
+                self.start, self.end = self.start + 1, self.end + 1
+                return
+            if index > self.end:
+                return  # below the window: mounted when the view gets there
+            self._pin_view()
+            self.end += 1
+            widget = self._build(index, index + 1)[0]
+            following = self.entries[index + 1].widget if index + 1 < self.end else None
+            await self.mount(widget, before=following)
+        self._settled()
 
     async def replace_from(self, index: int, entries: list[Entry]) -> None:
         """Show other entries from `index` on (another branch of the conversation there).
@@ -352,6 +398,8 @@ class MessageList(VerticalScroll):
                 entry.widget = entry.make()
                 if entry.versions is not None:
                     _show_versions(entry.widget, entry.versions)
+                if entry.left_out:
+                    _show_left_out(entry.widget, True)
                 widgets.append(entry.widget)
         return widgets
 

@@ -1,4 +1,5 @@
-"""The mark of a message that has other versions: `< 2/3 >`, whose arrows step through them.
+"""The marks of a message: its versions, `< 2/3 >` (whose arrows step through them), and, on
+its first line, that it is left out of what is sent.
 
 A regenerated answer and the answers it replaced are versions of one another, and so are an
 edited prompt and the prompts it replaced. The mark sits under the message; its arrows (and
@@ -71,3 +72,12 @@ def show_mark(view: Static, place: VersionPlace | None) -> None:
     """Show a message's mark in the line of its own under it (hidden: it has no versions)."""
     view.display = place is not None
     view.update(version_mark(place) if place is not None else "")
+
+
+def left_out_mark() -> Content:
+    """The mark of a message left out of what is sent; its `context…` opens the Context
+    screen (F9), where it is put back."""
+    said = "⊘ left out of what is sent"
+    content = Content.assemble((said, "$text-warning"), ("  ", ""), ("context…", "$text-muted"))
+    link = Style.from_meta({"@click": "screen.show_context"})
+    return content.stylize(link, len(said) + 2, len(content))
