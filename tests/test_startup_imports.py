@@ -11,6 +11,19 @@ import subprocess
 import sys
 
 LATER = ["openai", "markdown_it", "pygments"]
+LATER_THAN_THE_FIRST_FRAME = [
+    "tuichat.core.client",
+    "tuichat.core.accumulator",
+    "tuichat.session.builder",
+    "tuichat.session.session",
+    "tuichat.session.conversation",
+    "tuichat.session.attachments",
+    "tuichat.storage.store",
+    "tuichat.tools.registry",
+    "tuichat.ui.screens.chat",
+    "tuichat.ui.widgets.message_list",
+    "tuichat.ui.widgets.inspector",
+]
 
 
 def run(code: str) -> str:
@@ -28,10 +41,24 @@ def test_the_app_starts_without_the_sdk_or_the_markdown_renderers() -> None:
     assert run(code) == "[]"
 
 
+def test_the_first_frame_needs_no_session_client_storage_or_chat_screen() -> None:
+    # What `tuichat` imports before its first frame (cli.main up to the starting screen);
+    # the rest is imported behind it (TuichatApp._start).
+    code = (
+        "import sys\n"
+        "import tuichat.cli, tuichat.ui.app, tuichat.ui.screens.starting\n"
+        "import tuichat.session.plan, tuichat.config.load, tuichat.config.theme_files\n"
+        "import tuichat.config.validate, tuichat.ui.themes, tuichat.session.compare_targets\n"
+        f"print(sorted(set(sys.modules) & {set(LATER_THAN_THE_FIRST_FRAME)!r}))\n"
+    )
+    assert run(code) == "[]"
+
+
 def test_preparing_imports_the_sdk_and_creates_the_clients_made_so_far() -> None:
     code = (
         "import sys\n"
-        "from tuichat.core.client import ChatClient, Provider, prepare_sdk\n"
+        "from tuichat.core.client import ChatClient, prepare_sdk\n"
+        "from tuichat.core.provider import Provider\n"
         "client = ChatClient(Provider(base_url='http://127.0.0.1:9/v1', model='m'))\n"
         "assert 'openai' not in sys.modules\n"
         "prepare_sdk().result(timeout=120)\n"
