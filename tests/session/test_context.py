@@ -12,10 +12,12 @@ import pytest
 from tuichat.config.settings import Settings
 from tuichat.demo.replies import HTTPError, Scripted, Slow, ToolCall
 from tuichat.demo.server import ChatServer
-from tuichat.session import ChatSession, SessionOptions, build_session
+from tuichat.session.builder import build_session
 from tuichat.session.context import ContextError
 from tuichat.session.context_budget import measure
 from tuichat.session.context_summary import SUMMARY_INSTRUCTION, write_summary
+from tuichat.session.options import SessionOptions
+from tuichat.session.session import ChatSession
 from tuichat.storage.store import HistoryStore
 
 SUMMARY_LABEL = "[Summary of 2 earlier messages of this conversation, written by m and sent in"
