@@ -6,19 +6,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets._footer import FooterKey
-
 from tuichat.demo.replies import DropAfter, Scripted, Stall, stalled_after
 from tuichat.demo.server import ChatServer
 from tuichat.session.conversation import CONTINUE_INSTRUCTION
 from tuichat.ui.widgets.chat_message import AssistantMessage, ErrorMessage
+from tuichat.ui.widgets.key_footer import KeyFooter
 
 from .conftest import AppFactory
 from .pilot_helpers import Notices, finish_turn, press_while_streaming, send, shown_text
 
 
 def footer_words(pilot) -> list[str]:  # type: ignore[no-untyped-def]
-    return [key.description for key in pilot.app.screen.query(FooterKey)]
+    return [key.description for key in pilot.app.screen.query_one(KeyFooter).keys]
 
 
 async def test_after_a_stall_ctrl_o_continues_the_same_answer(

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 STOPPING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 PROBLEM_TIMEOUT = 8.0  # seconds a start-up problem stays on screen
 SHUTDOWN_GRACE = 5.0  # seconds a stopping signal leaves the app to end before it is ended
+FIRST_FRAME_TIME = 0.05  # seconds the first frame is given to be painted and written
 STARTING = "starting"  # the mode of the first frame, until the first tab's screen is up
 
 
@@ -261,12 +262,20 @@ class TuichatApp(App[None]):
         said = endpoint_subtitle(plan.endpoint.provider, demo=plan.endpoint.demo, prompt=role)
         self.add_mode(STARTING, lambda: StartingScreen(self.fixed_subtitle or said))
         await self.switch_mode(STARTING)
-        # After the first frame, and on the app's own queue: callbacks after a refresh run in
-        # the screen's, and the starting screen cannot wait for its own removal.
-        self.call_after_refresh(self.call_later, self._start)
+
+    def on_ready(self) -> None:
+        # The first frame is laid out (nothing is drawn before the app's mount is over), and
+        # the rest waits until it is on the terminal: loading it at once, even in a thread,
+        # takes the interpreter from the frame's painting and writing (the writer thread).
+        # Then on the app's own queue: the starting screen cannot wait for its own removal.
+        if self._plan is not None and self._first is None:
+            self.set_timer(FIRST_FRAME_TIME, partial(self.call_later, self._start))
 
     async def _start(self) -> None:
         """Behind the first frame: load the rest, build the session, show its chat screen."""
+        # In a thread: the loop goes on painting (the first frame may take two) and taking
+        # keys while most of tuichat is imported.
+        await asyncio.to_thread(_import_the_rest)
         from tuichat.session.builder import build_planned
         from tuichat.ui.screens.starting import StartingScreen
 
@@ -408,3 +417,9 @@ class TuichatApp(App[None]):
 
     async def on_unmount(self) -> None:
         await self.tabs.close_all()
+
+
+def _import_the_rest() -> None:
+    """What the chat screen and the session need, which the first frame does not."""
+    import tuichat.session.builder
+    import tuichat.ui.screens.chat  # noqa: F401

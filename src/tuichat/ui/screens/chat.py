@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Header
 from textual.worker import Worker, WorkerState
 
 from tuichat.core.text import counted
@@ -43,6 +43,7 @@ from tuichat.ui.widgets.chat_message import (
     answer_widget,
 )
 from tuichat.ui.widgets.inspector import Inspector
+from tuichat.ui.widgets.key_footer import KeyFooter
 from tuichat.ui.widgets.message_list import Entry, MessageList, entries_for_history
 from tuichat.ui.widgets.prompt import PromptInput
 from tuichat.ui.widgets.tab_bar import TabBar, TabLabel, TabState
@@ -122,7 +123,7 @@ class ChatScreen(Screen[None]):
             yield MessageList(id="messages")
             yield Inspector(id="inspector")
         yield PromptInput(id="prompt")
-        yield Footer()
+        yield KeyFooter()
 
     async def on_mount(self) -> None:
         self.refresh_subtitle()

@@ -30,7 +30,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header
+from textual.widgets import Header
 from textual.worker import Worker, WorkerState
 
 from tuichat.core.provider import Provider
@@ -43,6 +43,7 @@ from tuichat.ui.turn_view import TurnView
 from tuichat.ui.widgets.attachment_chip import user_widget
 from tuichat.ui.widgets.chat_message import ErrorMessage, NoticeMessage
 from tuichat.ui.widgets.compare_column import CompareColumnView
+from tuichat.ui.widgets.key_footer import KeyFooter
 from tuichat.ui.widgets.tab_bar import TabState
 
 STATS_INTERVAL = 0.25  # seconds between updates of the stats of the answers arriving
@@ -137,7 +138,7 @@ class CompareScreen(Screen[KeptAnswer | None]):
             yield user_widget(self.comparison.message)
         with Horizontal(id="compare-columns"):
             yield from self.views
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         count = counted(len(self.views), "model")

@@ -16,9 +16,10 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Header
 
 from tuichat.ui.chat_bindings import CHAT_BINDINGS, SHOWN_LATER
+from tuichat.ui.widgets.key_footer import KeyFooter
 from tuichat.ui.widgets.prompt import PromptInput
 
 
@@ -37,7 +38,7 @@ class StartingScreen(Screen[None]):
         yield Header()
         yield Horizontal(id="main")
         yield PromptInput(id="prompt")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.set_focus(self.query_one(PromptInput))  # now: the first keys may come next
