@@ -20,7 +20,7 @@ from tuichat.core.events import (
 from tuichat.session.events import Answer, AnswerStarted, TurnFinished
 from tuichat.session.recorder import TurnRecorder
 from tuichat.storage.async_history import AsyncHistory
-from tuichat.storage.db import StorageError
+from tuichat.storage.errors import StorageError
 from tuichat.storage.store import HistoryStore
 
 

@@ -15,7 +15,8 @@ import pytest
 
 from tuichat.core.events import RawChunk
 from tuichat.storage import migrations
-from tuichat.storage.db import StorageError, schema_version
+from tuichat.storage.db import schema_version
+from tuichat.storage.errors import StorageError
 from tuichat.storage.store import HistoryStore
 
 

@@ -15,7 +15,8 @@ import pytest
 
 from tuichat.config.paths import default_db_path
 from tuichat.storage import migrations
-from tuichat.storage.db import StorageError, open_database, schema_version
+from tuichat.storage.db import open_database, schema_version
+from tuichat.storage.errors import StorageError
 from tuichat.storage.store import HistoryStore
 
 

@@ -18,7 +18,7 @@ from openai.types.chat import (
 )
 
 from tuichat.demo.server import ChatServer
-from tuichat.storage.db import StorageError
+from tuichat.storage.errors import StorageError
 from tuichat.storage.export import chat_message, export_conversation, fenced
 from tuichat.storage.store import HistoryStore
 

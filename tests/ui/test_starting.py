@@ -15,7 +15,7 @@ from tuichat.demo.replies import Scripted
 from tuichat.demo.server import ChatServer
 from tuichat.session.options import SessionOptions
 from tuichat.session.plan import plan_session
-from tuichat.ui.app import STARTING, TuichatApp
+from tuichat.ui.app import TuichatApp
 from tuichat.ui.screens.chat import ChatScreen
 from tuichat.ui.screens.starting import StartingScreen
 from tuichat.ui.widgets.prompt import PromptInput
@@ -38,7 +38,6 @@ async def test_an_app_given_a_plan_starts_on_the_starting_screen_then_shows_the_
         assert isinstance(app.screen, ChatScreen)
         # The starting screen came first: nothing of the session before the first frame.
         assert screens.index(StartingScreen.__name__) < screens.index(ChatScreen.__name__)
-        assert app.current_mode != STARTING
         assert app.session.demo and app.screen.sub_title.startswith("demo model tuichat-demo")
         assert app.screen.query_one(PromptInput).has_focus
 

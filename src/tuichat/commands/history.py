@@ -30,7 +30,7 @@ from tuichat.config.load import load_config_file
 from tuichat.config.settings import ConfigError
 from tuichat.core.turn_file import TurnFileError, dump_turn, turn_from_records
 from tuichat.session.options import add_config_argument, add_db_argument
-from tuichat.storage.db import StorageError
+from tuichat.storage.errors import StorageError
 from tuichat.storage.export import (
     FORMATS,
     ExportFormat,

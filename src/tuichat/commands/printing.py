@@ -18,7 +18,7 @@ from tuichat.core.events import Retrying, StreamError, TextDelta, ToolCallReady
 from tuichat.session.events import AnswerStarted, Notice, ToolResult, TurnBatch
 from tuichat.session.session import ChatSession, Note
 from tuichat.session.tools import server_problems
-from tuichat.storage.db import StorageError
+from tuichat.storage.errors import StorageError
 
 PROG = "tuichat ask"
 STOPPING_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)

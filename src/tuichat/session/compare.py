@@ -45,7 +45,7 @@ from tuichat.session.compare_targets import Target
 from tuichat.session.events import Answer, AnswerStarted, Message, TurnBatch, TurnFinished
 from tuichat.session.options import SessionOptions
 from tuichat.session.session import ChatSession, Note, usage_of
-from tuichat.storage.db import StorageError
+from tuichat.storage.errors import StorageError
 from tuichat.storage.store import HistoryStore
 
 Clock = Callable[[], float]

@@ -29,7 +29,7 @@ from tuichat.session.context_budget import (
 )
 from tuichat.session.events import Message, content_text
 from tuichat.storage.async_history import AsyncHistory
-from tuichat.storage.db import StorageError
+from tuichat.storage.errors import StorageError
 from tuichat.storage.rows import StoredMessage
 
 ItemKind = Literal["system", "user", "answer", "tool", "summary"]

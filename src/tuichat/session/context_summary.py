@@ -26,7 +26,7 @@ from tuichat.session.context import (
 )
 from tuichat.session.events import Message, content_text
 from tuichat.storage.context import summary_content, summary_text
-from tuichat.storage.db import StorageError
+from tuichat.storage.errors import StorageError
 
 SUMMARY_INSTRUCTION = (
     "You summarise part of a conversation between a user and an AI assistant. Your summary "

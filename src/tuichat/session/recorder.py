@@ -40,7 +40,7 @@ from tuichat.session.events import (
     TurnFinished,
 )
 from tuichat.storage.async_history import AsyncHistory
-from tuichat.storage.db import StorageError
+from tuichat.storage.errors import StorageError
 from tuichat.storage.store import HistoryStore
 
 DEFAULT_CHECKPOINT_INTERVAL = 1.0  # seconds between saves of a streaming answer's text

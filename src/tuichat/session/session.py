@@ -35,7 +35,7 @@ from tuichat.session.recorder import TurnRecorder
 from tuichat.session.tools import mcp_manager, server_problems, start_mcp_servers
 from tuichat.storage.async_history import AsyncHistory
 from tuichat.storage.branches import BranchTree
-from tuichat.storage.db import StorageError
+from tuichat.storage.errors import StorageError
 from tuichat.storage.rows import StoredMessage
 from tuichat.tools.policy import ToolPolicies
 from tuichat.tools.registry import ToolRegistry

@@ -16,13 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Concatenate, ParamSpec, Self, TypeVar
 
-from tuichat.storage.db import (
-    DEFAULT_TIMEOUT,
-    StorageError,
-    boundary,
-    open_database,
-    read_only_reason,
-)
+from tuichat.storage.db import DEFAULT_TIMEOUT, boundary, open_database, read_only_reason
+from tuichat.storage.errors import StorageError
 
 P = ParamSpec("P")
 T = TypeVar("T")

@@ -21,7 +21,7 @@ from typing import Any
 
 from tuichat.core.text import counted
 from tuichat.storage.connection import StoreConnection, guarded
-from tuichat.storage.db import StorageError
+from tuichat.storage.errors import StorageError
 from tuichat.storage.rows import Message, StoredMessage
 
 

@@ -15,43 +15,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
 
 import tuichat.storage.migrations as migrations
+from tuichat.storage.errors import StorageError
 from tuichat.storage.schema import APPLICATION_ID
-
-StorageErrorKind = Literal[
-    "corrupt",  # not an SQLite database, or a damaged one
-    "foreign",  # an SQLite database of another program
-    "newer",  # written by a newer tuichat (schema version unknown here)
-    "locked",  # another process holds the lock longer than the timeout
-    "readonly",  # the file (or its directory) cannot be written
-    "missing",  # no database at the path (when not creating one)
-    "io",  # cannot open/create, disk full, I/O error
-    "error",  # anything else SQLite reports
-]
 
 DEFAULT_TIMEOUT = 5.0  # seconds to wait for another writer (SQLite's busy timeout)
 _FIX_DB = "or pass --db PATH to use another file"
-
-
-class StorageError(Exception):
-    """The history database cannot be used; the message says what and how to fix it.
-
-    Attributes:
-        kind: what went wrong (see `StorageErrorKind`).
-        path: the database file.
-    """
-
-    def __init__(self, message: str, *, kind: StorageErrorKind, path: Path) -> None:
-        super().__init__(message)
-        self.kind: StorageErrorKind = kind
-        self.path = path
-
-    @property
-    def message(self) -> str:
-        """The message (one line)."""
-        return str(self)
 
 
 def translate(error: sqlite3.Error, path: Path) -> StorageError:

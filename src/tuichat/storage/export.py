@@ -17,7 +17,7 @@ from tuichat.core.messages import WIRE_KEYS, wire_message
 from tuichat.core.text import counted
 from tuichat.storage.branches import Branch, BranchTree
 from tuichat.storage.context import summary_text
-from tuichat.storage.db import StorageError
+from tuichat.storage.errors import StorageError
 from tuichat.storage.rows import ConversationSummary, Message
 from tuichat.storage.store import HistoryStore
 

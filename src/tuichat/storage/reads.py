@@ -13,7 +13,7 @@ from tuichat.storage.attachment_store import restore
 from tuichat.storage.branches import BranchTree
 from tuichat.storage.connection import StoreConnection, guarded
 from tuichat.storage.context import read_summaries, with_summaries
-from tuichat.storage.db import StorageError
+from tuichat.storage.errors import StorageError
 from tuichat.storage.rows import (
     BRANCH_NODE_SELECT,
     MESSAGE_SELECT,

@@ -18,7 +18,7 @@ from tuichat.core.events import WireRecord
 from tuichat.storage.attachment_store import stash
 from tuichat.storage.branches import BranchTree
 from tuichat.storage.connection import StoreConnection, guarded
-from tuichat.storage.db import StorageError
+from tuichat.storage.errors import StorageError
 from tuichat.storage.rows import (
     BRANCH_NODE_SELECT,
     Message,

@@ -9,8 +9,8 @@ import signal
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from platformdirs import user_downloads_path
 from textual import events, on
@@ -21,7 +21,7 @@ from textual.command import Command, CommandPalette
 from textual.screen import Screen
 
 from tuichat.session.plan import SessionPlan
-from tuichat.storage.db import StorageError
+from tuichat.storage.errors import StorageError
 from tuichat.ui.keys import read_alt_enter_as_new_line
 from tuichat.ui.notes import tell
 from tuichat.ui.subtitle import endpoint_subtitle
@@ -42,7 +42,6 @@ STOPPING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 PROBLEM_TIMEOUT = 8.0  # seconds a start-up problem stays on screen
 SHUTDOWN_GRACE = 5.0  # seconds a stopping signal leaves the app to end before it is ended
 FIRST_FRAME_TIME = 0.05  # seconds the first frame is given to be painted and written
-STARTING = "starting"  # the mode of the first frame, until the first tab's screen is up
 
 
 class TuichatApp(App[None]):
@@ -54,7 +53,9 @@ class TuichatApp(App[None]):
     A new tab gets a session like the shown one's (`build_session_like`).
     """
 
-    CSS_PATH = "app.tcss"
+    # The chat screen's too: every tab has one, and the starting screen looks like it (one
+    # parse at start, none when the first chat screen comes).
+    CSS_PATH: ClassVar[list[str | PurePath]] = ["app.tcss", "screens/chat.tcss"]
     TITLE = "tuichat"
     NOTIFICATION_TIMEOUT = 4.0  # seconds; problems that need reading stay PROBLEM_TIMEOUT
 
@@ -254,20 +255,24 @@ class TuichatApp(App[None]):
         if self._plan is None:
             await self._open_first_tab()
             self.started.set()
-            return
+
+    def get_default_screen(self) -> Screen[Any]:
+        # Given a plan, the app's first screen is the starting screen (composed with the app,
+        # as its first frame); the tabs' chat screens are modes of their own.
+        if self._plan is None:
+            return super().get_default_screen()
         from tuichat.ui.screens.starting import StartingScreen
 
         plan = self._plan
         role = plan.role.name if plan.role else None
         said = endpoint_subtitle(plan.endpoint.provider, demo=plan.endpoint.demo, prompt=role)
-        self.add_mode(STARTING, lambda: StartingScreen(self.fixed_subtitle or said))
-        await self.switch_mode(STARTING)
+        return StartingScreen(self.fixed_subtitle or said)
 
     def on_ready(self) -> None:
         # The first frame is laid out (nothing is drawn before the app's mount is over), and
         # the rest waits until it is on the terminal: loading it at once, even in a thread,
         # takes the interpreter from the frame's painting and writing (the writer thread).
-        # Then on the app's own queue: the starting screen cannot wait for its own removal.
+        # Then on the app's own queue, not the screen's, which it replaces.
         if self._plan is not None and self._first is None:
             self.set_timer(FIRST_FRAME_TIME, partial(self.call_later, self._start))
 
@@ -296,8 +301,6 @@ class TuichatApp(App[None]):
                 chat.prompt.cursor_location = cursor
                 if starting.sent:
                     chat.prompt.post_message(PromptInput.Submitted(chat.prompt, text))
-        if self.is_running:  # not when quitting meanwhile: the app closes every mode
-            await self.remove_mode(STARTING)
         self.started.set()
 
     async def _open_first_tab(self) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
-from tuichat.storage.db import StorageError
+from tuichat.storage.errors import StorageError
 from tuichat.ui.notes import tell
 from tuichat.ui.widgets.tab_bar import TabLabel, TabState
 

@@ -27,7 +27,7 @@ from textual.widgets.tree import TreeNode
 from tuichat.core.text import counted
 from tuichat.storage.async_history import AsyncHistory
 from tuichat.storage.branches import BranchTree
-from tuichat.storage.db import StorageError
+from tuichat.storage.errors import StorageError
 from tuichat.ui.screens.version_diff import show_version_diff
 
 PREVIEW = 100  # characters of a message's first line in its node

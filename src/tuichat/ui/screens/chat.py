@@ -23,7 +23,7 @@ from tuichat.session.compare_targets import Target
 from tuichat.session.events import TurnBatch
 from tuichat.session.prompts import prompt_name
 from tuichat.session.session import LASTING, ChatSession
-from tuichat.storage.db import StorageError
+from tuichat.storage.errors import StorageError
 from tuichat.storage.rows import StoredMessage
 from tuichat.ui.chat_bindings import CHAT_BINDINGS
 from tuichat.ui.context_meter import ContextMeter
@@ -86,8 +86,6 @@ def code_blocks(markdown: str) -> list[str]:
 
 class ChatScreen(Screen[None]):
     """One conversation with the model: the screen of one session (one tab of the app)."""
-
-    CSS_PATH = "chat.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = CHAT_BINDINGS
 

@@ -24,7 +24,7 @@ from textual.widgets.option_list import Option
 
 from tuichat.core.text import counted, strip_control
 from tuichat.storage.async_history import AsyncHistory
-from tuichat.storage.db import StorageError
+from tuichat.storage.errors import StorageError
 from tuichat.storage.rows import ConversationSummary, SearchResult
 from tuichat.ui.screens.branches import BranchChoice, BranchScreen
 

@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 
 from tuichat.storage.async_history import AsyncHistory
-from tuichat.storage.db import StorageError
+from tuichat.storage.errors import StorageError
 from tuichat.ui.widgets.inspector import Inspector
 from tuichat.ui.widgets.message_list import Entry, MessageList
 

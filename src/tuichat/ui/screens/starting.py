@@ -26,7 +26,6 @@ from tuichat.ui.widgets.prompt import PromptInput
 class StartingScreen(Screen[None]):
     """Looks like a new conversation's chat screen; does nothing but take the first keys."""
 
-    CSS_PATH = "chat.tcss"
     BINDINGS: ClassVar[list[BindingType]] = CHAT_BINDINGS
 
     def __init__(self, subtitle: str = "") -> None:

@@ -17,7 +17,7 @@ from textual.widgets import Static
 from tuichat.core.text import counted, strip_control
 from tuichat.storage.async_history import AsyncHistory
 from tuichat.storage.branches import BranchTree
-from tuichat.storage.db import StorageError
+from tuichat.storage.errors import StorageError
 from tuichat.storage.rows import StoredMessage
 from tuichat.ui.word_diff import DELETED_STYLE, INSERTED_STYLE, counts, diff_content, word_diff
 

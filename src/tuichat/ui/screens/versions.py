@@ -18,7 +18,7 @@ from textual.widget import Widget
 
 from tuichat.session.session import ChatSession
 from tuichat.storage.branches import BranchTree
-from tuichat.storage.db import StorageError
+from tuichat.storage.errors import StorageError
 from tuichat.storage.rows import StoredMessage
 from tuichat.ui.screens.inspecting import highlight
 from tuichat.ui.widgets.attachment_chip import AttachedPrompt
