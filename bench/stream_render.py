@@ -53,7 +53,7 @@ SIZE = (120, 40)
 BENCH = Path(__file__).parent
 TUICHAT = Path(sys.executable).parent / "tuichat"  # the venv's console script
 FIRST_SCREEN = re.compile(r"Message \(Enter sends")  # the prompt's placeholder
-ANSWER_ENDED = re.compile(r"stop · [\d.]+ s · \d+ → \d+ tokens")  # the answer's status
+ANSWER_ENDED = re.compile(r"stop · [\d.]+ s · [\d,]+ → [\d,]+ tokens")  # the answer's status
 
 
 @contextmanager
