@@ -53,3 +53,20 @@ def test_a_prompt_sent_as_soon_as_the_first_frame_shows_is_answered(
         terminal.wait_for(b"first-prompt-answered")
     [request] = server.requests
     assert request["messages"][-1] == {"role": "user", "content": "hello"}
+
+
+@pytest.mark.slow
+def test_a_prompt_typed_ahead_before_the_first_frame_is_kept(
+    server: ChatServer, isolated_dirs: Path, tmp_path: Path
+) -> None:
+    # Typed at once, before the app has the terminal: the terminal keeps the keys, and the
+    # app takes them before its first screen has focused its prompt. (An Enter typed then is
+    # a line feed, the terminal's, which the prompt takes as a new line: Enter comes after.)
+    server.enqueue(Scripted(text="typed-ahead-answered"))
+    with tuichat_in_a_terminal(server, isolated_dirs, tmp_path / "history.sqlite3") as terminal:
+        terminal.type("hello there")
+        terminal.wait_for(b"tokens")  # the chat screen's prompt says the context's size
+        terminal.type("\r")
+        terminal.wait_for(b"typed-ahead-answered")
+    [request] = server.requests
+    assert request["messages"][-1] == {"role": "user", "content": "hello there"}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal
@@ -40,7 +40,15 @@ class StartingScreen(Screen[None]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        self.set_focus(self.query_one(PromptInput))  # now: the first keys may come next
+        self.set_focus(self.query_one(PromptInput))
+
+    def on_key(self, event: events.Key) -> None:
+        # Keys typed ahead (before the app was up: the terminal keeps them) are taken from the
+        # app's queue before this screen has mounted and focused its prompt, and come here:
+        # they are the prompt's. Only those it always takes itself, so none comes back here.
+        if event.is_printable or event.key == "enter":
+            event.stop()
+            self.query_one(PromptInput).post_message(events.Key(event.key, event.character))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # The footer as the chat screen's shows it then; every other key waits for that
