@@ -288,6 +288,10 @@ class TuichatApp(App[None]):
         self._first = build_planned(self._plan)
         self._first.on_note = partial(tell, self)
         starting = self.screen
+        if isinstance(starting, StartingScreen):
+            # The keys the app gave it before: from now on the app's queue holds them until
+            # the chat screen is up, and they go to its prompt.
+            await starting.settled()
         await self._open_first_tab()
         chat = self.chat
         if chat is not None:

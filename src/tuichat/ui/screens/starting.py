@@ -9,6 +9,7 @@ its place, and the prompt's text with it (`TuichatApp`).
 
 from __future__ import annotations
 
+import asyncio
 from typing import ClassVar
 
 from textual import events, on
@@ -59,6 +60,14 @@ class StartingScreen(Screen[None]):
     def _send_later(self, event: PromptInput.Submitted) -> None:
         event.stop()
         self.sent = True
+
+    async def settled(self) -> None:
+        """Wait until the prompt has taken the keys already given to it (and this screen its
+        Enter): what is typed is in their queues until then."""
+        for pump in (self.query_one(PromptInput), self):
+            taken = asyncio.Event()
+            pump.call_later(taken.set)
+            await taken.wait()
 
     @property
     def draft(self) -> tuple[str, tuple[int, int]]:
