@@ -3,6 +3,8 @@ range summarised into one message, as a person does it; what the server then rec
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from textual.pilot import Pilot
@@ -40,6 +42,17 @@ async def open_context(pilot: Pilot[None]) -> ContextScreen:
     assert isinstance(screen, ContextScreen)
     await wait_until(pilot, lambda: screen.options.option_count > 0)
     return screen
+
+
+@asynccontextmanager
+async def two_turns_in_context(
+    make_app: AppFactory, server: ChatServer
+) -> AsyncIterator[tuple[Pilot[None], ContextScreen]]:
+    """Two prompts answered (not saved), then the Context screen open."""
+    server.enqueue(Scripted(text="Blue."), Scripted(text="Green."))
+    async with make_app().run_test(size=SIZE) as pilot:
+        await converse(pilot, "Name a colour", "Another")
+        yield pilot, await open_context(pilot)
 
 
 async def highlight(pilot: Pilot[None], screen: ContextScreen, row: int) -> None:
@@ -242,11 +255,7 @@ async def test_the_palette_offers_the_context_screen_and_the_warning_names_its_k
 async def test_the_list_says_where_each_count_comes_from(
     make_app: AppFactory, server: ChatServer
 ) -> None:
-    server.enqueue(Scripted(text="Blue."), Scripted(text="Green."))
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await converse(pilot, "Name a colour", "Another")
-        screen = await open_context(pilot)
+    async with two_turns_in_context(make_app, server) as (_pilot, screen):
         tokens = [cells(row)[2] for row in rows(screen)]
         # The first prompt is estimated (its count holds the tools offered too); answers
         # and the prompt between two counted answers are as the server counted them.
@@ -275,11 +284,7 @@ async def test_a_click_on_the_marks_context_opens_the_screen(
 async def test_shift_and_the_arrows_mark_a_range_and_space_leaves_it_out(
     make_app: AppFactory, server: ChatServer
 ) -> None:
-    server.enqueue(Scripted(text="Blue."), Scripted(text="Green."))
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await converse(pilot, "Name a colour", "Another")
-        screen = await open_context(pilot)
+    async with two_turns_in_context(make_app, server) as (pilot, screen):
         await highlight(pilot, screen, 1)
         await pilot.press("shift+down", "shift+down")
         assert [row[0] for row in rows(screen)] == [" ", "▌", "▌", "▌"]
@@ -287,7 +292,7 @@ async def test_shift_and_the_arrows_mark_a_range_and_space_leaves_it_out(
         await wait_until(pilot, lambda: all("left out" in row for row in rows(screen)[1:]))
         assert "left out" not in rows(screen)[0]
         assert [row[0] for row in rows(screen)] == [" "] * 4  # the marks go once used
-        wire = chat_of(app).session.conversation.wire_messages()
+        wire = screen.session.conversation.wire_messages()
         assert wire == [{"role": "user", "content": "Name a colour"}]
 
 
@@ -360,11 +365,7 @@ async def test_keys_pressed_right_after_opening_act_on_the_rows_a_person_sees(
 async def test_up_and_down_stop_at_the_ends_of_the_list(
     make_app: AppFactory, server: ChatServer
 ) -> None:
-    server.enqueue(Scripted(text="Blue."), Scripted(text="Green."))
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await converse(pilot, "Name a colour", "Another")
-        screen = await open_context(pilot)
+    async with two_turns_in_context(make_app, server) as (pilot, screen):
         await pilot.press("up")
         assert screen.options.highlighted == 0
         await pilot.press("end", "v", "down")  # no wrapping round to the first row
