@@ -3,6 +3,8 @@ range summarised into one message, as a person does it; what the server then rec
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from textual.pilot import Pilot
@@ -40,6 +42,17 @@ async def open_context(pilot: Pilot[None]) -> ContextScreen:
     assert isinstance(screen, ContextScreen)
     await wait_until(pilot, lambda: screen.options.option_count > 0)
     return screen
+
+
+@asynccontextmanager
+async def two_turns_in_context(
+    make_app: AppFactory, server: ChatServer
+) -> AsyncIterator[tuple[Pilot[None], ContextScreen]]:
+    """Two prompts answered (not saved), then the Context screen open."""
+    server.enqueue(Scripted(text="Blue."), Scripted(text="Green."))
+    async with make_app().run_test(size=SIZE) as pilot:
+        await converse(pilot, "Name a colour", "Another")
+        yield pilot, await open_context(pilot)
 
 
 async def highlight(pilot: Pilot[None], screen: ContextScreen, row: int) -> None:
@@ -242,11 +255,7 @@ async def test_the_palette_offers_the_context_screen_and_the_warning_names_its_k
 async def test_the_list_says_where_each_count_comes_from(
     make_app: AppFactory, server: ChatServer
 ) -> None:
-    server.enqueue(Scripted(text="Blue."), Scripted(text="Green."))
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await converse(pilot, "Name a colour", "Another")
-        screen = await open_context(pilot)
+    async with two_turns_in_context(make_app, server) as (_pilot, screen):
         tokens = [cells(row)[2] for row in rows(screen)]
         # The first prompt is estimated (its count holds the tools offered too); answers
         # and the prompt between two counted answers are as the server counted them.
@@ -275,11 +284,7 @@ async def test_a_click_on_the_marks_context_opens_the_screen(
 async def test_shift_and_the_arrows_mark_a_range_and_space_leaves_it_out(
     make_app: AppFactory, server: ChatServer
 ) -> None:
-    server.enqueue(Scripted(text="Blue."), Scripted(text="Green."))
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await converse(pilot, "Name a colour", "Another")
-        screen = await open_context(pilot)
+    async with two_turns_in_context(make_app, server) as (pilot, screen):
         await highlight(pilot, screen, 1)
         await pilot.press("shift+down", "shift+down")
         assert [row[0] for row in rows(screen)] == [" ", "▌", "▌", "▌"]
@@ -287,5 +292,112 @@ async def test_shift_and_the_arrows_mark_a_range_and_space_leaves_it_out(
         await wait_until(pilot, lambda: all("left out" in row for row in rows(screen)[1:]))
         assert "left out" not in rows(screen)[0]
         assert [row[0] for row in rows(screen)] == [" "] * 4  # the marks go once used
-        wire = chat_of(app).session.conversation.wire_messages()
+        wire = screen.session.conversation.wire_messages()
         assert wire == [{"role": "user", "content": "Name a colour"}]
+
+
+def row_kinds(screen: ContextScreen) -> list[tuple[str, str]]:
+    """Each row's state (`●` in use, `○` left out) and role."""
+    return [(cells(row)[0], cells(row)[1]) for row in rows(screen)]
+
+
+async def test_keys_pressed_right_after_opening_act_on_the_rows_a_person_sees(
+    make_app: AppFactory, server: ChatServer, tmp_path: Path
+) -> None:
+    """F9, Space, Down, Down, v, Down, s: the screen opens on the first row, Space leaves
+    out that one, and the summary is of the two rows marked, sent after the last of them."""
+    server.enqueue(
+        Scripted(text="Blue."),
+        Scripted(text="Because it is calm."),
+        Scripted(text="Green."),
+        Scripted(text="They chose blue, for its calm."),
+        Scripted(text="Red."),
+    )
+    app = make_app(db=tmp_path / "h.sqlite3")
+    async with app.run_test(size=SIZE) as pilot:
+        await converse(pilot, "Name a colour", "Why?", "Another?")
+        screen = await open_context(pilot)
+        assert screen.options.highlighted == 0
+        await pilot.press("space")
+        await wait_until(pilot, lambda: "left out" in rows(screen)[0])
+        assert row_kinds(screen) == [
+            ("○", "you"), ("●", "answer"), ("●", "you"), ("●", "answer"),
+            ("●", "you"), ("●", "answer"),
+        ]  # fmt: skip
+        await pilot.press("down", "down", "v", "down")
+        assert [row[0] for row in rows(screen)] == [" ", " ", "▌", "▌", " ", " "]
+        await pilot.press("s")
+        await wait_until(pilot, lambda: len(rows(screen)) == 7)
+        assert server.requests[-1]["messages"][1]["content"].endswith(
+            "<messages>\n"
+            '<message role="user">\nWhy?\n</message>\n'
+            '<message role="assistant">\nBecause it is calm.\n</message>\n</messages>'
+        )
+        assert row_kinds(screen) == [
+            ("○", "you"), ("●", "answer"), ("○", "you"), ("○", "answer"),
+            ("●", "summary"), ("●", "you"), ("●", "answer"),
+        ]  # fmt: skip
+        assert screen.options.highlighted == 4
+        await pilot.press("escape")
+        chat = chat_of(app)
+        await wait_until(pilot, lambda: bool(chat.query(SummaryMessage)))
+        shown = chat.query("UserMessage, AssistantMessage, SummaryMessage")
+        assert [(type(w).__name__, w.has_class("-left-out")) for w in shown] == [
+            ("UserMessage", True), ("AssistantMessage", False),
+            ("UserMessage", True), ("AssistantMessage", True),
+            ("SummaryMessage", False),
+            ("UserMessage", False), ("AssistantMessage", False),
+        ]  # fmt: skip
+        await converse(pilot, "More?")
+        label = (
+            "[Summary of 2 earlier messages of this conversation, written by tuichat-demo "
+            "and sent in their place.]"
+        )
+        assert server.requests[-1]["messages"] == [
+            {"role": "assistant", "content": "Blue."},
+            {"role": "user", "content": f"{label}\n\nThey chose blue, for its calm."},
+            {"role": "user", "content": "Another?"},
+            {"role": "assistant", "content": "Green."},
+            {"role": "user", "content": "More?"},
+        ]
+
+
+async def test_up_and_down_stop_at_the_ends_of_the_list(
+    make_app: AppFactory, server: ChatServer
+) -> None:
+    async with two_turns_in_context(make_app, server) as (pilot, screen):
+        await pilot.press("up")
+        assert screen.options.highlighted == 0
+        await pilot.press("end", "v", "down")  # no wrapping round to the first row
+        assert screen.options.highlighted == 3
+        assert [row[0] for row in rows(screen)] == [" ", " ", " ", "▌"]
+
+
+async def test_the_counts_follow_each_change(make_app: AppFactory, server: ChatServer) -> None:
+    """An answer left out: the server's counts of the later rows no longer hold (`~`), and
+    the title says what is left out; put back, they hold again."""
+    server.enqueue(Scripted(text="Blue."), Scripted(text="Green."), Scripted(text="Red."))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await converse(pilot, "Name a colour", "Another", "And one more")
+        screen = await open_context(pilot)
+        title = screen.query_one("#context-title", Static)
+
+        def estimated() -> list[bool]:
+            return [cells(row)[2].startswith("~") for row in rows(screen)]
+
+        assert estimated() == [True, False, False, False, False, False]
+        assert "0 of 6 left out" in shown_text(title)
+        counted_title = shown_text(title)
+        await highlight(pilot, screen, 1)
+        await pilot.press("space")
+        await wait_until(pilot, lambda: "1 of 6 left out" in shown_text(title))
+        # The answer keeps its own count (its completion); the prompts after it were counted
+        # from requests that held it.
+        assert estimated() == [True, False, True, False, True, False]
+        assert "Context · ~" in shown_text(title)
+        await pilot.press("space")
+        await wait_until(pilot, lambda: "0 of 6 left out" in shown_text(title))
+        assert estimated() == [True, False, False, False, False, False]
+        # The same total again; `~` stays, as the prompt's border says it (README).
+        assert shown_text(title) == counted_title.replace("Context · ", "Context · ~")

@@ -45,9 +45,9 @@ def test_context_screen(
     make_app: AppFactory, server: ChatServer, tmp_path: Path, snap_compare: Any
 ) -> None:
     """You should see the panel `Context · ~… / … tokens (…%) · 3 of 7 left out`, then the
-    rows `● you Name a colour`, `● answer Blue.`, `○ you Why that one? left out`,
-    `○ answer Because it is calm. left out`, `● summary of 2 messages: - The user asked why
-    blue: it is calm.` (highlighted), `● you And another?` and `○ answer Green. left out`;
+    rows `● you Name a colour`, `● answer Blue.`, `○ you left out Why that one?`,
+    `○ answer left out Because it is calm.`, `● summary of 2 messages: - The user asked why
+    blue: it is calm.` (highlighted), `● you And another?` and `○ answer left out Green.`;
     counts as the server gave them, `~` where estimated; the left-out rows muted; under
     them the status and the keys."""
     replies(server)

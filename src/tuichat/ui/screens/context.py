@@ -31,6 +31,7 @@ from tuichat.session.context import BUSY, ContextError, ContextItem
 from tuichat.session.context_budget import short_count
 from tuichat.session.context_summary import write_summary
 from tuichat.session.session import ChatSession
+from tuichat.ui.option_keys import move_highlight
 
 ROLES = {"system": "system", "user": "you", "answer": "answer", "tool": "tool"}
 PREVIEW = 300  # characters of a row's first line (the panel's edge cuts it where it must)
@@ -53,11 +54,28 @@ def row_content(item: ContextItem, marked: bool) -> Content:
         ("○ " if item.left_out else "● ", tone or "$text-success"),
         (f"{role:<8}", tone or "$text-secondary"),
         (f"{tokens:>7}  ", tone),
-        (preview, tone),
     ]
-    if item.left_out:
-        parts.append(("  left out", "$text-warning"))
+    if item.left_out:  # before the first line, which the panel's edge may cut
+        parts.append(("left out  ", "$text-warning"))
+    parts.append((preview, tone))
     return Content.assemble(*parts)
+
+
+def row_state(item: ContextItem, marked: bool) -> tuple[bool, bool, int, bool]:
+    """What a row shows that can change while the screen is open."""
+    return item.left_out, marked, item.tokens, item.counted
+
+
+class ContextRows(OptionList):
+    """The rows. Up and Down stop at the first and the last row: wrapping round, Down on the
+    last row would highlight the first, and a range marked with `v` would end far from where
+    it was meant to."""
+
+    def action_cursor_up(self) -> None:
+        move_highlight(self, -1)
+
+    def action_cursor_down(self) -> None:
+        move_highlight(self, 1)
 
 
 class ContextScreen(ModalScreen[None]):
@@ -97,14 +115,14 @@ class ContextScreen(ModalScreen[None]):
         self.busy = busy
         self.items: list[ContextItem] = []
         self.range_start: int | None = None  # where the range being marked starts
-        self._drawn: list[tuple[bool, bool]] = []  # each row as drawn: (left out, marked)
+        self._drawn: list[tuple[bool, bool, int, bool]] = []  # each row's `row_state` as drawn
         self._progress: Timer | None = None
         self._written = 0  # characters of the summary being written
 
     def compose(self) -> ComposeResult:
         with Vertical(id="context-panel"):
             yield Static(Content("Context"), id="context-title")
-            yield OptionList(id="context-list")
+            yield ContextRows(id="context-list")
             yield Static(Content(ABOUT), id="context-status")
             yield Static(Content(HINT), id="context-hint")
 
@@ -131,13 +149,14 @@ class ContextScreen(ModalScreen[None]):
 
     async def fill(self, highlight: dict[str, Any] | None = None) -> None:
         """Read the items again and show them, the highlight on the row of the message
-        `highlight`, else where it was, else on the last row."""
+        `highlight`, else where it was, else on the first row (the oldest message, what a
+        conversation too long for its window can best do without)."""
         before = self.options.highlighted
         self.items = await self.session.context.items()
         self.range_start = None
         options = self.options
         options.clear_options()
-        self._drawn = [(item.left_out, False) for item in self.items]
+        self._drawn = [row_state(item, False) for item in self.items]
         options.add_options([Option(row_content(item, False)) for item in self.items])
         if not self.items:
             self._say("Nothing is sent yet: the conversation has no message.")
@@ -145,8 +164,22 @@ class ContextScreen(ModalScreen[None]):
         if at is None and before is not None and before < len(self.items):
             at = before
         if self.items:
-            options.highlighted = len(self.items) - 1 if at is None else at
+            options.highlighted = 0 if at is None else at
         self._show_title()
+
+    async def recount(self) -> None:
+        """Read the items' counts again and draw the rows whose count changed: leaving a
+        message out or putting it back changes whether the server's counts of the later
+        ones still hold (`~` when not)."""
+        items = await self.session.context.items()
+        same = len(items) == len(self.items) and all(
+            new.message is old.message for new, old in zip(items, self.items, strict=True)
+        )
+        if not same:  # the conversation changed under the screen
+            await self.fill()
+            return
+        self.items = items
+        self._redraw()
 
     def _show_title(self) -> None:
         left_out = sum(1 for item in self.items if item.left_out)
@@ -164,14 +197,14 @@ class ContextScreen(ModalScreen[None]):
         return range(min(self.range_start, highlighted), max(self.range_start, highlighted) + 1)
 
     def _redraw(self) -> None:
-        """Draw again the rows whose state changed (left out, marked)."""
+        """Draw again the rows whose state changed (left out, marked, tokens)."""
         marked = self._marked()
         options = self.options
         for index, item in enumerate(self.items):
-            state = (item.left_out, index in marked)
+            state = row_state(item, index in marked)
             if index < len(self._drawn) and self._drawn[index] != state:
                 self._drawn[index] = state
-                options.replace_option_prompt_at_index(index, row_content(item, state[1]))
+                options.replace_option_prompt_at_index(index, row_content(item, index in marked))
 
     def _chosen(self) -> list[ContextItem]:
         """The rows marked, else the highlighted one."""
@@ -216,7 +249,7 @@ class ContextScreen(ModalScreen[None]):
             return
         if self.range_start is None:
             self.range_start = options.highlighted
-        options.highlighted = max(0, min(len(self.items) - 1, options.highlighted + step))
+        move_highlight(options, step)
         self._redraw()
 
     async def action_switch(self) -> None:
@@ -234,7 +267,7 @@ class ContextScreen(ModalScreen[None]):
             self._say(str(error), error=True)
             return
         self.range_start = None
-        self._redraw()
+        await self.recount()
         self._say(_toggled(chosen, left_out))
         await self.changed()
         self._show_title()
