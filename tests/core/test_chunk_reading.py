@@ -8,7 +8,7 @@ import json
 import pytest
 
 from tuichat.core.accumulator import StreamState
-from tuichat.core.chunk_reading import ChunkReader, pretty_lines, read_chunks
+from tuichat.core.chunk_reading import ChunkReader, read_chunks
 from tuichat.core.events import (
     BodyRead,
     RawChunk,
@@ -16,6 +16,7 @@ from tuichat.core.events import (
     ResponseHead,
     TextDelta,
 )
+from tuichat.core.pretty_json import pretty_lines
 from tuichat.core.wire import records_from_reads
 
 from .streams import CASES, STREAMS, assert_reaches_expected, expected

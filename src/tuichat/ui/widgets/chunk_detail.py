@@ -18,9 +18,10 @@ from textual.content import Content
 from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
-from tuichat.core.chunk_reading import AnswerSoFar, ChunkReader, pretty_lines
+from tuichat.core.chunk_reading import AnswerSoFar, ChunkReader
 from tuichat.core.curl import pretty_request
 from tuichat.core.events import RawChunk, RawComment, RequestSent, ResponseHead
+from tuichat.core.pretty_json import pretty_lines
 from tuichat.core.text import counted, strip_control
 from tuichat.ui.inspected_turn import InspectedTurn, Row
 from tuichat.ui.widgets.chunk_list import gap_text

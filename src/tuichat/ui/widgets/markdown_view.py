@@ -25,7 +25,6 @@ separated by one blank line, none after a horizontal rule, as Rich does).
 from __future__ import annotations
 
 import asyncio
-import copy
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -50,12 +49,12 @@ from tuichat.ui.markdown_blocks import (
     needs_separator,
     split_tail,
 )
+from tuichat.ui.markdown_render import make_markdown
 from tuichat.ui.markdown_styles import markdown_theme
 from tuichat.ui.widgets.layout import settled_virtual_size
 
 if TYPE_CHECKING:
-    from markdown_it import MarkdownIt
-    from rich.markdown import Markdown
+    pass
 
 __all__ = ["StreamingMarkdown"]
 
@@ -91,46 +90,6 @@ HEIGHT_STEP = 6
 # read as smooth streaming, and cost a quarter less than 20 (~0.17 s of CPU on a paced
 # 2,000-chunk answer, ~8% of the app's).
 _MIN_FLUSH_INTERVAL = 1 / 15
-
-_rich_parser: MarkdownIt | None = None
-_markdown_templates: dict[str, Markdown] = {}
-
-
-def _make_markdown(source: str, code_theme: str) -> Markdown:
-    """Build a ``rich.markdown.Markdown`` without building a parser for it.
-
-    Rich creates a new ``MarkdownIt`` for every ``Markdown`` (about 0.5 ms, as much as
-    rendering a short paragraph), and the tail is rendered every frame. So a template
-    built by Rich is copied and given the source parsed by one shared parser, set up
-    exactly as Rich sets up its own. If Rich's internals change, Rich builds it.
-
-    ``rich.markdown`` (with ``markdown-it-py`` and Pygments) is imported here, when the
-    first answer is rendered, rather than at start-up.
-
-    Args:
-        source: Markdown source.
-        code_theme: Pygments theme for code blocks.
-
-    Returns:
-        A renderable.
-    """
-    from markdown_it import MarkdownIt
-    from rich.markdown import Markdown
-
-    global _rich_parser
-    template = _markdown_templates.get(code_theme)
-    if template is None:
-        template = Markdown("", code_theme=code_theme, hyperlinks=False)
-        _markdown_templates[code_theme] = template
-    if not hasattr(template, "parsed") or not hasattr(template, "markup"):
-        return Markdown(source, code_theme=code_theme, hyperlinks=False)
-    if _rich_parser is None:
-        # The same configuration as rich.markdown.Markdown.__init__.
-        _rich_parser = MarkdownIt().enable("strikethrough").enable("table")
-    markdown = copy.copy(template)
-    markdown.markup = source
-    markdown.parsed = _rich_parser.parse(source)
-    return markdown
 
 
 @dataclass(slots=True)
@@ -482,7 +441,7 @@ class StreamingMarkdown(Widget, can_focus=False):
             renders before a container block (the caller adds separators).
         """
         self._render_count += 1
-        lines = self._render_lines(_make_markdown(source, self._code_theme))
+        lines = self._render_lines(make_markdown(source, self._code_theme))
         if (
             first_kind in CONTAINER_KINDS
             and lines
