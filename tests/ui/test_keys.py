@@ -12,7 +12,8 @@ from tuichat.demo.server import ChatServer
 from tuichat.session.builder import build_session
 from tuichat.session.options import SessionOptions
 from tuichat.ui.app import TuichatApp
-from tuichat.ui.screens.chat import ChatScreen, code_blocks
+from tuichat.ui.markdown_blocks import code_blocks
+from tuichat.ui.screens.chat import ChatScreen
 from tuichat.ui.screens.model_picker import ModelPicker
 
 from .conftest import AppFactory, loopback_options

@@ -203,3 +203,21 @@ def split_tail(text: str, final: bool = False) -> TailSplit:
         for block in blocks[count:]
     ]
     return TailSplit(finished, text[:offset], text[offset:], rest, lines[cut_line:])
+
+
+def code_blocks(markdown: str) -> list[str]:
+    """The contents of the fenced code blocks of a Markdown text, in order."""
+    blocks: list[str] = []
+    lines: list[str] | None = None
+    fence = ""
+    for line in markdown.splitlines():
+        stripped = line.lstrip()
+        if lines is None and stripped.startswith(("```", "~~~")):
+            fence = stripped[:3]
+            lines = []
+        elif lines is not None and stripped.startswith(fence):
+            blocks.append("\n".join(lines))
+            lines = None
+        elif lines is not None:
+            lines.append(line)
+    return blocks

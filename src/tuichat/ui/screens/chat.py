@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -17,7 +16,6 @@ from textual.screen import Screen
 from textual.widgets import Header
 from textual.worker import Worker, WorkerState
 
-from tuichat.core.text import counted
 from tuichat.session.attachments import Attachment, AttachmentError, collect
 from tuichat.session.compare_targets import Target
 from tuichat.session.events import TurnBatch
@@ -28,19 +26,24 @@ from tuichat.storage.rows import StoredMessage
 from tuichat.ui.chat_bindings import CHAT_BINDINGS
 from tuichat.ui.context_meter import ContextMeter
 from tuichat.ui.notes import tell
+from tuichat.ui.screens.approving import ask_approval
+from tuichat.ui.screens.comparing import compare, pick_targets, show_compare_mode
+from tuichat.ui.screens.context_opening import show_context_screen
+from tuichat.ui.screens.copying import copy_answer, copy_code
+from tuichat.ui.screens.endpoint_choosing import pick_model, show_tools, switch_profile, toggle_tool
+from tuichat.ui.screens.history_opening import search_history, show_branches, show_history
 from tuichat.ui.screens.inspecting import InspectorNavigation, highlight
 from tuichat.ui.screens.prompt_choosing import offer_template, pick_prompt, use_prompt
 from tuichat.ui.screens.version_diff import show_version_diff
 from tuichat.ui.screens.versions import VersionNavigation
 from tuichat.ui.subtitle import endpoint_subtitle
-from tuichat.ui.tab_messages import OpenInNewTab, ShowMe, TabChanged
+from tuichat.ui.tab_messages import TabChanged
 from tuichat.ui.turn_view import TurnView
 from tuichat.ui.widgets.attachment_chip import user_widget
 from tuichat.ui.widgets.chat_message import (
     AssistantMessage,
     ErrorMessage,
     NoticeMessage,
-    answer_widget,
 )
 from tuichat.ui.widgets.inspector import Inspector
 from tuichat.ui.widgets.key_footer import KeyFooter
@@ -50,11 +53,8 @@ from tuichat.ui.widgets.tab_bar import TabBar, TabLabel, TabState
 
 if TYPE_CHECKING:
     from tuichat.ui.screens.branches import BranchChoice
-    from tuichat.ui.screens.compare import KeptAnswer
-    from tuichat.ui.screens.history import HistoryChoice
-    from tuichat.ui.screens.tool_approval import ApprovalResult
 
-__all__ = ["ChatScreen", "MessageList", "code_blocks"]
+__all__ = ["ChatScreen", "MessageList"]
 
 BUSY = "An answer is still arriving: Esc cancels it."
 
@@ -64,24 +64,6 @@ def subtitle(session: ChatSession) -> str:
     return endpoint_subtitle(
         session.provider, demo=session.demo, prompt=prompt_name(session.messages)
     )
-
-
-def code_blocks(markdown: str) -> list[str]:
-    """The contents of the fenced code blocks of a Markdown text, in order."""
-    blocks: list[str] = []
-    lines: list[str] | None = None
-    fence = ""
-    for line in markdown.splitlines():
-        stripped = line.lstrip()
-        if lines is None and stripped.startswith(("```", "~~~")):
-            fence = stripped[:3]
-            lines = []
-        elif lines is not None and stripped.startswith(fence):
-            blocks.append("\n".join(lines))
-            lines = None
-        elif lines is not None:
-            lines.append(line)
-    return blocks
 
 
 class ChatScreen(Screen[None]):
@@ -102,7 +84,7 @@ class ChatScreen(Screen[None]):
         self.session = session
         self.tab_id = tab_id  # the app's tab this screen is
         self.tab_count = 1  # how many tabs are open (the tab keys show when more than one)
-        self._shown_now = asyncio.Event()  # set while the screen is the one shown
+        self.shown_now = asyncio.Event()  # set while the screen is the one shown
         self._turn_failed = False
         self.fixed_subtitle = fixed_subtitle  # tests and benchmarks name their own
         self.welcome = welcome
@@ -144,7 +126,7 @@ class ChatScreen(Screen[None]):
             entries = [Entry("note", partial(NoticeMessage, self.welcome))]
         await self.messages.show(entries)
         self.prompt.focus()
-        self._show_compare_mode()
+        show_compare_mode(self)
         meter = ContextMeter(
             self.session,
             self.prompt,
@@ -171,16 +153,16 @@ class ChatScreen(Screen[None]):
             if several:
                 self.refresh_bindings()
 
-    def _tell_tab(self, state: TabState | None = None, title: str | None = None) -> None:
+    def tell_tab(self, state: TabState | None = None, title: str | None = None) -> None:
         if self.tab_id:
             self.post_message(TabChanged(self.tab_id, state, title))
 
     def on_screen_resume(self) -> None:
-        self._shown_now.set()
-        self._tell_tab("streaming" if self.busy else "idle")  # what it did unseen is seen
+        self.shown_now.set()
+        self.tell_tab("streaming" if self.busy else "idle")  # what it did unseen is seen
 
     def on_screen_suspend(self) -> None:
-        self._shown_now.clear()
+        self.shown_now.clear()
 
     @property
     def messages(self) -> MessageList:
@@ -258,18 +240,18 @@ class ChatScreen(Screen[None]):
         if warning is not None:
             self.notify(warning, title="Context window", severity="warning", timeout=8)
             return
-        attachments = self._attachments(event.text)
+        attachments = self.attachments_of(event.text)
         if attachments is None:
             return
         if self.compare and not self.editing:
-            if await self._compare(event.text, attachments):
+            if await compare(self, event.text, attachments):
                 event.prompt.clear()
                 event.prompt.remember(event.text)
             return
         if self.editing:
             # The edited prompt replaces the last one: it and its answer leave the screen
             # and the conversation (the history keeps them, marked replaced).
-            self._stop_editing()
+            self.stop_editing()
             await self.messages.jump_to_end()
             last = self.messages.last_index("user")
             if last is not None:
@@ -280,10 +262,10 @@ class ChatScreen(Screen[None]):
             turn = self.session.send(event.text, attachments)
         event.prompt.remember(event.text)
         if not any(m.get("role") == "user" for m in self.session.messages[:-1]):
-            self._tell_tab(title=event.text)  # the first prompt names the tab
+            self.tell_tab(title=event.text)  # the first prompt names the tab
         await self._start_turn(event.text, turn)
 
-    def _attachments(self, text: str) -> list[Attachment] | None:
+    def attachments_of(self, text: str) -> list[Attachment] | None:
         """The files a prompt attaches; None when one cannot be (said, the prompt stays in
         the input to be edited)."""
         try:
@@ -308,7 +290,7 @@ class ChatScreen(Screen[None]):
             self._asked,
             lambda: self.session.provider,
         )
-        self._tell_tab("streaming")
+        self.tell_tab("streaming")
         self.run_turn(self.turn, turn)
         self.refresh_bindings()
 
@@ -326,53 +308,8 @@ class ChatScreen(Screen[None]):
             view.show(batch)
 
     async def approve_calls(self, calls: list[dict[str, Any]]) -> list[bool]:
-        """Ask the user whether these calls may run (the conversation's approver).
-
-        Awaited by the tool loop in the completion worker: the modal resolves the future.
-        Cancelling the turn cancels the wait (and closes the modal).
-        """
-        from tuichat.ui.screens.tool_approval import ApprovalResult, ApprovalScreen, PendingCall
-
-        answer = self.turn.answer if self.turn is not None else None
-        views = [
-            answer.call_with_id(str(call.get("id") or "")) if answer is not None else None
-            for call in calls
-        ]
-        for view in views:
-            if view is not None:
-                view.set_waiting()
-        tools = self.session.tools
-        pending = []
-        for call in calls:
-            function = call.get("function") or {}
-            name = str(function.get("name") or "")
-            tool = tools.get(name) if tools is not None else None
-            source = tool.source if tool is not None else "unknown tool"
-            arguments = str(function.get("arguments") or "")
-            pending.append(PendingCall(str(call.get("id") or ""), name, source, arguments))
-        if not self._shown_now.is_set():
-            # A hidden tab asks when it is shown (or shows itself, if the config says so).
-            self._tell_tab("approval")
-            if self.session.settings.approve_in_hidden_tabs == "show":
-                self.post_message(ShowMe(self.tab_id))
-            await self._shown_now.wait()
-        decision: asyncio.Future[list[bool]] = asyncio.get_running_loop().create_future()
-
-        def decided(result: ApprovalResult | None) -> None:
-            result = result or ApprovalResult.deny_all(len(pending))
-            for name in sorted(result.always):
-                self.session.always_run(name)
-                self.notify(
-                    f"Tool {name}: runs without asking from now on ([tools.policy] in the config)."
-                )
-            for view, approved in zip(views, result.approved, strict=False):
-                if view is not None and approved and view.state == "waiting":
-                    view.set_approved()
-            if not decision.done():
-                decision.set_result(list(result.approved))
-
-        self.app.push_screen(ApprovalScreen(pending), decided)
-        return await decision
+        """Ask the user whether these calls may run (the conversation's approver)."""
+        return await ask_approval(self, calls)
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
@@ -404,10 +341,10 @@ class ChatScreen(Screen[None]):
             view.settle()
             self.refresh_bindings()  # Retry and Continue show after an answer cut short
             failed = view.failed or event.state == WorkerState.ERROR
-            if self._shown_now.is_set():
-                self._tell_tab("idle")
+            if self.shown_now.is_set():
+                self.tell_tab("idle")
             else:  # done while not shown: the tab says so until it is shown
-                self._tell_tab("failed" if failed else "unread")
+                self.tell_tab("failed" if failed else "unread")
             if self.is_mounted:  # a regenerated answer or an edited prompt has versions
                 self.versions.selected = None  # the keys step the newest
                 self.refresh_versions()
@@ -433,7 +370,7 @@ class ChatScreen(Screen[None]):
         if rows is None:
             self.notify(f"There is no conversation {conversation_id}.", severity="warning")
             return False
-        self._stop_editing()
+        self.stop_editing()
         entries = self._entries(rows)
         around = None
         if message_id is not None:
@@ -458,7 +395,7 @@ class ChatScreen(Screen[None]):
             self.notify(BUSY, severity="warning")
             return False
         self.session.new_conversation()
-        self._stop_editing()
+        self.stop_editing()
         self.prompt.clear()
         await self.messages.show([])
         self.refresh_subtitle()
@@ -494,7 +431,7 @@ class ChatScreen(Screen[None]):
             # Cancelling the worker closes the HTTP response on its way out.
             self.workers.cancel_group(self, "completion")
         elif self.editing:
-            self._stop_editing()
+            self.stop_editing()
 
     async def action_regenerate(self) -> None:
         """Ask for the last answer again; the old one stays in the history, marked replaced."""
@@ -505,7 +442,7 @@ class ChatScreen(Screen[None]):
         if turn is None:
             self.notify("There is no answer to regenerate yet.", severity="warning")
             return
-        self._stop_editing()
+        self.stop_editing()
         await self.messages.jump_to_end()
         last = self.messages.last_index("user")
         if last is not None:
@@ -528,7 +465,7 @@ class ChatScreen(Screen[None]):
                 severity="warning",
             )
             return
-        self._stop_editing()
+        self.stop_editing()
         await self.messages.jump_to_end()
         # The cut answer (and the error after it) make way for the same answer, live.
         last = self.messages.last_index("answer")
@@ -552,11 +489,11 @@ class ChatScreen(Screen[None]):
         prompt.border_title = "editing the last prompt · Enter re-sends · Esc cancels"
         prompt.add_class("-editing")
 
-    def _stop_editing(self) -> None:
+    def stop_editing(self) -> None:
         """Leave edit mode; the text being edited goes too."""
         if self.editing:
             self.editing = False
-            self._show_compare_mode()
+            show_compare_mode(self)
             self.prompt.remove_class("-editing")
             self.prompt.clear()
 
@@ -579,46 +516,11 @@ class ChatScreen(Screen[None]):
 
     def action_show_history(self) -> None:
         """List the saved conversations: open, rename, delete."""
-        history = self.session.history
-        if history is None:
-            self.notify("The history is off: nothing is saved.", severity="warning")
-            return
-        from tuichat.ui.screens.history import ConversationList
-
-        current = self.session.conversation_id
-        self.app.push_screen(
-            ConversationList(history, current, busy=self.busy), self._history_chosen
-        )
+        show_history(self)
 
     def action_search_history(self) -> None:
         """Search every saved message."""
-        history = self.session.history
-        if history is None:
-            self.notify("The history is off: nothing is saved.", severity="warning")
-            return
-        from tuichat.ui.screens.history import SearchScreen
-
-        self.app.push_screen(SearchScreen(history), self._history_chosen)
-
-    async def _history_chosen(self, choice: HistoryChoice | None) -> None:
-        """Act on what the conversation list or the search returned."""
-        if choice is None:
-            return
-        current = self.session.conversation_id
-        if choice.open is not None and choice.branch is not None:
-            from tuichat.ui.screens.branches import BranchChoice
-
-            branch = BranchChoice(choice.branch, choice.to_leaf)
-            if await self.open_branch(choice.open, branch):
-                self._ended_here(branch)
-                return
-        if choice.open is not None and choice.new_tab:
-            self.post_message(OpenInNewTab(choice.open))
-            return
-        if choice.open is not None and await self.open_conversation(choice.open, choice.message_id):
-            return
-        if choice.new or (current is not None and current in choice.deleted):
-            await self.new_conversation()
+        search_history(self)
 
     async def open_branch(self, conversation_id: int, choice: BranchChoice) -> bool:
         """Show a conversation on the branch through a message picked in its tree.
@@ -632,55 +534,16 @@ class ChatScreen(Screen[None]):
         if conversation_id != self.session.conversation_id:
             if not await self.open_conversation(conversation_id):
                 return False
-        self._stop_editing()
+        self.stop_editing()
         return await self.versions.show(choice.message_id, to_leaf=choice.to_leaf, scroll=True)
-
-    def _ended_here(self, choice: BranchChoice) -> None:
-        if not choice.to_leaf:
-            self.notify(
-                "The conversation now ends at this message: the next prompt (or Ctrl+R, after "
-                "a prompt) goes on from it as a new branch."
-            )
 
     def action_show_branches(self) -> None:
         """Show the conversation's branches as a tree: open one, or continue from a message."""
-        history, conversation_id = self.session.history, self.session.conversation_id
-        if history is None:
-            self.notify("The history is off: nothing is saved.", severity="warning")
-            return
-        if conversation_id is None:
-            self.notify("This conversation has no saved message yet.", severity="warning")
-            return
-
-        async def picked(choice: BranchChoice | None) -> None:
-            if choice is not None and await self.open_branch(conversation_id, choice):
-                self._ended_here(choice)
-
-        from tuichat.ui.screens.branches import BranchScreen
-
-        self.app.push_screen(BranchScreen(history, conversation_id, busy=self.busy), picked)
+        show_branches(self)
 
     def action_show_context(self) -> None:
         """What the next request sends: leave messages out, put them back, summarise some."""
-        from tuichat.ui.screens.context import ContextScreen
-
-        meter = self.context_meter
-        self.app.push_screen(
-            ContextScreen(
-                self.session,
-                changed=self.context_changed,
-                budget=lambda: meter.label("") if meter is not None else "",
-                busy=lambda: self.busy,
-            )
-        )
-
-    async def context_changed(self) -> None:
-        """Show the conversation as its context now says (dimmed, summaries in place)."""
-        from tuichat.ui.context_view import show_context
-
-        await show_context(self.messages, self.session.messages)
-        if self.context_meter is not None:
-            self.context_meter.show()
+        show_context_screen(self)
 
     async def action_step_version(self, step: int) -> None:
         """Show the previous (-1) or next (1) version of the selected message."""
@@ -704,7 +567,7 @@ class ChatScreen(Screen[None]):
         if self.busy:
             self.notify(BUSY, severity="warning")
             return
-        self._stop_editing()
+        self.stop_editing()
         await self.versions.step(message_id, step)
 
     async def action_select_versions(self, step: int) -> None:
@@ -729,137 +592,33 @@ class ChatScreen(Screen[None]):
             return
         await self.action_diff_versions(entry.message_ids[0])
 
-    def _last_answer_text(self) -> str:
-        answers = [
-            m for m in self.session.messages if m.get("role") == "assistant" and m.get("content")
-        ]
-        return str(answers[-1]["content"]) if answers else ""
-
     def action_copy_answer(self) -> None:
         """Copy the last answer's Markdown to the clipboard (OSC 52)."""
-        text = self._last_answer_text()
-        if not text:
-            self.notify("No answer to copy yet.", severity="warning")
-            return
-        self.app.copy_to_clipboard(text)
-        self.notify(f"Copied the last answer ({len(text):,} characters).")
+        copy_answer(self)
 
     def action_copy_code(self) -> None:
         """Copy the last fenced code block of the last answer."""
-        blocks = code_blocks(self._last_answer_text())
-        if not blocks:
-            self.notify("The last answer has no code block.", severity="warning")
-            return
-        self.app.copy_to_clipboard(blocks[-1])
-        lines = counted(blocks[-1].count("\n") + 1, "line")
-        self.notify(f"Copied a code block ({lines}).")
+        copy_code(self)
 
     def action_pick_model(self) -> None:
         """Choose the model from the server's list (or type one); saved in the profile."""
-        from tuichat.ui.screens.model_picker import ModelPicker
-
-        def chosen(model: str | None) -> None:
-            if not model:
-                return
-            saved = self.session.set_model(model)
-            self.refresh_subtitle()
-            profile = self.session.endpoint.profile
-            where = f" (saved in the profile {profile})" if saved else " (for this session)"
-            self.notify(f"Model: {model}{where}")
-
-        self.app.push_screen(ModelPicker(self.session.client), chosen)
-
-    # -- comparing models ----------------------------------------------------------------
-
-    def action_compare_models(self) -> None:
-        """Pick the profiles and models to compare: each prompt then goes to all of them."""
-        from tuichat.session.compare import target_label
-        from tuichat.ui.screens.compare_picker import ComparePicker
-
-        async def chosen(targets: tuple[Target, ...] | None) -> None:
-            if targets is None:
-                return
-            self.compare = targets
-            self._show_compare_mode()
-            if not targets:
-                self.notify(f"Not comparing: prompts go to {self.session.provider.model} again.")
-                return
-            text = self.prompt.text
-            if text.strip() and not self.busy and not self.editing:  # the prompt typed: sent
-                attachments = self._attachments(text)
-                if attachments is not None and await self._compare(text, attachments):
-                    self.prompt.clear()
-                    self.prompt.remember(text)
-                return
-            names = ", ".join(target_label(self.session, target) for target in targets)
-            self.notify(f"Comparing {names}: each prompt goes to all of them (F6 changes).")
-
-        self.app.push_screen(ComparePicker(self.session, self.compare), chosen)
-
-    def _show_compare_mode(self) -> None:
-        """Say on the prompt's border where prompts go while comparing."""
-        if self.editing:
-            return
-        if not self.compare:
-            self.prompt.border_title = None
-            return
-        from tuichat.session.compare import target_label
-
-        names = " · ".join(target_label(self.session, target) for target in self.compare)
-        self.prompt.border_title = f"comparing {names} · F6 changes"
-
-    async def _compare(self, prompt: str, attachments: Sequence[Attachment]) -> bool:
-        """Send the prompt (with its files) to every model compared, answers side by side.
-
-        Returns:
-            Whether it was sent (a target that cannot be asked says why, and keeps the text).
-        """
-        from tuichat.config.settings import ConfigError
-        from tuichat.session.compare import Comparison
-        from tuichat.ui.screens.compare import CompareScreen
-
-        try:
-            comparison = await Comparison.open(self.session, self.compare, prompt, attachments)
-        except ConfigError as error:
-            self.notify(str(error), title="Compare", severity="error")
-            return False
-        if not any(m.get("role") == "user" for m in self.session.messages):
-            self._tell_tab(title=prompt)  # the first prompt names the tab
-        screen = CompareScreen(comparison, tell_tab=lambda state: self._tell_tab(state))
-        self.app.push_screen(screen, self._compared)
-        return True
-
-    async def _compared(self, kept: KeptAnswer | None) -> None:
-        """Show the answer kept from a comparison as the conversation's answer to its prompt
-        (rebuilt from its data, as a reopened answer is)."""
-        if kept is None:
-            return
-        await self.messages.jump_to_end()
-        self.messages.add(user_widget(kept.prompt), partial(user_widget, kept.prompt), "user")
-        last: AssistantMessage | None = None
-        for answer in kept.answers:
-            last = answer_widget(answer)
-            self.messages.add(last, partial(answer_widget, answer), "answer", answer=answer)
-        totals = self.session.usage()
-        if last is not None and totals.total_tokens:
-            cost = f" · ${totals.cost:.4f}" if totals.cost is not None else ""
-            last.add_status(f"conversation {totals.total_tokens:,} tokens{cost}")
-        self.turn = None
-        self.navigation.new_turn()  # F2 shows the kept answer's saved chunks
-        self.messages.anchor()
-        self.refresh_versions()  # the answers not kept are its versions: < 2/2 >
+        pick_model(self)
 
     def switch_profile(self, name: str) -> None:
         """Talk to another provider profile from now on (the conversation goes on)."""
-        from tuichat.config.settings import ConfigError
+        switch_profile(self, name)
 
-        try:
-            provider = self.session.switch_profile(name, dict(os.environ))
-        except ConfigError as error:
-            self.notify(str(error), title="Profile", severity="error")
-            return
-        self.refresh_subtitle()
-        self.notify(f"Profile {name}: {provider.model} at {provider.base_url}")
+    def toggle_tool(self, name: str) -> None:
+        """Offer a tool to the model or stop offering it; the choice is saved."""
+        toggle_tool(self, name)
+
+    def action_show_tools(self) -> None:
+        """List every tool (source, policy, description) and switch each on or off."""
+        show_tools(self)
+
+    def action_compare_models(self) -> None:
+        """Pick the profiles and models to compare: each prompt then goes to all of them."""
+        pick_targets(self)
 
     def action_pick_prompt(self) -> None:
         """Choose a prompt of the library for this conversation (or a new one)."""
@@ -869,36 +628,11 @@ class ChatScreen(Screen[None]):
         """Use the library prompt of this name (the palette's "Prompt: NAME")."""
         await use_prompt(self, name)
 
-    def toggle_tool(self, name: str) -> None:
-        """Offer a tool to the model or stop offering it; the choice is saved."""
-        enabled = self.session.toggle_tool(name)
-        if enabled is not None:
-            state = "offered to the model" if enabled else "not offered any more"
-            self.notify(f"Tool {name}: {state}.")
-
     def refresh_subtitle(self) -> None:
         """Say in the header where answers come from (after a model or profile change too)."""
         self.sub_title = self.fixed_subtitle or subtitle(self.session)
         if self.context_meter is not None:
             self.context_meter.show()
-
-    def action_show_tools(self) -> None:
-        """List every tool (source, policy, description) and switch each on or off."""
-        tools = self.session.tools
-        if tools is None:
-            self.notify("Tools are off (--no-tools).", severity="warning")
-            return
-        from tuichat.ui.screens.tools import ToolsScreen
-
-        self.app.push_screen(
-            ToolsScreen(
-                tools,
-                policy=self.session.conversation.policy,
-                toggle=self.toggle_tool,
-                servers=self.session.mcp_statuses(),
-                not_loaded=self.session.problems,
-            )
-        )
 
     def action_toggle_inspector(self) -> None:
         """Show or hide the raw-chunk inspector (on a reopened conversation: its last answer).

@@ -1,0 +1,56 @@
+"""The Context screen (F9) opened from the chat screen, and the conversation shown again as
+the context it leaves says (messages dimmed, summaries in place)."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from textual.app import App
+
+from tuichat.session.session import ChatSession
+from tuichat.ui.context_meter import ContextMeter
+from tuichat.ui.widgets.message_list import MessageList
+
+
+class ChatScreen(Protocol):
+    """What of the chat screen the Context screen uses (the screen imports this module)."""
+
+    session: ChatSession
+    context_meter: ContextMeter | None
+
+    @property
+    def app(self) -> App[Any]: ...
+
+    @property
+    def busy(self) -> bool: ...
+
+    @property
+    def messages(self) -> MessageList: ...
+
+
+def show_context_screen(chat: ChatScreen) -> None:
+    """What the next request sends: leave messages out, put them back, summarise some."""
+    from tuichat.ui.screens.context import ContextScreen
+
+    meter = chat.context_meter
+
+    async def changed() -> None:
+        await context_changed(chat)
+
+    chat.app.push_screen(
+        ContextScreen(
+            chat.session,
+            changed=changed,
+            budget=lambda: meter.label("") if meter is not None else "",
+            busy=lambda: chat.busy,
+        )
+    )
+
+
+async def context_changed(chat: ChatScreen) -> None:
+    """Show the conversation as its context now says (dimmed, summaries in place)."""
+    from tuichat.ui.context_view import show_context
+
+    await show_context(chat.messages, chat.session.messages)
+    if chat.context_meter is not None:
+        chat.context_meter.show()
