@@ -10,10 +10,9 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any, Protocol
 
-from textual.app import App
 from textual.message import Message
 
-from tuichat.session.session import ChatSession
+from tuichat.ui.screens.chat_part import ChatScreenPart
 from tuichat.ui.screens.tool_approval import ApprovalResult, ApprovalScreen, PendingCall
 from tuichat.ui.tab_messages import ShowMe
 from tuichat.ui.widgets.tab_bar import TabState
@@ -22,18 +21,12 @@ if TYPE_CHECKING:
     from tuichat.ui.turn_view import TurnView
 
 
-class ChatScreen(Protocol):
+class ChatScreen(ChatScreenPart, Protocol):
     """What of the chat screen asking for approval uses (the screen imports this module)."""
 
-    session: ChatSession
     turn: TurnView | None
     tab_id: str
     shown_now: asyncio.Event
-
-    @property
-    def app(self) -> App[Any]: ...
-
-    def notify(self, message: str, *, title: str = ..., severity: Any = ...) -> None: ...
 
     def post_message(self, message: Message) -> bool: ...
 

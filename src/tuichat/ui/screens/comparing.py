@@ -10,13 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any, Protocol
-
-from textual.app import App
+from typing import TYPE_CHECKING, Protocol
 
 from tuichat.session.attachments import Attachment
 from tuichat.session.compare_targets import Target
-from tuichat.session.session import ChatSession
+from tuichat.ui.screens.chat_part import ChatScreenPart
 from tuichat.ui.widgets.attachment_chip import user_widget
 from tuichat.ui.widgets.chat_message import AssistantMessage, answer_widget
 from tuichat.ui.widgets.message_list import MessageList
@@ -29,19 +27,12 @@ if TYPE_CHECKING:
     from tuichat.ui.turn_view import TurnView
 
 
-class ChatScreen(Protocol):
+class ChatScreen(ChatScreenPart, Protocol):
     """What of the chat screen comparing uses (the screen imports this module)."""
 
-    session: ChatSession
     compare: tuple[Target, ...]
     editing: bool
     turn: TurnView | None
-
-    @property
-    def app(self) -> App[Any]: ...
-
-    @property
-    def busy(self) -> bool: ...
 
     @property
     def prompt(self) -> PromptInput: ...
@@ -51,8 +42,6 @@ class ChatScreen(Protocol):
 
     @property
     def navigation(self) -> InspectorNavigation: ...
-
-    def notify(self, message: str, *, title: str = ..., severity: Any = ...) -> None: ...
 
     def tell_tab(self, state: TabState | None = None, title: str | None = None) -> None: ...
 

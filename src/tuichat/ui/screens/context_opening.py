@@ -3,26 +3,17 @@ the context it leaves says (messages dimmed, summaries in place)."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
-from textual.app import App
-
-from tuichat.session.session import ChatSession
 from tuichat.ui.context_meter import ContextMeter
+from tuichat.ui.screens.chat_part import ChatScreenPart
 from tuichat.ui.widgets.message_list import MessageList
 
 
-class ChatScreen(Protocol):
+class ChatScreen(ChatScreenPart, Protocol):
     """What of the chat screen the Context screen uses (the screen imports this module)."""
 
-    session: ChatSession
     context_meter: ContextMeter | None
-
-    @property
-    def app(self) -> App[Any]: ...
-
-    @property
-    def busy(self) -> bool: ...
 
     @property
     def messages(self) -> MessageList: ...

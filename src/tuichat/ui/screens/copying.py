@@ -3,24 +3,16 @@ last code block (Alt+Y)."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
-
-from textual.app import App
+from typing import Protocol
 
 from tuichat.core.text import counted
 from tuichat.session.session import ChatSession
 from tuichat.ui.markdown_blocks import code_blocks
+from tuichat.ui.screens.chat_part import ChatScreenPart
 
 
-class ChatScreen(Protocol):
+class ChatScreen(ChatScreenPart, Protocol):
     """What of the chat screen copying uses (the screen imports this module)."""
-
-    session: ChatSession
-
-    @property
-    def app(self) -> App[Any]: ...
-
-    def notify(self, message: str, *, title: str = ..., severity: Any = ...) -> None: ...
 
 
 def last_answer_text(session: ChatSession) -> str:

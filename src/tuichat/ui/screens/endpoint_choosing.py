@@ -5,22 +5,13 @@ from __future__ import annotations
 
 import os
 from functools import partial
-from typing import Any, Protocol
+from typing import Protocol
 
-from textual.app import App
-
-from tuichat.session.session import ChatSession
+from tuichat.ui.screens.chat_part import ChatScreenPart
 
 
-class ChatScreen(Protocol):
+class ChatScreen(ChatScreenPart, Protocol):
     """What of the chat screen these use (the screen imports this module)."""
-
-    session: ChatSession
-
-    @property
-    def app(self) -> App[Any]: ...
-
-    def notify(self, message: str, *, title: str = ..., severity: Any = ...) -> None: ...
 
     def refresh_subtitle(self) -> None: ...
 

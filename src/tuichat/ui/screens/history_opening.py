@@ -4,12 +4,11 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from textual.app import App
 from textual.message import Message
 
-from tuichat.session.session import ChatSession
+from tuichat.ui.screens.chat_part import ChatScreenPart
 from tuichat.ui.tab_messages import OpenInNewTab
 
 if TYPE_CHECKING:
@@ -19,18 +18,8 @@ if TYPE_CHECKING:
 HISTORY_OFF = "The history is off: nothing is saved."
 
 
-class ChatScreen(Protocol):
+class ChatScreen(ChatScreenPart, Protocol):
     """What of the chat screen opening the history uses (the screen imports this module)."""
-
-    session: ChatSession
-
-    @property
-    def app(self) -> App[Any]: ...
-
-    @property
-    def busy(self) -> bool: ...
-
-    def notify(self, message: str, *, title: str = ..., severity: Any = ...) -> None: ...
 
     def post_message(self, message: Message) -> bool: ...
 

@@ -10,13 +10,11 @@ reads it, edits it if need be, and sends it with Enter.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
-
-from textual.app import App
+from typing import Protocol
 
 from tuichat.config.prompt_library import PromptError, PromptSpec
 from tuichat.session.prompts import has_turns, prompt_name
-from tuichat.session.session import ChatSession
+from tuichat.ui.screens.chat_part import ChatScreenPart
 from tuichat.ui.screens.prompt_picker import NO_PROMPT, PromptPicker
 from tuichat.ui.screens.prompt_variables import PromptVariables
 from tuichat.ui.widgets.prompt import PromptInput
@@ -24,21 +22,11 @@ from tuichat.ui.widgets.prompt import PromptInput
 BUSY = "An answer is still arriving: Esc cancels it."
 
 
-class ChatScreen(Protocol):
+class ChatScreen(ChatScreenPart, Protocol):
     """What of the chat screen choosing a prompt uses (the screen imports this module)."""
-
-    session: ChatSession
-
-    @property
-    def app(self) -> App[Any]: ...
-
-    @property
-    def busy(self) -> bool: ...
 
     @property
     def prompt(self) -> PromptInput: ...
-
-    def notify(self, message: str, *, severity: Any = ...) -> None: ...
 
     def refresh_subtitle(self) -> None: ...
 
