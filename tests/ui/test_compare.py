@@ -103,6 +103,7 @@ async def test_two_demo_models_answer_in_columns_at_once_and_the_one_kept_is_in_
         assert chat.session.messages[-1]["cancelled"] is True
         kept = chat.messages.query(AssistantMessage).last()
         assert kept.body.text == shown[2]
+        assert f"kept from {host} · demo-slow" in shown_text(kept.status)  # who wrote it
         assert shown_text(chat.messages.query(UserMessage).last()) == LONG
         conversation_id = chat.session.conversation_id
     # The history holds what was shown: the kept answer live, the other beside it.

@@ -123,6 +123,8 @@ async def _compared(chat: ChatScreen, kept: KeptAnswer | None) -> None:
         last = answer_widget(answer)
         chat.messages.add(last, partial(answer_widget, answer), "answer", answer=answer)
     totals = chat.session.usage()
+    if last is not None:
+        last.add_status(f"kept from {kept.label}")  # the comparison's: who wrote it
     if last is not None and totals.total_tokens:
         cost = f" · ${totals.cost:.4f}" if totals.cost is not None else ""
         last.add_status(f"conversation {totals.total_tokens:,} tokens{cost}")
