@@ -315,9 +315,10 @@ async def test_same_height_refreshes_only_changed_lines() -> None:
         calls.clear()
         widget.append("\n\nNew paragraph")
         await settle(pilot)
-        # Seven lines: past the reserved step, so a layout (Textual may refresh again after).
+        # Seven lines: past the reserved step, so a layout (Textual may refresh again after),
+        # and only the new lines are painted again.
         assert widget.line_count == 7
-        assert calls[0] == ((), True)
+        assert calls[0] == ((Region(0, 5, widget.size.width, 2),), True)
         assert widget.size.height == 2 * HEIGHT_STEP
         calls.clear()
         widget.append("\n\nAnother one")

@@ -34,7 +34,7 @@ from tuichat.session.events import (
 )
 from tuichat.tools.executor import ERROR_PREFIX
 from tuichat.ui.answer_progress import AnswerProgress
-from tuichat.ui.widgets.layout import settled_virtual_size
+from tuichat.ui.widgets.layout import KeepsLinesWhenTaller, settled_virtual_size
 from tuichat.ui.widgets.markdown_view import StreamingMarkdown
 from tuichat.ui.widgets.version_mark import VersionPlace, left_out_mark, show_mark, version_mark
 
@@ -290,7 +290,7 @@ PROGRESS_TICK = 0.25  # seconds between updates of a live answer's status and re
 REASONING_LINE = 400  # characters of the reasoning's last line kept for its live title
 
 
-class AssistantMessage(Vertical):
+class AssistantMessage(Vertical, KeepsLinesWhenTaller):
     """One answer of the model: reasoning (collapsed), Markdown text, tool calls, a status.
 
     It is filled by the events of its round, as they arrive or, for a saved answer, as

@@ -39,7 +39,6 @@ from textual.geometry import Region, Size
 from textual.selection import Selection
 from textual.strip import Strip
 from textual.theme import Theme
-from textual.widget import Widget
 
 from tuichat.core.text import strip_control
 from tuichat.ui.markdown_blocks import (
@@ -51,7 +50,7 @@ from tuichat.ui.markdown_blocks import (
 )
 from tuichat.ui.markdown_render import make_markdown
 from tuichat.ui.markdown_styles import markdown_theme
-from tuichat.ui.widgets.layout import settled_virtual_size
+from tuichat.ui.widgets.layout import KeepsLinesWhenTaller, settled_virtual_size
 
 if TYPE_CHECKING:
     pass
@@ -103,7 +102,7 @@ class _Block:
     """Index in the flat line list where this block (with its separator) starts."""
 
 
-class StreamingMarkdown(Widget, can_focus=False):
+class StreamingMarkdown(KeepsLinesWhenTaller, can_focus=False):
     """Markdown that can be appended to cheaply, e.g. an answer streamed by a model.
 
     The text is literal model output: Rich console markup is shown as typed and
@@ -656,7 +655,8 @@ class StreamingMarkdown(Widget, can_focus=False):
         if self.reserved_height != self._laid_out_height:
             # The height changed: the parent must lay out again (this also repaints).
             self._laid_out_height = self.reserved_height
-            self.refresh(layout=True)
+            # Only the changed lines: the ones below the old height are painted anyway.
+            self.refresh(Region(0, first, self._width, max(0, end - first)), layout=True)
         elif first < end:
             self.refresh(Region(0, first, self._width, end - first))
 

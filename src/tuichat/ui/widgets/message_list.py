@@ -33,6 +33,7 @@ from tuichat.session.events import Answer
 from tuichat.ui.widgets.attachment_chip import AttachedPrompt, user_widget
 from tuichat.ui.widgets.chat_message import AssistantMessage, UserMessage, answer_widget
 from tuichat.ui.widgets.layout import settled_virtual_size
+from tuichat.ui.widgets.scroll_bar import ChangedRowsScrolling
 from tuichat.ui.widgets.summary_message import SummaryMessage
 from tuichat.ui.widgets.version_mark import VersionPlace
 
@@ -143,7 +144,7 @@ def _show_left_out(widget: Widget, left_out: bool) -> None:
         widget.show_left_out(left_out)
 
 
-class MessageList(VerticalScroll):
+class MessageList(VerticalScroll, ChangedRowsScrolling):
     """The scrollable conversation. Anchored: it follows new text while at the bottom."""
 
     can_focus = False
