@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import signal
 import threading
@@ -305,6 +306,10 @@ class TuichatApp(App[None]):
                 chat.prompt.cursor_location = cursor
                 if starting.sent:
                     chat.prompt.post_message(PromptInput.Submitted(chat.prompt, text))
+        # What was imported and built behind the first frame (the SDK, the session) lives as
+        # long as the app, like what the command line froze before it: out of the collector's
+        # full passes, which otherwise scan it again and again while an answer streams.
+        gc.freeze()
         self.started.set()
 
     async def _open_first_tab(self) -> None:
