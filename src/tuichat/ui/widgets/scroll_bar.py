@@ -30,11 +30,12 @@ class ChangedRowsScrollBar(ScrollBar):
         super().__init__(vertical=True, name=name, thickness=thickness)
         self._rows: list[Segment] = []
         """One segment per row, as last worked out (empty: not yet)."""
-        self._strips: dict[tuple[Style, Segment], Strip] = {}
+        self._strips: dict[Segment, Strip] = {}
         """The strip of each distinct row (most rows are the same blank or thumb cell)."""
 
     def _work_out_rows(self) -> list[Segment]:
-        """The rows as they look now (Textual's glyphs and styles)."""
+        """The rows as they look now (Textual's glyphs and styles, the widget's own style
+        applied as Textual applies it to what `render()` gives)."""
         height = self.size.height
         if height <= 0 or self.parent is None or not self.is_attached:
             return []
@@ -52,7 +53,8 @@ class ChangedRowsScrollBar(ScrollBar):
             back_color=style.bgcolor or Color.parse("#555555"),  # Textual's defaults
             bar_color=style.color or Color.parse("bright_magenta"),
         ).segments
-        return list(segments[:height])
+        base = self.visual_style.rich_style
+        return [Segment(text, base + own if own else base) for text, own, _ in segments[:height]]
 
     def render_line(self, y: int) -> Strip:
         rows = self._rows
@@ -62,13 +64,11 @@ class ChangedRowsScrollBar(ScrollBar):
         if not 0 <= y < len(rows):
             return Strip.blank(self.size.width)
         segment = rows[y]
-        base = self.visual_style.rich_style  # as Textual applies it to what render() gives
-        strip = self._strips.get((base, segment))
+        strip = self._strips.get(segment)
         if strip is None:
             if len(self._strips) > 64:  # looks of earlier themes or hovers
                 self._strips.clear()
-            strip = Strip(Segment.apply_style([segment], base), self.size.width)
-            self._strips[base, segment] = strip
+            strip = self._strips[segment] = Strip([segment], self.size.width)
         return strip
 
     def refresh(
