@@ -160,7 +160,8 @@ async def test_a_tab_gets_its_own_app_with_the_key_and_the_browser_never_sees_th
             assert API_KEY.encode() not in tab.received
             assert API_KEY[-12:] not in tab.text
         assert served.stderr.count(" connected 127.0.0.1: app process") == 2
-        assert served.stderr.count("disconnected 127.0.0.1: app process") == 2
+        # The line is logged once the server has reaped the process, just after it is gone.
+        assert wait_until(lambda: served.stderr.count("disconnected 127.0.0.1: app process") == 2)
         assert_log_clean(served, API_KEY)
 
 
