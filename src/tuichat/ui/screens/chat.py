@@ -12,7 +12,6 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Header
 from textual.worker import Worker, WorkerState
 
@@ -24,6 +23,7 @@ from tuichat.session.session import LASTING, ChatSession
 from tuichat.storage.errors import StorageError
 from tuichat.storage.rows import StoredMessage
 from tuichat.ui.chat_bindings import CHAT_BINDINGS
+from tuichat.ui.compositor import PaintedRowsScreen
 from tuichat.ui.context_meter import ContextMeter
 from tuichat.ui.notes import tell
 from tuichat.ui.screens.approving import ask_approval
@@ -66,7 +66,7 @@ def subtitle(session: ChatSession) -> str:
     )
 
 
-class ChatScreen(Screen[None]):
+class ChatScreen(PaintedRowsScreen[None]):
     """One conversation with the model: the screen of one session (one tab of the app)."""
 
     BINDINGS: ClassVar[list[BindingType]] = CHAT_BINDINGS

@@ -28,7 +28,6 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Header
 from textual.worker import Worker, WorkerState
@@ -38,6 +37,7 @@ from tuichat.core.text import counted
 from tuichat.session.compare import CompareColumn, Comparison
 from tuichat.session.events import Answer, Message
 from tuichat.session.session import UsageTotals
+from tuichat.ui.compositor import PaintedRowsScreen
 from tuichat.ui.screens.tool_approval import ApprovalResult, ApprovalScreen, PendingCall
 from tuichat.ui.turn_view import TurnView
 from tuichat.ui.widgets.attachment_chip import user_widget
@@ -64,7 +64,7 @@ class KeptAnswer:
     label: str
 
 
-class CompareScreen(Screen[KeptAnswer | None]):
+class CompareScreen(PaintedRowsScreen[KeptAnswer | None]):
     """One prompt's answers side by side, each column a session of its own.
 
     Args:
