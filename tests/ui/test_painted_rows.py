@@ -141,7 +141,7 @@ ANSWER = "\n\n".join(
 async def test_a_streaming_answer_paints_what_a_full_repaint_shows(
     make_app: AppFactory, server: ChatServer
 ) -> None:
-    server.enqueue(Slow(ANSWER, tokens_per_second=400))
+    server.enqueue(Slow(ANSWER, tokens_per_second=250))
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         screen = app.screen
@@ -155,7 +155,7 @@ async def test_a_streaming_answer_paints_what_a_full_repaint_shows(
         streamed = frames.count
         others = len(prompt) + len(footer) + len(header)
         await finish_turn(pilot)
-        assert streamed > 20  # the answer grew over many frames, some of them layouts
+        assert streamed > 12  # the answer grew over many frames, some of them layouts
         assert frames.checked > streamed / 2
         assert not frames.stale, f"frames {frames.stale} of {frames.count} left stale rows"
         assert frames.shown.rows == frames.repainted()
