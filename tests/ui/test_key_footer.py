@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from textual.widgets import HelpPanel
 
+from tuichat.demo.replies import Slow
+from tuichat.demo.server import ChatServer
 from tuichat.ui.widgets.key_footer import KeyFooter
 
 from .conftest import AppFactory
+from .pilot_helpers import answer_receiving, finish_turn, send, wait_until
 
 
 async def test_the_footer_shows_each_shown_key_once_with_the_palette_at_the_right(
@@ -17,7 +20,8 @@ async def test_the_footer_shows_each_shown_key_once_with_the_palette_at_the_righ
         await pilot.pause()
         footer = app.screen.query_one(KeyFooter)
         words = [key.description for key in footer.keys]
-        assert words[:3] == ["Copy answer", "Inspector", "Cancel answer"]
+        assert words[:3] == ["Copy answer", "Inspector", "Jump to latest"]
+        assert "Cancel answer" not in words  # nothing is arriving
         assert "Help" in words and "Model" in words and "Tools" in words
         assert len(words) == len(set(words))  # one key per action
         assert "Retry" not in words and "Next tab" not in words  # not now: check_action
@@ -47,3 +51,31 @@ async def test_a_click_on_a_key_presses_it(make_app: AppFactory) -> None:
         await pilot.click(KeyFooter, offset=(line.index("Help"), 0))
         await pilot.pause()
         assert app.screen.query(HelpPanel)
+
+
+async def test_esc_shows_in_the_footer_while_an_answer_arrives_or_the_last_prompt_is_edited(
+    make_app: AppFactory, server: ChatServer
+) -> None:
+    server.enqueue(Slow(" ".join(f"word{n}" for n in range(40)), tokens_per_second=40))
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        footer = app.screen.query_one(KeyFooter)
+
+        def shown() -> list[str]:
+            return [key.description for key in footer.keys]
+
+        assert "Cancel answer" not in shown() and "Leave the edit" not in shown()
+        await send(pilot, "hello")
+        await answer_receiving(pilot, "word1 ")
+        await wait_until(pilot, lambda: "Cancel answer" in shown())
+        chat = await finish_turn(pilot)
+        assert "Cancel answer" not in shown()
+        await pilot.press("ctrl+e")
+        assert chat.editing and chat.prompt.text == "hello"
+        assert "Leave the edit" in shown() and "Cancel answer" not in shown()
+        await pilot.press("escape")
+        assert not chat.editing and chat.prompt.text == ""
+        assert "Leave the edit" not in shown()
+        await pilot.press("escape")  # nothing to cancel or leave: nothing happens
+        assert not chat.editing and len(chat.messages.children) == 2

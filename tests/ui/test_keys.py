@@ -97,13 +97,13 @@ async def test_every_screen_action_is_in_the_command_palette(make_app: AppFactor
         titles = {command.title for command in app.get_system_commands(app.screen)}
         for expected in (
             "Inspector",
-            "Cancel answer",
             "Jump to latest",
             "Help",
             "Model",
             "Copy answer",
         ):
             assert expected in titles
+        assert "Cancel answer" not in titles  # nothing is arriving
         await pilot.press("f1")
         await pilot.pause()
         assert app.screen.query("HelpPanel")

@@ -32,7 +32,10 @@ CHAT_BINDINGS: list[BindingType] = [
         priority=True,
         id="inspect_next",
     ),
+    # Esc while an answer arrives cancels it, while the last prompt is edited leaves the
+    # edit; each shows in the footer only then.
     Binding("escape", "cancel", "Cancel answer", priority=True, id="cancel"),
+    Binding("escape", "stop_editing", "Leave the edit", priority=True, id="stop_editing"),
     Binding("pageup", "page_up", "Page up", show=False, priority=True, id="page_up"),
     Binding("pagedown", "page_down", "Page down", show=False, priority=True, id="page_down"),
     Binding("ctrl+home", "scroll_top", "Top", show=False, priority=True, id="scroll_top"),
@@ -134,7 +137,15 @@ CHAT_BINDINGS: list[BindingType] = [
 ]
 
 SHOWN_LATER = frozenset(
-    {"retry_answer", "continue_answer", "app.close_tab", "app.next_tab", "app.previous_tab"}
+    {
+        "cancel",
+        "stop_editing",
+        "retry_answer",
+        "continue_answer",
+        "app.close_tab",
+        "app.next_tab",
+        "app.previous_tab",
+    }
 )
-"""Keys of the footer that a new conversation's screen does not show yet (an answer cut
-short, several tabs): the first frame leaves them out too."""
+"""Keys of the footer that a new conversation's screen does not show yet (an answer arriving,
+an edit, an answer cut short, several tabs): the first frame leaves them out too."""

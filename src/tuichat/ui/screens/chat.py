@@ -414,7 +414,11 @@ class ChatScreen(PaintedRowsScreen[None]):
             return not (self.is_mounted and self.prompt.text)
         if action in ("app.close_tab", "app.next_tab", "app.previous_tab", "close_tab"):
             return self.tab_count > 1  # with one tab open, these keys stay out of the footer
-        if action in ("page_up", "page_down") or (action == "cancel" and not self.busy):
+        if action == "cancel":
+            return self.busy
+        if action == "stop_editing" and (self.busy or not self.editing):
+            return False
+        if action in ("page_up", "page_down", "stop_editing"):
             # Keys in the inspector page its list, and Esc there leaves it (or its search).
             return not (self.is_mounted and self.inspector.has_focus_within)
         # Only after an answer that stopped short: in the footer, the help and the palette
@@ -430,8 +434,10 @@ class ChatScreen(PaintedRowsScreen[None]):
         if self.busy:
             # Cancelling the worker closes the HTTP response on its way out.
             self.workers.cancel_group(self, "completion")
-        elif self.editing:
-            self.stop_editing()
+
+    def action_stop_editing(self) -> None:
+        """Leave the edit of the last prompt; the prompt is emptied."""
+        self.stop_editing()
 
     async def action_regenerate(self) -> None:
         """Ask for the last answer again; the old one stays in the history, marked replaced."""
@@ -488,6 +494,7 @@ class ChatScreen(PaintedRowsScreen[None]):
         self.editing = True
         prompt.border_title = "editing the last prompt · Enter re-sends · Esc cancels"
         prompt.add_class("-editing")
+        self.refresh_bindings()
 
     def stop_editing(self) -> None:
         """Leave edit mode; the text being edited goes too."""
@@ -496,6 +503,7 @@ class ChatScreen(PaintedRowsScreen[None]):
             show_compare_mode(self)
             self.prompt.remove_class("-editing")
             self.prompt.clear()
+            self.refresh_bindings()
 
     async def action_new_conversation(self) -> None:
         """Start a new conversation."""
