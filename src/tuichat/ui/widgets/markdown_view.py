@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from rich.console import ConsoleOptions, RenderableType
 from rich.segment import Segment
@@ -51,9 +50,6 @@ from tuichat.ui.markdown_blocks import (
 from tuichat.ui.markdown_render import make_markdown
 from tuichat.ui.markdown_styles import markdown_theme
 from tuichat.ui.widgets.layout import KeepsLinesWhenTaller, settled_virtual_size
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["StreamingMarkdown"]
 
