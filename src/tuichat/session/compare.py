@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -349,18 +348,22 @@ class Comparison:
         targets: Sequence[Target],
         prompt: str,
         attachments: Sequence[Attachment] = (),
-        clock: Clock = time.monotonic,
+        clock: Clock | None = None,
     ) -> Comparison:
         """A comparison of these targets for this prompt (and the files attached to it) on the
-        conversation of `main`.
+        conversation of `main`; its stats, and each column's answers, are timed on `clock`
+        (by default the conversation's, which times its answers).
 
         Raises:
             ConfigError: a target names no profile (the columns built so far are closed).
         """
+        clock = clock or main.conversation.clock
         columns: list[CompareColumn] = []
         try:
             for target in targets:
-                columns.append(CompareColumn(target, column_session(main, target), clock))
+                session = column_session(main, target)
+                session.conversation.clock = clock
+                columns.append(CompareColumn(target, session, clock))
         except BaseException:
             for column in columns:
                 await column.session.aclose()
