@@ -15,17 +15,19 @@ wrong; the others load.
 
 from __future__ import annotations
 
-import importlib.resources
 import re
 import string
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from importlib.resources.abc import Traversable
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from tuichat.config.paths import user_prompts_dir
+
+if TYPE_CHECKING:  # importlib.resources imports zipfile: not at start-up
+    from importlib.resources.abc import Traversable
 
 BUNDLED = "bundled"
 """The `source` of a prompt shipped with tuichat (a user's prompt's is its file's path)."""
@@ -227,7 +229,7 @@ def _toml_files(directory: Traversable) -> list[Traversable]:
 
 def bundled_prompts_dir() -> Traversable:
     """The prompts shipped with tuichat (package data beside this module)."""
-    return importlib.resources.files("tuichat.config") / "prompts"
+    return Path(__file__).parent / "prompts"
 
 
 def prompt_dirs(user_dir: Path | None = None) -> list[tuple[Traversable, bool]]:

@@ -18,17 +18,18 @@ override bundled ones of the same name.
 
 from __future__ import annotations
 
-import importlib.resources
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from importlib.resources.abc import Traversable
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tuichat.config.paths import user_themes_dir
+
+if TYPE_CHECKING:  # importlib.resources imports zipfile: not at start-up
+    from importlib.resources.abc import Traversable
 
 TUICHAT_VARIABLES = (
     "user-message",
@@ -273,7 +274,7 @@ def bundled_themes_dir() -> Traversable:
     force-include); in an editable install or a source checkout, the repo's top-level
     `themes/` directory.
     """
-    packaged = importlib.resources.files("tuichat") / "themes"
+    packaged = Path(__file__).resolve().parents[1] / "themes"
     if _toml_files(packaged):
         return packaged
     return Path(__file__).resolve().parents[3] / "themes"
