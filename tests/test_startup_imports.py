@@ -51,7 +51,7 @@ def test_the_first_frame_needs_no_session_client_storage_or_chat_screen() -> Non
         "import tuichat.session.plan, tuichat.config.load, tuichat.config.theme_files\n"
         "import tuichat.config.validate, tuichat.ui.themes, tuichat.session.compare_targets\n"
         "tuichat.config.theme_files.load_all_theme_specs()\n"
-        "import tuichat.config.prompt_library; tuichat.config.prompt_library.load_prompt_library()\n"
+        "import tuichat.config.prompt_library as library; library.load_prompt_library()\n"
         f"print(sorted(set(sys.modules) & {set(LATER_THAN_THE_FIRST_FRAME)!r}))\n"
     )
     assert run(code) == "[]"
