@@ -5,6 +5,8 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from tuichat.config.load import load_settings
 from tuichat.config.settings import Settings
 from tuichat.config.theme_files import load_all_theme_specs
@@ -95,3 +97,34 @@ async def test_the_palettes_theme_entry_previews_each_theme_and_esc_goes_back(
         assert app.theme == "tuichat-dark"  # Esc goes back to the theme in use
         await app.session.settled()
     assert config.read_text() == 'theme = "tuichat-dark"\n'  # what was only shown is not saved
+
+
+@pytest.mark.parametrize("theme", ["tuichat-light", "tuichat-dark"])
+async def test_starting_with_a_theme_looks_as_switching_to_it(
+    server: ChatServer, theme: str
+) -> None:
+    """The start theme is set before the CSS is first parsed (not parsed twice): the app's
+    classes, its ANSI colour filter and the screen are what switching to it once up gives."""
+    specs, _ = load_all_theme_specs()
+    other = "tuichat-dark" if theme == "tuichat-light" else "tuichat-light"
+
+    def app_with(start: str) -> TuichatApp:
+        session = build_session(Settings(), loopback_options(server), {})
+        return TuichatApp(session, subtitle="t", theme_specs=specs, theme=start)
+
+    def look(app: TuichatApp) -> tuple[object, ...]:
+        filters = [(type(f).__name__, vars(f)) for f in app._filters]
+        return sorted(app.classes), filters, app.export_screenshot()
+
+    started, switched = app_with(theme), app_with(other)
+    async with started.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        started_look = look(started)
+    async with switched.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        switched.theme = theme
+        await pilot.pause()
+        await pilot.pause()
+        switched_look = look(switched)
+    assert started.theme == theme and started.current_theme.dark == (theme == "tuichat-dark")
+    assert started_look == switched_look

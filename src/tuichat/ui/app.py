@@ -96,12 +96,29 @@ class TuichatApp(App[None]):
         self._theme_before = ""
         self._theme_specs = dict(theme_specs or {})
         self._notices = list(notices)
+        self._notices.extend(register_all(self, self._theme_specs))
+        if theme in self.available_themes:
+            self._set_start_theme(theme)
         self.started = asyncio.Event()  # set once the first tab's chat screen is up
         settings = session.settings
         if settings.keys:
             self.set_keymap(dict(settings.keys))
         if self._first is not None:
             self._first.on_note = partial(tell, self)  # until its screen takes them over
+
+    def _set_start_theme(self, name: str) -> None:
+        """Start with this theme, set before Textual first parses the CSS, which then applies it.
+
+        Set as usual (the `theme` reactive, once mounted), Textual's watcher had every
+        stylesheet parsed and applied a second time before the first frame. This does what
+        the watcher does but that: the app's theme classes and its ANSI colour filter.
+        """
+        self.set_reactive(TuichatApp.theme, name)
+        dark = self.current_theme.dark
+        self.set_class(dark, "-dark-mode", update=False)
+        self.set_class(not dark, "-light-mode", update=False)
+        self.add_class(f"-theme-{name}", update=False)
+        self._refresh_truecolor_filter(self.ansi_theme)
 
     def _session_like_shown(self) -> ChatSession:
         from tuichat.session.builder import build_session_like
@@ -248,10 +265,6 @@ class TuichatApp(App[None]):
     async def on_mount(self) -> None:
         if not self.is_headless:  # a real terminal (tests drive headless apps in their loop)
             self._catch_stopping_signals()
-        # Themes: tuichat's and the user's registered once; every problem in one notice.
-        self._notices.extend(register_all(self, self._theme_specs))
-        if self._start_theme in self.available_themes:
-            self.theme = self._start_theme
         self._theme_applied = True  # from now on a theme change is the user's: saved
         if self._plan is None:
             await self._open_first_tab()
