@@ -12,9 +12,9 @@ This compositor asks for lines only from the widgets whose visible part overlaps
 area and is not hidden there behind one widget in front (a container behind its child), and
 from each only the rows of that area. What reaches the terminal is the same: a line that is
 not asked for is one Textual would have thrown away, since the compositor paints the front
-widget's lines over those behind it. A widget's lines that are
-marked to paint again and are not asked for stay marked (Textual's `StylesCache` forgets the
-mark only of the lines it rendered), so they are rendered when they are next painted.
+widget's lines over those behind it. A widget's lines that are marked to paint again and are
+not asked for stay marked (Textual's `StylesCache` forgets the mark only of the lines it
+rendered), so they are rendered when they are next painted.
 """
 
 from __future__ import annotations
