@@ -594,3 +594,31 @@ async def test_headings_quotes_links_and_code_take_the_themes_colours() -> None:
             assert heading.style is not None and heading.style.color is not None
             shown = heading.style.color.get_truecolor()
             assert shown.hex.lower() == expected.hex[:7].lower(), name
+
+
+async def test_every_theme_offered_renders_markdown_ansi_ones_in_the_terminals_colours() -> None:
+    from rich.color import ColorType
+
+    from tuichat.config.theme_files import load_all_theme_specs
+    from tuichat.ui.themes import register_all
+
+    specs, _ = load_all_theme_specs()
+    app = MarkdownApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        register_all(app, specs)
+        names = sorted(app.available_themes)
+        assert {"ansi-dark", "ansi-light", "tuichat-dark", "nord"} <= set(names)
+        widget = widgets(app)[0]
+        for name in names:  # Textual's own themes too: the palette offers them all
+            app.theme = name
+            await pilot.pause()
+            widget.set_text(f"# One {name}\n\n### Three\n\n> quote `code`\n\n```\nblock\n```")
+            widget.finish()
+            await settle(pilot)
+            text = [widget.render_line(y).text for y in range(widget.virtual_size.height)]
+            assert any(f"One {name}" in line for line in text), name
+        # An ANSI theme's headings are the terminal's own colours, not a fixed RGB.
+        app.theme = "ansi-dark"
+        await pilot.pause()
+        h1 = markdown_theme(app.theme_variables).styles["markdown.h1"]
+        assert h1.color is not None and h1.color.type == ColorType.STANDARD
