@@ -104,6 +104,13 @@ async def test_every_screen_action_is_in_the_command_palette(make_app: AppFactor
         ):
             assert expected in titles
         assert "Cancel answer" not in titles  # nothing is arriving
+        # Each entry's help says its key and what it does, not its title again.
+        helps = {command.title: command.help for command in app.get_system_commands(app.screen)}
+        assert helps["Branches"] == (
+            "f8 · Show the conversation's branches as a tree: open one, or continue from a message."
+        )
+        assert helps["Previous version"] == "^←"  # its docstring is about the parameter
+        assert [t for t, help in helps.items() if help.startswith(f"{t} (")] == []  # "Title (key)"
         await pilot.press("f1")
         await pilot.pause()
         assert app.screen.query("HelpPanel")

@@ -19,6 +19,7 @@ from textual.actions import parse as parse_action
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import Command, CommandPalette
+from textual.dom import DOMNode
 from textual.screen import Screen
 
 from tuichat.session.plan import SessionPlan
@@ -226,9 +227,19 @@ class TuichatApp(App[None]):
                     continue  # e.g. Continue, with no answer cut short to continue
                 yield SystemCommand(
                     binding.description,
-                    f"{binding.description} ({binding.key})",
+                    self._action_help(target, name, binding, with_doc=not parameters),
                     partial(screen.run_action, action),
                 )
+
+    def _action_help(self, target: DOMNode, name: str, binding: Binding, *, with_doc: bool) -> str:
+        """A palette entry's help: its key and what the action does (its docstring's summary),
+        e.g. `f8 · Show the conversation's branches as a tree: ...`. An action given
+        parameters (previous/next) has a docstring about them: its key alone then."""
+        key = self.get_key_display(binding)
+        method = getattr(target, f"action_{name}", None) if with_doc else None
+        doc = (method.__doc__ or "") if method is not None else ""
+        summary = " ".join(doc.strip().split("\n\n")[0].split())
+        return f"{key} · {summary}" if summary else key
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         # tuichat's own colours; a theme may override each of them.
