@@ -326,3 +326,26 @@ async def test_a_compared_prompt_sends_its_files_to_every_column_and_a_refusal_s
         == "what is @cat.png, see @notes.txt\n\nnotes.txt\n```text\na cat, probably\n```"
     )
     assert image["image_url"]["url"].startswith("data:image/png;base64,")
+
+
+async def test_space_then_down_typed_at_once_ticks_the_model_space_was_pressed_on(
+    server: ChatServer,
+) -> None:
+    from textual import events
+
+    app = loopback_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f6")
+        picker = app.screen
+        assert isinstance(picker, ComparePicker)
+        options = picker.query_one(SelectionList)
+        await wait_until(pilot, lambda: options.option_count >= 3)
+        assert list(options.selected) == [Target(None, "tuichat-demo")]
+        options.highlighted = 1  # demo-fast
+        # Both keys in the app's queue before either is handled, as when typed quickly.
+        app.post_message(events.Key("space", " "))
+        app.post_message(events.Key("down", None))
+        await pilot.pause()
+        await pilot.pause()
+        assert options.highlighted == 2
+        assert list(options.selected) == [Target(None, "tuichat-demo"), Target(None, "demo-fast")]

@@ -23,6 +23,7 @@ from tuichat.session.compare_targets import (
     parse_target,
 )
 from tuichat.session.session import ChatSession
+from tuichat.ui.widgets.tick_list import TickList
 
 HINT = "Space ticks · Enter compares · Tab: type PROFILE:MODEL · untick all to stop · Esc closes"
 
@@ -71,7 +72,7 @@ class ComparePicker(ModalScreen[tuple[Target, ...] | None]):
                 ),
                 id="compare-about",
             )
-            yield SelectionList[Target](id="compare-list")
+            yield TickList[Target](id="compare-list")
             yield Input(placeholder="PROFILE:MODEL (e.g. ollama:llama3.2), Enter adds it")
             yield Static(Content("asking the server for its models…"), id="compare-status")
 
@@ -89,9 +90,9 @@ class ComparePicker(ModalScreen[tuple[Target, ...] | None]):
         self.load_models()
 
     @property
-    def options(self) -> SelectionList[Target]:
+    def options(self) -> TickList[Target]:
         """The list of models, ticked or not."""
-        return self.query_one("#compare-list", SelectionList)
+        return self.query_one("#compare-list", TickList)
 
     def _add(
         self, entries: list[tuple[Target, str]], ticked: tuple[Target, ...], typed: bool = False
