@@ -27,7 +27,8 @@ DEMO_WELCOME = (
     "Try: hello · 안녕하세요 · show me some markdown · write something long · "
     "what time is it in Seoul and New York? · 서울과 뉴욕의 현재 시간은? · "
     'call calculate {"expression": "6*7"} (any tool, yours too: F5 lists them)\n'
-    "Compare models side by side: F6, tick demo-fast and demo-slow, Enter, then send a prompt.\n"
+    "Compare models side by side: F6, tick demo-fast and demo-slow with Space (the model in "
+    "use is ticked too: a third column, or Space unticks it), Enter, then send a prompt.\n"
     "For a real model: set OPENAI_API_KEY (and --model), or point --base-url at any "
     "OpenAI-compatible server (Ollama: --base-url http://localhost:11434/v1 --model llama3.2)."
 )
