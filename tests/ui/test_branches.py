@@ -490,3 +490,24 @@ async def test_the_diff_moves_between_pairs_of_versions(server: ChatServer, tmp_
         await pilot.press("left")  # there is no pair before the first
         await app.workers.wait_for_complete()
         assert shown()[0].startswith("Compare version 1")
+
+
+async def test_stepping_to_a_longer_version_keeps_its_mark_in_view(
+    server: ChatServer, tmp_path: Path
+) -> None:
+    long = "\n\n".join(f"Paragraph {n} of the long answer." for n in range(30))
+    server.enqueue(Scripted(text="Short."), Scripted(text=long))
+    app = make_app(server, tmp_path / "history.sqlite3")
+    async with app.run_test(size=(100, 30)) as pilot:
+        chat = await regenerated(pilot)
+        await pilot.press("ctrl+left")  # to the short one, at the bottom of the view
+        await versions_refreshed(pilot, chat)
+        assert answers(chat) == ["Short."]
+        await pilot.press("ctrl+right")  # the long one: its mark is far below its top
+        await versions_refreshed(pilot, chat)
+        await pilot.pause()
+        shown = chat.query(AssistantMessage).last()
+        assert shown.body.text == long
+        mark = shown.versions_view
+        assert mark.region.height and chat.messages.region.contains_region(mark.region)
+        assert mark_of(shown).startswith("< 2/2 >")

@@ -151,12 +151,7 @@ class VersionNavigation:
             await messages.show(messages.entries, around=messages.entries.index(entry))
         widget = entry.widget
         if widget is not None:
-            # An answer's mark is under it, maybe a screen or more below its first line (a
-            # prompt's under its files).
-            mark: Widget = widget
-            if isinstance(widget, AssistantMessage | AttachedPrompt):
-                mark = widget.versions_view
-            messages.scroll_to_widget(mark, animate=False)
+            messages.scroll_to_widget(_mark_of(widget), animate=False)
             highlight(self._screen, widget)
 
     async def step_selected(self, step: int) -> bool:
@@ -183,7 +178,16 @@ class VersionNavigation:
             which = "first" if step < 0 else "last"
             self._screen.notify(f"This is the {which} of {len(versions)} versions.")
             return
-        await self.show(versions[index])
+        shown = versions[index]
+        await self.show(shown)
+        # The message keeps its place on screen; a longer version would push its mark (where
+        # the keys step) below the view: then the view follows the mark down, no further.
+        entry = next((e for e in self._messages.entries if shown in e.message_ids), None)
+        if entry is not None and entry.widget is not None:
+            mark = _mark_of(entry.widget)
+            self._messages.call_after_refresh(
+                lambda: self._messages.scroll_to_widget(mark, animate=False)
+            )
 
     async def show(self, message_id: int, *, to_leaf: bool = True, scroll: bool = False) -> bool:
         """Show the branch through a message: the conversation from there on follows it.
@@ -237,3 +241,11 @@ class VersionNavigation:
             if target is not None:
                 await self._bring_into_view(target)
         return True
+
+
+def _mark_of(widget: Widget) -> Widget:
+    """Where a message's versions are marked: under an answer, maybe a screen or more below
+    its first line, under a prompt's files; else the message itself."""
+    if isinstance(widget, AssistantMessage | AttachedPrompt):
+        return widget.versions_view
+    return widget
