@@ -503,9 +503,11 @@ async def test_stepping_to_a_longer_version_keeps_its_mark_in_view(
         await pilot.press("ctrl+left")  # to the short one, at the bottom of the view
         await versions_refreshed(pilot, chat)
         assert answers(chat) == ["Short."]
+        budget = str(chat.prompt.border_subtitle)  # what the next request sends: it
         await pilot.press("ctrl+right")  # the long one: its mark is far below its top
         await versions_refreshed(pilot, chat)
         await pilot.pause()
+        assert str(chat.prompt.border_subtitle) != budget  # counts the version shown now
         shown = chat.query(AssistantMessage).last()
         assert shown.body.text == long
         mark = shown.versions_view

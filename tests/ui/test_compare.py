@@ -152,6 +152,9 @@ async def test_each_column_shows_its_stats_and_cost_once_its_answer_is_in(
         chat = app.screen
         assert isinstance(chat, ChatScreen)
         assert chat.session.messages[-1] is fast_message
+        # The prompt's border counts the kept answer: the server's count of the request.
+        total = usage["prompt_tokens"] + usage["completion_tokens"]
+        await wait_until(pilot, lambda: f"{total:,} / " in str(chat.prompt.border_subtitle))
         conversation_id = chat.session.conversation_id
     with HistoryStore(db) as store:
         rows = store.message_rows(conversation_id or 0)

@@ -116,7 +116,7 @@ class ChatScreen(PaintedRowsScreen[None]):
             lambda: self.turn.entries if self.turn is not None else [],
         )
         self._versions = VersionNavigation(
-            self, self.messages, self.session, changed=self.navigation.forget
+            self, self.messages, self.session, changed=self._branch_shown
         )
         # Calls whose policy is "ask" come to this screen's modal, notes to its notifications.
         self.session.approve = self.approve_calls
@@ -226,6 +226,10 @@ class ChatScreen(PaintedRowsScreen[None]):
 
     @on(PromptInput.Changed)
     def _draft_changed(self) -> None:
+        self.count_context()
+
+    def count_context(self) -> None:
+        """Say again on the prompt's border what the next request sends (once mounted)."""
         if self.context_meter is not None:
             self.context_meter.show()
 
@@ -636,11 +640,16 @@ class ChatScreen(PaintedRowsScreen[None]):
         """Use the library prompt of this name (the palette's "Prompt: NAME")."""
         await use_prompt(self, name)
 
+    def _branch_shown(self) -> None:
+        """Another branch is shown: the inspector forgets its answer, and the context budget
+        counts what the next request sends now."""
+        self.navigation.forget()
+        self.count_context()
+
     def refresh_subtitle(self) -> None:
         """Say in the header where answers come from (after a model or profile change too)."""
         self.sub_title = self.fixed_subtitle or subtitle(self.session)
-        if self.context_meter is not None:
-            self.context_meter.show()
+        self.count_context()
 
     def action_toggle_inspector(self) -> None:
         """Show or hide the raw-chunk inspector (on a reopened conversation: its last answer).

@@ -49,6 +49,8 @@ class ChatScreen(ChatScreenPart, Protocol):
 
     def refresh_versions(self) -> object: ...  # a worker (the screen's @work)
 
+    def count_context(self) -> None: ...
+
 
 def pick_targets(chat: ChatScreen) -> None:
     """Pick the profiles and models to compare: each prompt then goes to all of them."""
@@ -132,3 +134,4 @@ async def _compared(chat: ChatScreen, kept: KeptAnswer | None) -> None:
     chat.navigation.new_turn()  # F2 shows the kept answer's saved chunks
     chat.messages.anchor()
     chat.refresh_versions()  # the answers not kept are its versions: < 2/2 >
+    chat.count_context()  # the kept answer is in what the next request sends
