@@ -319,8 +319,8 @@ class ChatScreen(PaintedRowsScreen[None]):
     def _worker_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "completion":
             return
-        if self.context_meter is not None and not event.worker.is_running:
-            self.context_meter.show()  # the answer's usage: what the server counted
+        if not event.worker.is_running:
+            self.count_context()  # the answer's usage: what the server counted
         view = self.turn
         ended = event.state in (WorkerState.CANCELLED, WorkerState.ERROR)
         # A question about calls of a turn that has ended has no one waiting for it.

@@ -18,6 +18,8 @@ class ChatScreen(ChatScreenPart, Protocol):
     @property
     def messages(self) -> MessageList: ...
 
+    def count_context(self) -> None: ...
+
 
 def show_context_screen(chat: ChatScreen) -> None:
     """What the next request sends: leave messages out, put them back, summarise some."""
@@ -43,5 +45,4 @@ async def context_changed(chat: ChatScreen) -> None:
     from tuichat.ui.context_view import show_context
 
     await show_context(chat.messages, chat.session.messages)
-    if chat.context_meter is not None:
-        chat.context_meter.show()
+    chat.count_context()
